@@ -1,0 +1,562 @@
+#!/usr/bin/env python3
+"""Runtime oracle for keras-lsp: which initializer did real Keras 3 give each weight?
+
+Usage:
+    KERAS_BACKEND=numpy .venv-keras/bin/python tests/oracle/oracle.py DIR... --out FILE.json
+
+Every ``*.py`` file under each DIR (``__init__.py`` excepted) is run in a fresh
+subprocess, as ``__main__``, with cwd = the file's folder and that folder on
+``sys.path``.  Files inside a package (a folder with ``__init__.py``) are run with
+``runpy.run_module`` from the package root so relative imports work.
+
+Inside the subprocess ``keras.layers.Layer.__init__`` and ``Layer.add_weight`` are
+wrapped.  The call site of a layer is the first frame outside the ``__init__`` chain
+of the layer object; it counts as a *site* only when that frame is user code (not
+site-packages).  See tests/oracle/README.md for the output format and every
+normalization applied.
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import sysconfig
+import tempfile
+
+ORACLE_VERSION = 1
+EXCEPTION_RE = re.compile(r"#\s*oracle-exception:\s*([^:#]+?)\s*:\s*([^#]*)")
+
+
+# --------------------------------------------------------------------------------------
+# JSON helpers (shared by parent and child)
+# --------------------------------------------------------------------------------------
+
+
+def to_json(value):
+    """Convert a get_config() value to plain, deterministic JSON."""
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover
+        np = None
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if np is not None:
+        if isinstance(value, np.ndarray):
+            return to_json(value.tolist())
+        if isinstance(value, np.generic):
+            return value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return {"$repr": type(value).__name__}
+
+
+def canon(value):
+    return json.dumps(value, sort_keys=True)
+
+
+# --------------------------------------------------------------------------------------
+# Child: run one fixture under instrumented Keras
+# --------------------------------------------------------------------------------------
+
+
+def child_main(root, path, out_path):
+    root = os.path.abspath(root)
+    path = os.path.abspath(path)
+    folder = os.path.dirname(path)
+
+    import keras
+    from keras.src import initializers as k_initializers
+    from keras.src.initializers import Initializer, VarianceScaling
+    from keras.src.layers.layer import Layer
+    from keras.src.layers.core.einsum_dense import EinsumDense
+    from keras.src.layers.core.input_layer import InputLayer
+    from keras.src.layers.normalization.batch_normalization import BatchNormalization
+    from keras.src.layers.rnn.rnn import RNN
+    from keras.src.layers.rnn.stacked_rnn_cells import StackedRNNCells
+    from keras.src.models.functional import Functional
+    from keras.src.models.model import Model
+    from keras.src.models.sequential import Sequential
+    from keras.src.utils.naming import to_snake_case
+
+    stdlib_dirs = {
+        os.path.realpath(p)
+        for p in (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
+    }
+    this_file = os.path.realpath(__file__)
+
+    def frame_kind(frame):
+        fn = frame.f_code.co_filename
+        if fn.startswith("<"):
+            # <frozen runpy>, <string> ...: transparent
+            return "transparent"
+        real = os.path.realpath(fn)
+        if real == this_file:
+            return "transparent"
+        if "/site-packages/" in real or "/dist-packages/" in real:
+            return "library"
+        for d in stdlib_dirs:
+            if real.startswith(d + os.sep):
+                return "transparent"
+        return "user"
+
+    def is_own_init(frame, obj):
+        code = frame.f_code
+        if code.co_name != "__init__" or code.co_argcount == 0:
+            return False
+        return frame.f_locals.get(code.co_varnames[0]) is obj
+
+    def char_column(filename, lineno, byte_col):
+        import linecache
+
+        line = linecache.getline(filename, lineno)
+        return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="replace")) + 1
+
+    records = {}  # id(layer) -> dict
+    order = []  # keep layers alive, in construction order
+    add_weight_ctx = []
+
+    orig_init = Layer.__init__
+    orig_add_weight = Layer.add_weight
+    orig_get = k_initializers.get
+
+    def site_of(obj):
+        frame = sys._getframe(2)
+        while frame is not None:
+            if is_own_init(frame, obj):
+                frame = frame.f_back
+                continue
+            kind = frame_kind(frame)
+            if kind == "transparent":
+                frame = frame.f_back
+                continue
+            if kind == "library":
+                return None
+            code = frame.f_code
+            positions = list(code.co_positions())
+            idx = frame.f_lasti // 2
+            lineno, _end, col, _endcol = positions[idx] if idx < len(positions) else (None,) * 4
+            if lineno is None:
+                lineno = frame.f_lineno
+            if col is None:
+                col = 0
+            fn = os.path.realpath(code.co_filename)
+            return {
+                "abs": fn,
+                "file": os.path.relpath(fn, root).replace(os.sep, "/"),
+                "line": lineno,
+                "column": char_column(code.co_filename, lineno, col),
+            }
+        return None
+
+    def init_wrapper(self, *args, **kwargs):
+        first = id(self) not in records
+        if first:
+            rec = {
+                "layer": self,
+                "site": site_of(self),
+                "explicit_name": kwargs.get("name") is not None,
+                "weights": [],
+            }
+            records[id(self)] = rec
+            order.append(rec)
+        result = orig_init(self, *args, **kwargs)
+        return result
+
+    def get_wrapper(identifier):
+        result = orig_get(identifier)
+        if add_weight_ctx and add_weight_ctx[-1][0] is False:
+            add_weight_ctx[-1][0] = True
+            add_weight_ctx[-1][1] = result
+        return result
+
+    def add_weight_wrapper(self, *args, **kwargs):
+        add_weight_ctx.append([False, None])
+        try:
+            variable = orig_add_weight(self, *args, **kwargs)
+        finally:
+            got = add_weight_ctx.pop()
+        rec = records.get(id(self))
+        if rec is None:  # layer whose Layer.__init__ was bypassed: should not happen
+            rec = {"layer": self, "site": None, "explicit_name": True, "weights": []}
+            records[id(self)] = rec
+            order.append(rec)
+        rec["weights"].append(
+            {
+                "variable": variable,
+                "explicit_name": kwargs.get("name") is not None,
+                "initializer": got[1],
+            }
+        )
+        return variable
+
+    Layer.__init__ = init_wrapper
+    Layer.add_weight = add_weight_wrapper
+    k_initializers.get = get_wrapper
+
+    # ---- run the fixture ------------------------------------------------------------
+    import runpy
+
+    os.chdir(folder)
+    sys.path.insert(0, folder)
+    pkg_root = folder
+    parts = [os.path.splitext(os.path.basename(path))[0]]
+    while os.path.exists(os.path.join(pkg_root, "__init__.py")):
+        parts.insert(0, os.path.basename(pkg_root))
+        pkg_root = os.path.dirname(pkg_root)
+    error = None
+    sys.argv = [path]
+    try:
+        if len(parts) > 1:
+            sys.path.insert(0, pkg_root)
+            runpy.run_module(".".join(parts), run_name="__main__", alter_sys=True)
+        else:
+            runpy.run_path(path, run_name="__main__")
+    except SystemExit as e:
+        if e.code not in (None, 0):
+            error = f"SystemExit({e.code!r})"
+    except BaseException as e:  # noqa: BLE001
+        import traceback
+
+        error = "".join(traceback.format_exception_only(type(e), e)).strip()
+        traceback.print_exc()
+
+    # ---- describe initializers ------------------------------------------------------
+    def describe_plain(init):
+        if isinstance(init, Initializer):
+            try:
+                config = init.get_config()
+            except NotImplementedError:
+                config = {}
+            return {"class": type(init).__name__, "config": to_json(config)}
+        name = getattr(init, "__qualname__", type(init).__name__)
+        return {"class": "Callable", "config": {"name": name}}
+
+    def describe(layer, entry):
+        """Returns (initializer json, notes, ignore_keys)."""
+        init = entry["initializer"]
+        name = entry["variable"].name
+        notes, ignore = [], []
+        qual = getattr(init, "__qualname__", "")
+        if not isinstance(init, Initializer) and callable(init):
+            if qual.endswith("build.<locals>.bias_initializer") and hasattr(layer, "unit_forget_bias"):
+                inner = describe_plain(layer.bias_initializer)
+                notes.append("unit_forget_bias closure: bias_initializer on 3/4, Ones on the forget gate")
+                return {"class": "UnitForgetBias", "config": {"initializer": inner}}, notes, ignore
+            if qual.endswith("moving_stddev_initializer") and isinstance(layer, BatchNormalization):
+                inner = describe_plain(layer.moving_variance_initializer)
+                notes.append("renorm closure: sqrt(moving_variance_initializer(shape))")
+                return {"class": "SqrtOf", "config": {"initializer": inner}}, notes, ignore
+        desc = describe_plain(init)
+        if (
+            isinstance(layer, EinsumDense)
+            and name == "kernel"
+            and isinstance(layer.kernel_initializer, VarianceScaling)
+            and init is not layer.kernel_initializer
+            and layer.kernel_initializer.get_config().get("seed") is None
+        ):
+            # EinsumDense._update_kernel_initializer cloned the initializer with the
+            # concrete seed the unseeded parent drew at random: not reproducible.
+            desc["config"]["seed"] = None
+            ignore.append("seed")
+            notes.append("EinsumDense clone: concrete random seed replaced by null")
+        return desc, notes, ignore
+
+    # ---- names and paths --------------------------------------------------------------
+    auto_names = {}
+    for rec in order:
+        lyr = rec["layer"]
+        if not rec["explicit_name"]:
+            auto_names[lyr.name] = to_snake_case(type(lyr).__name__)
+
+    def norm_layer_name(lyr):
+        rec = records.get(id(lyr))
+        n = lyr.name
+        if rec is not None and not rec["explicit_name"]:
+            return to_snake_case(type(lyr).__name__)
+        for prefix in ("forward_", "backward_"):
+            if n.startswith(prefix) and n[len(prefix):] in auto_names:
+                return prefix + auto_names[n[len(prefix):]]
+        return n
+
+    def uniquify(names):
+        seen, out = {}, []
+        for n in names:
+            if n in seen:
+                k = seen[n]
+                while f"{n}_{k}" in seen:
+                    k += 1
+                seen[n] = k + 1
+                out.append(f"{n}_{k}")
+                seen.setdefault(f"{n}_{k}", 1)
+            else:
+                seen[n] = 1
+                out.append(n)
+        return out
+
+    def child_segments(parent):
+        """[(child, segment or None)] for the tracked sublayers of parent."""
+        kids = list(getattr(parent, "_layers", []))
+        segs = []
+        for kid in kids:
+            if isinstance(kid, StackedRNNCells):
+                segs.append(None)
+            elif isinstance(parent, RNN) and kid is getattr(parent, "cell", None):
+                segs.append(None)
+            else:
+                segs.append(norm_layer_name(kid))
+        named = [s for s in segs if s is not None]
+        uniq = iter(uniquify(named))
+        return [(kid, None if s is None else next(uniq)) for kid, s in zip(kids, segs)]
+
+    def collect(site_layer):
+        out = []
+        visited = set()
+
+        def walk(lyr, prefix):
+            if id(lyr) in visited:
+                return
+            visited.add(id(lyr))
+            rec = records.get(id(lyr))
+            own = rec["weights"] if rec else []
+            var_names = []
+            for e in own:
+                var_names.append(e["variable"].name if e["explicit_name"] else "variable")
+            for e, vname in zip(own, uniquify(var_names)):
+                init, notes, ignore = describe(lyr, e)
+                w = {"weight": "/".join(prefix + [vname]), "initializer": init}
+                if notes:
+                    w["notes"] = notes
+                if ignore:
+                    w["ignore"] = ignore
+                out.append(w)
+            for kid, seg in child_segments(lyr):
+                walk(kid, prefix + ([seg] if seg else []))
+
+        walk(site_layer, [])
+        return out
+
+    def excluded(lyr):
+        t = type(lyr)
+        if not t.__module__.startswith("keras."):
+            return False
+        return t in (Sequential, Functional, Model) or isinstance(lyr, InputLayer)
+
+    sites = []
+    for rec in order:
+        site = rec["site"]
+        lyr = rec["layer"]
+        if site is None or excluded(lyr):
+            continue
+        if not (site["abs"] == root or site["abs"].startswith(root + os.sep)):
+            continue
+        weights = collect(lyr)
+        sites.append(
+            {
+                "file": site["file"],
+                "line": site["line"],
+                "column": site["column"],
+                "layer": type(lyr).__name__,
+                "built": bool(lyr.built),
+                "weights": weights,
+            }
+        )
+
+    with open(out_path, "w") as f:
+        json.dump({"script": os.path.relpath(path, root), "error": error, "sites": sites}, f)
+
+
+# --------------------------------------------------------------------------------------
+# Parent: run all fixtures, merge
+# --------------------------------------------------------------------------------------
+
+
+def find_fixtures(root):
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__pycache__")))
+        for fn in sorted(filenames):
+            if fn.endswith(".py") and fn != "__init__.py":
+                found.append(os.path.join(dirpath, fn))
+    return found
+
+
+def scan_exceptions(root, files):
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__pycache__")))
+        for fn in sorted(filenames):
+            if not fn.endswith(".py"):
+                continue
+            p = os.path.join(dirpath, fn)
+            with open(p, encoding="utf-8") as f:
+                for lineno, line in enumerate(f, 1):
+                    for m in EXCEPTION_RE.finditer(line):
+                        out.append(
+                            {
+                                "file": os.path.relpath(p, root).replace(os.sep, "/"),
+                                "line": lineno,
+                                "weight": m.group(1).strip(),
+                                "reason": m.group(2).strip(),
+                            }
+                        )
+    return out
+
+
+def run_one(root, path, python, timeout):
+    fd, tmp = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    env = dict(os.environ)
+    env["KERAS_BACKEND"] = "numpy"
+    env.setdefault("PYTHONHASHSEED", "0")
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env.pop("PYTHONPATH", None)
+    cmd = [python, os.path.abspath(__file__), "--child", root, path, tmp]
+    try:
+        proc = subprocess.run(
+            cmd, cwd=os.path.dirname(path), env=env, capture_output=True, text=True, timeout=timeout
+        )
+        with open(tmp) as f:
+            data = json.load(f) if os.path.getsize(tmp) else None
+        if data is None:
+            data = {"script": os.path.relpath(path, root), "error": f"child exited {proc.returncode}", "sites": []}
+        if data.get("error") or proc.returncode != 0:
+            data["stderr"] = proc.stderr[-3000:]
+        return data
+    except subprocess.TimeoutExpired:
+        return {"script": os.path.relpath(path, root), "error": "timeout", "sites": []}
+    finally:
+        os.unlink(tmp)
+
+
+def merge(results):
+    """Merge per-script site lists into one entry per call site."""
+    by_site = {}
+    for res in results:
+        for s in res["sites"]:
+            key = (s["file"], s["line"], s["column"])
+            entry = by_site.setdefault(key, {"layer": set(), "built": [], "unbuilt": 0})
+            entry["layer"].add(s["layer"])
+            if s["built"]:
+                entry["built"].append(s["weights"])
+            else:
+                entry["unbuilt"] += 1
+    layers, weightless, unbuilt = [], [], []
+    for (file, line, column), e in sorted(by_site.items()):
+        base = {"file": file, "line": line, "column": column, "layer": "|".join(sorted(e["layer"]))}
+        n_built = len(e["built"])
+        instances = n_built + e["unbuilt"]
+        if n_built == 0:
+            unbuilt.append(dict(base, instances=instances))
+            continue
+        per_weight = {}
+        for inst in e["built"]:
+            for w in inst:
+                slot = per_weight.setdefault(w["weight"], {"answers": {}, "count": 0, "notes": set(), "ignore": set()})
+                slot["count"] += 1
+                slot["answers"][canon(w["initializer"])] = w["initializer"]
+                slot["notes"].update(w.get("notes", []))
+                slot["ignore"].update(w.get("ignore", []))
+        if not per_weight:
+            weightless.append(dict(base, instances=instances))
+            continue
+        weights = []
+        for path in sorted(per_weight):
+            slot = per_weight[path]
+            answers = [slot["answers"][k] for k in sorted(slot["answers"])]
+            w = {"weight": path}
+            if len(answers) == 1:
+                w["initializer"] = answers[0]
+            else:
+                w["initializer"] = None
+                w["alternatives"] = answers
+            if slot["count"] != n_built:
+                w["partial"] = True  # created by some instances only
+            if slot["notes"]:
+                w["notes"] = sorted(slot["notes"])
+            if slot["ignore"]:
+                w["ignore"] = sorted(slot["ignore"])
+            weights.append(w)
+        site = dict(base)
+        if instances > 1:
+            site["instances"] = instances
+        if e["unbuilt"]:
+            site["unbuilt_instances"] = e["unbuilt"]
+        site["weights"] = weights
+        layers.append(site)
+    return layers, weightless, unbuilt
+
+
+def parent_main(argv):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("dirs", nargs="+", help="fixture roots; file paths in the output are relative to their root")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--python", default=sys.executable, help="interpreter with keras 3 (default: this one)")
+    ap.add_argument("--jobs", "-j", type=int, default=2)
+    ap.add_argument("--timeout", type=int, default=300)
+    ap.add_argument("--quiet", "-q", action="store_true")
+    args = ap.parse_args(argv)
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    jobs = []
+    exceptions = []
+    roots = []
+    for d in args.dirs:
+        root = os.path.realpath(d)
+        roots.append(root)
+        files = find_fixtures(root)
+        jobs.extend((root, f) for f in files)
+        exceptions.extend(scan_exceptions(root, files))
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        results = list(pool.map(lambda rf: run_one(rf[0], rf[1], args.python, args.timeout), jobs))
+
+    errors = []
+    for res in results:
+        if res.get("error"):
+            errors.append({"script": res["script"], "error": res["error"]})
+            if not args.quiet:
+                sys.stderr.write(f"ERROR in {res['script']}: {res['error']}\n{res.get('stderr', '')}\n")
+
+    layers, weightless, unbuilt = merge(results)
+    version = subprocess.run(
+        [args.python, "-c", "import keras; print(keras.__version__)"],
+        env=dict(os.environ, KERAS_BACKEND="numpy"),
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    out = {
+        "keras": "3",
+        "keras_version": version,
+        "generator": "tests/oracle/oracle.py",
+        "scripts": sorted(os.path.relpath(f, r).replace(os.sep, "/") for r, f in jobs),
+        "layers": layers,
+        "weightless": weightless,
+        "unbuilt": unbuilt,
+        "exceptions": sorted(exceptions, key=lambda e: (e["file"], e["line"], e["weight"])),
+        "errors": sorted(errors, key=lambda e: e["script"]),
+    }
+    tmp = args.out + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(out, f, indent=1, sort_keys=False)
+        f.write("\n")
+    os.replace(tmp, args.out)
+    n_weights = sum(len(s["weights"]) for s in layers)
+    if not args.quiet:
+        print(
+            f"{len(jobs)} scripts, {len(layers)} sites with weights, {n_weights} weights, "
+            f"{len(weightless)} weightless, {len(unbuilt)} unbuilt, {len(errors)} errors -> {args.out}"
+        )
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        _, _, root_arg, path_arg, out_arg = sys.argv
+        sys.argv = sys.argv[:1]
+        child_main(root_arg, path_arg, out_arg)
+    else:
+        sys.exit(parent_main(sys.argv[1:]))
