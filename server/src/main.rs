@@ -1,1 +1,66 @@
-fn main() {}
+//! The `keras-lsp` binary: serves LSP on stdio, or runs `check`.
+
+use clap::{Parser, Subcommand};
+use keras_lsp::cli::{self, Format, KerasArg};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "keras-lsp",
+    version,
+    about = "Shows which initializer each Keras weight gets, without running code"
+)]
+struct Args {
+    /// Serve the Language Server Protocol on stdin/stdout (the default).
+    #[arg(long)]
+    stdio: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print every layer call under PATH with the initializer of each weight.
+    Check {
+        /// Files or folders to analyse.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Keras version the answers are for (auto reads the workspace's virtualenv).
+        #[arg(long, value_enum, default_value = "auto")]
+        keras: KerasArg,
+    },
+}
+
+fn main() {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KERAS_LSP_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    match args.command {
+        Some(Command::Check {
+            paths,
+            format,
+            keras,
+        }) => {
+            let stdout = std::io::stdout();
+            let mut lock = stdout.lock();
+            let code = cli::run(&paths, format, keras, &mut lock).unwrap_or_else(|e| {
+                eprintln!("keras-lsp check: {e}");
+                1
+            });
+            std::process::exit(code);
+        }
+        None => {
+            let _ = args.stdio;
+            keras_lsp::lsp::serve_stdio();
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! The analysis' answers, in byte offsets and editor-neutral terms.
+
+use crate::syntax::ir::Span;
+use serde_json::{Map, Value};
+use std::path::Path;
+use std::sync::Arc;
+
+/// Where an initializer value is defined, when it is user code.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InitKind {
+    /// A Keras class (`keras.initializers.X`).
+    Keras,
+    /// A TensorFlow-core initializer, used as-is by Keras (`module` as Keras 3 serializes it).
+    TfCore { module: String, spelling: String },
+    /// A workspace class: a subclass of a Keras initializer.
+    CustomClass {
+        file: Arc<Path>,
+        span: Span,
+        doc: Option<String>,
+        base: Option<String>,
+    },
+    /// A workspace function or lambda called as `f(shape, dtype)`.
+    CustomFunction {
+        file: Arc<Path>,
+        span: Span,
+        doc: Option<String>,
+    },
+}
+
+/// A resolved initializer: class name and config exactly as Keras 3's `get_config()` reports them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InitVal {
+    pub class: String,
+    pub config: Map<String, Value>,
+    pub kind: InitKind,
+    /// A fact that changes the meaning, e.g. the LSTM forget-gate quarter.
+    pub note: Option<String>,
+}
+
+/// One step of where a value came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Step {
+    /// E.g. "argument at line 12", "variable `init` bound at line 3", "default of `Dense`".
+    pub text: String,
+    pub file: Option<Arc<Path>>,
+    pub span: Option<Span>,
+}
+
+/// One possibility for a weight's initializer.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Candidate {
+    Resolved {
+        init: InitVal,
+        origin: Vec<Step>,
+    },
+    /// `initializer=None`: `add_weight` picks its own default (glorot_uniform for float weights).
+    Unresolved {
+        reason: String,
+        origin: Vec<Step>,
+    },
+}
+
+impl Candidate {
+    pub fn origin(&self) -> &[Step] {
+        match self {
+            Candidate::Resolved { origin, .. } | Candidate::Unresolved { origin, .. } => origin,
+        }
+    }
+}
+
+/// Whether a weight is created.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Created {
+    Yes,
+    /// Not created, with the reason (`use_bias=False`).
+    No(String),
+    /// Depends on a value we could not resolve.
+    Unknown(String),
+}
+
+/// The answer for one weight of one layer call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightAnswer {
+    /// Name Keras gives it, relative to the layer (`kernel`, `query/kernel`, `forward_lstm/bias`).
+    pub weight: String,
+    /// The controlling `__init__` parameter, if any.
+    pub parameter: Option<String>,
+    pub created: Created,
+    /// One entry normally; several when the value is one of several possibilities.
+    pub candidates: Vec<Candidate>,
+    /// `true` when the value is the layer's default (no explicit argument).
+    pub is_default: bool,
+    pub trainable: bool,
+}
+
+/// One Keras layer construction and its weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LayerCall {
+    /// The whole call expression.
+    pub span: Span,
+    /// The name to hover (`Dense` in `layers.Dense(...)`).
+    pub callee_span: Span,
+    /// Class name (`Dense`).
+    pub layer: String,
+    /// Qualified public name (`keras.layers.Dense`).
+    pub qualified: String,
+    pub weights: Vec<WeightAnswer>,
+    /// Facts about the call as a whole.
+    pub notes: Vec<String>,
+}

@@ -1,0 +1,1582 @@
+//! The value resolver: follows names, imports, calls, partials, dicts and attributes across the
+//! workspace, and returns every value an expression may have, each with where it came from.
+//!
+//! It never runs user code. It is bounded: [`MAX_DEPTH`] nested evaluations, and a set of bindings
+//! under evaluation that turns a cycle into "unresolved: cycle".
+
+use super::{FileAnalysis, InitKind, InitVal, Step, Workspace};
+use crate::knowledge::{self, KerasData};
+use crate::syntax::ir::*;
+use serde_json::{Map, Value};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// How deep evaluations may nest before we answer "unresolved: too deep".
+pub const MAX_DEPTH: usize = 48;
+/// How many possibilities one expression may have before we stop collecting.
+pub const MAX_CANDIDATES: usize = 16;
+
+/// Where an expression is evaluated: file, scope, offset of the use, and the arguments of the
+/// function call being evaluated (if any).
+#[derive(Clone, Debug)]
+pub struct Cx {
+    pub file: Arc<FileAnalysis>,
+    pub scope: ScopeId,
+    pub at: u32,
+    pub frame: Option<Arc<Frame>>,
+}
+
+/// Arguments bound to a function's parameters, for evaluating its body for one call.
+#[derive(Debug)]
+pub struct Frame {
+    pub file: Arc<FileAnalysis>,
+    pub func: FuncId,
+    /// Parameter name -> the argument given at the call (a `**kwargs` parameter gets a dict).
+    pub args: Vec<(String, BoundArg)>,
+}
+
+/// An argument expression with the context it is evaluated in.
+#[derive(Clone, Debug)]
+pub enum BoundArg {
+    Expr(Expr, Cx),
+    /// Keyword arguments collected into `**kwargs`.
+    Kwargs(Vec<(String, Expr, Cx)>),
+}
+
+/// A value the resolver understands.
+#[derive(Clone, Debug)]
+pub enum Val {
+    /// A Keras or TensorFlow namespace (`keras`, `keras.layers`, `keras.initializers`, `tf`,
+    /// `tf.compat.v1`, `functools`).
+    Ns(String),
+    /// A built-in Keras layer class (canonical class name).
+    LayerClass(String),
+    /// A Keras initializer class.
+    InitClass(String),
+    /// A TensorFlow-core initializer (key into the generated `tf_core` data).
+    TfInit(String),
+    /// `functools.partial`, `dict`, `initializers.get`, ...
+    Builtin(&'static str),
+    Init(InitVal),
+    Str(String),
+    Num(Number),
+    Bool(bool),
+    NoneV,
+    Dict {
+        entries: Vec<(String, Expr, Cx)>,
+        open: Option<String>,
+    },
+    List(Vec<(Expr, Cx)>),
+    Partial {
+        func: Box<Val>,
+        args: Vec<(Expr, Cx)>,
+        keywords: Vec<(String, Expr, Cx)>,
+    },
+    Func(Arc<FileAnalysis>, FuncId),
+    Lambda {
+        file: Arc<FileAnalysis>,
+        span: Span,
+    },
+    Class(Arc<FileAnalysis>, ClassId),
+    Instance {
+        file: Arc<FileAnalysis>,
+        class: ClassId,
+        call: Option<(Arc<Call>, Cx)>,
+    },
+    Module(Arc<FileAnalysis>),
+    /// A layer object: a built-in layer class constructed with these arguments (merged with any
+    /// partial's); `open` says why some keyword arguments are unknown (a `**` of a runtime value).
+    Layer {
+        class: String,
+        args: Vec<(Expr, Cx)>,
+        kws: Vec<(String, Expr, Cx)>,
+        open: Option<String>,
+    },
+    Unknown(String),
+}
+
+/// A value with the steps that led to it.
+#[derive(Clone, Debug)]
+pub struct Cand {
+    pub val: Val,
+    pub origin: Vec<Step>,
+}
+
+impl Cand {
+    fn new(val: Val) -> Self {
+        Cand {
+            val,
+            origin: Vec::new(),
+        }
+    }
+    fn unknown(reason: impl Into<String>) -> Self {
+        Cand::new(Val::Unknown(reason.into()))
+    }
+    fn with_step(mut self, step: Step) -> Self {
+        self.origin.insert(0, step);
+        self
+    }
+}
+
+pub struct Evaluator<'w> {
+    pub ws: &'w Workspace,
+    pub data: &'static KerasData,
+    depth: usize,
+    visiting: HashSet<(usize, u32, String)>,
+}
+
+fn step(text: String, file: &Arc<FileAnalysis>, span: Span) -> Step {
+    Step {
+        text,
+        file: Some(file.path.clone()),
+        span: Some(span),
+    }
+}
+
+/// Short location "line N" in the same file, or "file.py:N" elsewhere.
+pub fn place(file: &FileAnalysis, span: Span, from: &FileAnalysis) -> String {
+    if Arc::ptr_eq(&file.path, &from.path) || file.path == from.path {
+        format!("line {}", file.line1(span.start))
+    } else {
+        let name = file
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        format!("{}:{}", name, file.line1(span.start))
+    }
+}
+
+impl<'w> Evaluator<'w> {
+    pub fn new(ws: &'w Workspace) -> Self {
+        Evaluator {
+            ws,
+            data: knowledge::data(ws.settings.keras),
+            depth: 0,
+            visiting: HashSet::new(),
+        }
+    }
+
+    /// Every value `e` may have.
+    pub fn eval(&mut self, e: &Expr, cx: &Cx) -> Vec<Cand> {
+        if self.depth >= MAX_DEPTH {
+            return vec![Cand::unknown("the value is nested too deeply to follow")];
+        }
+        self.depth += 1;
+        let mut out = self.eval_inner(e, cx);
+        self.depth -= 1;
+        out.truncate(MAX_CANDIDATES);
+        out
+    }
+
+    fn eval_inner(&mut self, e: &Expr, cx: &Cx) -> Vec<Cand> {
+        match e {
+            Expr::Str { value, .. } => vec![Cand::new(Val::Str(value.clone()))],
+            Expr::Num { value, .. } => vec![Cand::new(Val::Num(*value))],
+            Expr::Bool { value, .. } => vec![Cand::new(Val::Bool(*value))],
+            Expr::NoneLit { .. } => vec![Cand::new(Val::NoneV)],
+            Expr::Name { id, span } => self.lookup(id, *span, cx),
+            Expr::Attr { value, attr, .. } => {
+                let base = self.eval(value, cx);
+                let mut out = Vec::new();
+                for b in base {
+                    for mut c in self.attr(&b.val, attr, cx) {
+                        let mut o = b.origin.clone();
+                        o.append(&mut c.origin);
+                        c.origin = o;
+                        out.push(c);
+                    }
+                }
+                out
+            }
+            Expr::Call(call) => self.call(call, cx),
+            Expr::Dict { items, .. } => vec![Cand::new(self.dict_literal(items, cx))],
+            Expr::List { elts, .. } | Expr::Tuple { elts, .. } => vec![Cand::new(Val::List(
+                elts.iter().map(|x| (x.clone(), cx.clone())).collect(),
+            ))],
+            Expr::IfExp { body, orelse, .. } => {
+                let mut v = self.eval(body, cx);
+                v.extend(self.eval(orelse, cx));
+                v
+            }
+            Expr::Lambda { span, .. } => vec![Cand::new(Val::Lambda {
+                file: cx.file.clone(),
+                span: *span,
+            })],
+            Expr::Subscript { value, index, .. } => {
+                let base = self.eval(value, cx);
+                let idx = self.eval(index, cx);
+                let mut out = Vec::new();
+                for b in &base {
+                    for i in &idx {
+                        match (&b.val, &i.val) {
+                            (Val::Dict { entries, open }, Val::Str(k)) => {
+                                match entries.iter().rev().find(|(n, _, _)| n == k) {
+                                    Some((_, ex, ecx)) => out.extend(self.eval(ex, ecx)),
+                                    None => out.push(Cand::unknown(match open {
+                                        Some(r) => r.clone(),
+                                        None => format!("key '{k}' is not in the dict"),
+                                    })),
+                                }
+                            }
+                            (Val::List(items), Val::Num(Number::Int(n))) => {
+                                let n = if *n < 0 { items.len() as i64 + n } else { *n };
+                                match items.get(n as usize) {
+                                    Some((ex, ecx)) => out.extend(self.eval(ex, ecx)),
+                                    None => out.push(Cand::unknown("index out of range")),
+                                }
+                            }
+                            _ => out
+                                .push(Cand::unknown("a subscript that depends on a runtime value")),
+                        }
+                    }
+                }
+                out
+            }
+            Expr::Starred { .. } => vec![Cand::unknown("a starred expression")],
+            Expr::Other { what, .. } => {
+                vec![Cand::unknown(format!("{what} depends on a runtime value"))]
+            }
+        }
+    }
+
+    fn dict_literal(&mut self, items: &[(Option<Expr>, Expr)], cx: &Cx) -> Val {
+        let mut entries = Vec::new();
+        let mut open = None;
+        for (k, v) in items {
+            match k {
+                Some(k) => match self.eval(k, cx).first().map(|c| c.val.clone()) {
+                    Some(Val::Str(s)) => entries.push((s, v.clone(), cx.clone())),
+                    _ => open = Some("a dict key depends on a runtime value".to_string()),
+                },
+                None => {
+                    for c in self.eval(v, cx) {
+                        match c.val {
+                            Val::Dict {
+                                entries: e2,
+                                open: o2,
+                            } => {
+                                entries.extend(e2);
+                                if o2.is_some() {
+                                    open = o2;
+                                }
+                            }
+                            Val::Unknown(r) => open = Some(r),
+                            _ => open = Some("`**` of a value that is not a dict".into()),
+                        }
+                    }
+                }
+            }
+        }
+        Val::Dict { entries, open }
+    }
+
+    // ----- names -------------------------------------------------------------------------------
+
+    /// Looks `name` up from `cx` (LEGB; class scopes are skipped from nested functions).
+    pub fn lookup(&mut self, name: &str, use_span: Span, cx: &Cx) -> Vec<Cand> {
+        let file = cx.file.clone();
+        let mut scope = Some(cx.scope);
+        let mut first = true;
+        while let Some(s) = scope {
+            let sc = &file.ir.scopes[s];
+            let skip_class = !first && matches!(sc.kind, ScopeKind::Class(_));
+            if !skip_class {
+                if let Some(bs) = sc.bindings.get(name) {
+                    let at = if first { cx.at } else { u32::MAX };
+                    let chosen = choose_bindings(bs, at);
+                    if !chosen.is_empty() {
+                        let mut out = Vec::new();
+                        for b in chosen {
+                            out.extend(self.binding(&file, s, name, b, cx));
+                        }
+                        return self.apply_mutations(&file, s, name, out, cx);
+                    }
+                }
+            }
+            first = false;
+            scope = sc.parent;
+        }
+        // Star imports of the module.
+        for (m, level) in file.ir.star_imports.clone() {
+            let mv = self.import_module(&file, &m, level);
+            let found = self.attr(&mv, name, cx);
+            if found.iter().any(|c| !matches!(c.val, Val::Unknown(_))) {
+                return found;
+            }
+        }
+        match name {
+            "dict" => vec![Cand::new(Val::Builtin("dict"))],
+            "partial" => vec![Cand::new(Val::Unknown(
+                "`partial` is not imported from functools".into(),
+            ))],
+            _ => {
+                let _ = use_span;
+                vec![Cand::unknown(format!("name `{name}` is not defined"))]
+            }
+        }
+    }
+
+    fn apply_mutations(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        scope: ScopeId,
+        name: &str,
+        vals: Vec<Cand>,
+        cx: &Cx,
+    ) -> Vec<Cand> {
+        let Some(muts) = file.ir.scopes[scope].mutations.get(name) else {
+            return vals;
+        };
+        let muts = muts.clone();
+        let mcx = Cx {
+            file: file.clone(),
+            scope,
+            at: u32::MAX,
+            frame: if scope == cx.scope {
+                cx.frame.clone()
+            } else {
+                None
+            },
+        };
+        vals.into_iter()
+            .map(|mut c| {
+                if let Val::Dict { entries, open } = &mut c.val {
+                    for m in &muts {
+                        match m {
+                            Mutation::SetItem { key, value, span } => {
+                                if span.start > cx.at && scope == cx.scope {
+                                    continue;
+                                }
+                                if let Some(Val::Str(k)) =
+                                    self.eval(key, &mcx).first().map(|c| c.val.clone())
+                                {
+                                    entries.push((k, value.clone(), mcx.clone()));
+                                } else {
+                                    *open = Some("a dict key set at runtime".into());
+                                }
+                            }
+                            Mutation::Update(call) | Mutation::SetDefault(call) => {
+                                if call.span.start > cx.at && scope == cx.scope {
+                                    continue;
+                                }
+                                let set_default = matches!(m, Mutation::SetDefault(_));
+                                let mut new: Vec<(String, Expr, Cx)> = Vec::new();
+                                if set_default {
+                                    if let (Some(k), v) = (call.args.first(), call.args.get(1)) {
+                                        if let Some(Val::Str(k)) =
+                                            self.eval(k, &mcx).first().map(|c| c.val.clone())
+                                        {
+                                            if let Some(v) = v {
+                                                new.push((k, v.clone(), mcx.clone()));
+                                            }
+                                        }
+                                    }
+                                } else {
+                                    for a in &call.args {
+                                        for d in self.eval(a, &mcx) {
+                                            if let Val::Dict { entries: e2, .. } = d.val {
+                                                new.extend(e2);
+                                            }
+                                        }
+                                    }
+                                    for k in &call.keywords {
+                                        if let Some(n) = &k.name {
+                                            new.push((n.clone(), k.value.clone(), mcx.clone()));
+                                        }
+                                    }
+                                }
+                                for (k, v, vcx) in new {
+                                    if set_default && entries.iter().any(|(n, _, _)| *n == k) {
+                                        continue;
+                                    }
+                                    entries.push((k, v, vcx));
+                                }
+                            }
+                        }
+                    }
+                }
+                c
+            })
+            .collect()
+    }
+
+    fn binding(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        scope: ScopeId,
+        name: &str,
+        b: &Binding,
+        cx: &Cx,
+    ) -> Vec<Cand> {
+        let key = (
+            Arc::as_ptr(file) as *const u8 as usize,
+            b.span.start,
+            name.to_string(),
+        );
+        if !self.visiting.insert(key.clone()) {
+            return vec![Cand::unknown(format!(
+                "`{name}` is defined in terms of itself (a cycle)"
+            ))];
+        }
+        let bcx = Cx {
+            file: file.clone(),
+            scope,
+            at: b.span.start,
+            frame: if scope == cx.scope {
+                cx.frame.clone()
+            } else {
+                None
+            },
+        };
+        let here = place(file, b.span, &cx.file);
+        let out = match &b.kind {
+            BindingKind::Value(e) => self
+                .eval(e, &bcx)
+                .into_iter()
+                .map(|c| {
+                    c.with_step(step(
+                        format!("variable `{name}` bound at {here}"),
+                        file,
+                        b.span,
+                    ))
+                })
+                .collect(),
+            BindingKind::Import { module } => vec![Cand::new(self.import_module(file, module, 0))],
+            BindingKind::ImportFrom {
+                module,
+                level,
+                name: imported,
+            } => {
+                let m = self.import_module(file, module, *level);
+                let mut r = self.attr(&m, imported, &bcx);
+                if r.iter().all(|c| matches!(c.val, Val::Unknown(_))) {
+                    // `from pkg import submodule`
+                    let full = if module.is_empty() {
+                        imported.clone()
+                    } else {
+                        format!("{module}.{imported}")
+                    };
+                    let sub = self.import_module(file, &full, *level);
+                    if !matches!(sub, Val::Unknown(_)) {
+                        r = vec![Cand::new(sub)];
+                    }
+                }
+                r
+            }
+            BindingKind::Function(f) => vec![Cand::new(Val::Func(file.clone(), *f))],
+            BindingKind::Class(c) => vec![Cand::new(Val::Class(file.clone(), *c))],
+            BindingKind::Param { func, index } => self.param(file, *func, *index, cx),
+            BindingKind::Element { of, index } => {
+                let mut out = Vec::new();
+                for c in self.eval(of, &bcx) {
+                    match (c.val, index) {
+                        (Val::List(items), None) => {
+                            for (ex, ecx) in items {
+                                out.extend(self.eval(&ex, &ecx));
+                            }
+                        }
+                        (Val::List(items), Some(i)) => match items.get(*i) {
+                            Some((ex, ecx)) => out.extend(self.eval(ex, ecx)),
+                            None => out.push(Cand::unknown("unpacking does not match")),
+                        },
+                        (Val::Dict { entries, .. }, None) => {
+                            for (k, _, _) in entries {
+                                out.push(Cand::new(Val::Str(k)));
+                            }
+                        }
+                        (Val::Unknown(r), _) => out.push(Cand::unknown(r)),
+                        _ => out.push(Cand::unknown(format!(
+                            "`{name}` is taken from a value that is not followed"
+                        ))),
+                    }
+                }
+                out.into_iter()
+                    .map(|c| {
+                        c.with_step(step(
+                            format!("loop or unpacking variable `{name}` at {here}"),
+                            file,
+                            b.span,
+                        ))
+                    })
+                    .collect()
+            }
+            BindingKind::Unknown(r) => vec![Cand::unknown(format!("`{name}` is {r} at {here}"))],
+        };
+        self.visiting.remove(&key);
+        out
+    }
+
+    /// Values of parameter `index` of `func`: from the frame if we are evaluating a call of it,
+    /// else its default plus the argument at every call site in the workspace.
+    fn param(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        func: FuncId,
+        index: usize,
+        cx: &Cx,
+    ) -> Vec<Cand> {
+        let f = &file.ir.functions[func];
+        let p = &f.params[index];
+        if let Some(fr) = &cx.frame {
+            if fr.func == func && Arc::ptr_eq(&fr.file, file) {
+                if let Some((_, arg)) = fr.args.iter().find(|(n, _)| *n == p.name) {
+                    return match arg {
+                        BoundArg::Expr(e, ecx) => self.eval(e, ecx),
+                        BoundArg::Kwargs(kw) => vec![Cand::new(Val::Dict {
+                            entries: kw.clone(),
+                            open: None,
+                        })],
+                    };
+                }
+                return self.param_default(file, func, index);
+            }
+        }
+        if p.kind == ParamKind::VarKeywords {
+            return vec![Cand::new(Val::Dict {
+                entries: vec![],
+                open: Some(format!("`**{}` depends on the callers", p.name)),
+            })];
+        }
+        if f.class.is_some() && index == 0 {
+            return vec![Cand::unknown("`self`")];
+        }
+        let mut out = self.param_default(file, func, index);
+        // Every call of this function in the workspace.
+        let sites = self.call_sites_of(file, func);
+        for (call, ccx) in sites {
+            let site = place(&ccx.file, call.span, &cx.file);
+            let bound = bind_user_args(
+                &file.ir.functions[func],
+                &call,
+                &ccx,
+                self,
+                f.class.is_some(),
+            );
+            if let Some((_, arg)) = bound.iter().find(|(n, _)| *n == p.name) {
+                let vals = match arg {
+                    BoundArg::Expr(e, ecx) => self.eval(e, ecx),
+                    BoundArg::Kwargs(kw) => vec![Cand::new(Val::Dict {
+                        entries: kw.clone(),
+                        open: None,
+                    })],
+                };
+                out.extend(vals.into_iter().map(|c| {
+                    c.with_step(step(
+                        format!("argument `{}` of `{}` at {site}", p.name, f.name),
+                        &ccx.file,
+                        call.span,
+                    ))
+                }));
+            }
+            if out.len() >= MAX_CANDIDATES {
+                break;
+            }
+        }
+        if out.is_empty() {
+            out.push(Cand::unknown(format!(
+                "parameter `{}` of `{}` has no default and no call site passes it",
+                p.name, f.name
+            )));
+        }
+        out
+    }
+
+    fn param_default(&mut self, file: &Arc<FileAnalysis>, func: FuncId, index: usize) -> Vec<Cand> {
+        let f = &file.ir.functions[func];
+        let p = &f.params[index];
+        match &p.default {
+            Some(d) => {
+                let dcx = Cx {
+                    file: file.clone(),
+                    scope: f.parent_scope,
+                    at: f.span.start,
+                    frame: None,
+                };
+                let here = place(file, p.span, file);
+                self.eval(d, &dcx)
+                    .into_iter()
+                    .map(|c| {
+                        c.with_step(step(
+                            format!("default of parameter `{}` of `{}` ({here})", p.name, f.name),
+                            file,
+                            p.span,
+                        ))
+                    })
+                    .collect()
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// Calls in the workspace whose callee resolves to `func` of `file`.
+    fn call_sites_of(&mut self, file: &Arc<FileAnalysis>, func: FuncId) -> Vec<(Arc<Call>, Cx)> {
+        let name = file.ir.functions[func].name.clone();
+        let is_init = name == "__init__";
+        let class_name = file.ir.functions[func]
+            .class
+            .map(|c| file.ir.classes[c].name.clone());
+        let mut out = Vec::new();
+        let files: Vec<Arc<FileAnalysis>> = self.ws.files.values().cloned().collect();
+        for f in files {
+            for site in &f.ir.calls {
+                let last = match &site.call.func {
+                    Expr::Name { id, .. } => id.as_str(),
+                    Expr::Attr { attr, .. } => attr.as_str(),
+                    _ => continue,
+                };
+                let wanted = if is_init {
+                    class_name.as_deref()
+                } else {
+                    Some(name.as_str())
+                };
+                if Some(last) != wanted {
+                    continue;
+                }
+                let ccx = Cx {
+                    file: f.clone(),
+                    scope: site.scope,
+                    at: site.call.span.start,
+                    frame: None,
+                };
+                let callee = self.eval(&site.call.func, &ccx);
+                let hit = callee.iter().any(|c| match &c.val {
+                    Val::Func(ff, id) => Arc::ptr_eq(ff, file) && *id == func,
+                    Val::Class(ff, cid) => {
+                        is_init
+                            && Arc::ptr_eq(ff, file)
+                            && file.ir.classes[*cid].methods.get("__init__") == Some(&func)
+                    }
+                    _ => false,
+                });
+                if hit {
+                    out.push((site.call.clone(), ccx));
+                }
+            }
+        }
+        out
+    }
+
+    // ----- modules and attributes --------------------------------------------------------------
+
+    /// The value of importing dotted `module` (with `level` leading dots) from `from`.
+    pub fn import_module(&mut self, from: &Arc<FileAnalysis>, module: &str, level: u32) -> Val {
+        if level == 0 {
+            let mut parts = module.split('.');
+            let first = parts.next().unwrap_or("");
+            let root = match first {
+                "keras" | "tf_keras" => Some(Val::Ns("keras".into())),
+                "tensorflow" => Some(Val::Ns("tf".into())),
+                "functools" => Some(Val::Ns("functools".into())),
+                _ => None,
+            };
+            if let Some(mut v) = root {
+                for p in parts {
+                    v = ns_attr(self.data, &v, p);
+                }
+                return v;
+            }
+            if let Some(f) = self.ws.modules.get(module) {
+                return Val::Module(f.clone());
+            }
+            return Val::Unknown(format!("module '{module}' not found in the workspace"));
+        }
+        // Relative import: strip `level` components from the importing module's package.
+        let Some(base) = from.module_names.first() else {
+            return Val::Unknown(format!(
+                "relative import of '{module}' from a file outside any root"
+            ));
+        };
+        let mut parts: Vec<&str> = base.split('.').collect();
+        let up = if from.is_package { level - 1 } else { level };
+        for _ in 0..up {
+            if parts.pop().is_none() {
+                return Val::Unknown("relative import beyond the top-level package".into());
+            }
+        }
+        if !module.is_empty() {
+            parts.push(module);
+        }
+        let full = parts.join(".");
+        match self.ws.modules.get(&full) {
+            Some(f) => Val::Module(f.clone()),
+            None => Val::Unknown(format!("module '{full}' not found in the workspace")),
+        }
+    }
+
+    /// `base.attr`.
+    pub fn attr(&mut self, base: &Val, attr: &str, cx: &Cx) -> Vec<Cand> {
+        match base {
+            Val::Ns(_) => vec![Cand::new(ns_attr(self.data, base, attr))],
+            Val::Module(f) => {
+                let f = f.clone();
+                if let Some(bs) = f.ir.scopes[0].bindings.get(attr) {
+                    let chosen: Vec<Binding> =
+                        choose_bindings(bs, u32::MAX).into_iter().cloned().collect();
+                    let mcx = Cx {
+                        file: f.clone(),
+                        scope: 0,
+                        at: u32::MAX,
+                        frame: None,
+                    };
+                    let mut out = Vec::new();
+                    for b in &chosen {
+                        out.extend(self.binding(&f, 0, attr, b, &mcx));
+                    }
+                    return self.apply_mutations(&f, 0, attr, out, &mcx);
+                }
+                if let Some(n) = f.module_names.first() {
+                    if let Some(sub) = self.ws.modules.get(&format!("{n}.{attr}")) {
+                        return vec![Cand::new(Val::Module(sub.clone()))];
+                    }
+                }
+                for (m, level) in f.ir.star_imports.clone() {
+                    let mv = self.import_module(&f, &m, level);
+                    let found = self.attr(&mv, attr, cx);
+                    if found.iter().any(|c| !matches!(c.val, Val::Unknown(_))) {
+                        return found;
+                    }
+                }
+                vec![Cand::unknown(format!(
+                    "`{attr}` not found in module '{}'",
+                    f.module_names.first().cloned().unwrap_or_default()
+                ))]
+            }
+            Val::Class(f, c) => self.class_attr(f, *c, attr, None),
+            Val::Instance { file, class, call } => {
+                let (file, class, call) = (file.clone(), *class, call.clone());
+                self.instance_attr(&file, class, call, attr)
+            }
+            Val::Unknown(r) => vec![Cand::unknown(r.clone())],
+            _ => vec![Cand::unknown(format!(
+                "attribute `{attr}` of a value that is not followed"
+            ))],
+        }
+    }
+
+    fn class_attr(
+        &mut self,
+        f: &Arc<FileAnalysis>,
+        c: ClassId,
+        attr: &str,
+        _inst: Option<()>,
+    ) -> Vec<Cand> {
+        let cls = &f.ir.classes[c];
+        if let Some(bs) = f.ir.scopes[cls.scope].bindings.get(attr) {
+            let chosen: Vec<Binding> = choose_bindings(bs, u32::MAX).into_iter().cloned().collect();
+            let ccx = Cx {
+                file: f.clone(),
+                scope: cls.scope,
+                at: u32::MAX,
+                frame: None,
+            };
+            let mut out = Vec::new();
+            for b in &chosen {
+                out.extend(self.binding(f, cls.scope, attr, b, &ccx));
+            }
+            return out;
+        }
+        // Workspace base classes.
+        let bases = cls.bases.clone();
+        let bcx = Cx {
+            file: f.clone(),
+            scope: cls.parent_scope,
+            at: cls.span.start,
+            frame: None,
+        };
+        for b in &bases {
+            for bc in self.eval(b, &bcx) {
+                if let Val::Class(bf, bid) = &bc.val {
+                    let r = self.class_attr(bf, *bid, attr, None);
+                    if r.iter().any(|c| !matches!(c.val, Val::Unknown(_))) {
+                        return r;
+                    }
+                }
+            }
+        }
+        vec![Cand::unknown(format!(
+            "`{attr}` not found on class `{}`",
+            cls.name
+        ))]
+    }
+
+    fn instance_attr(
+        &mut self,
+        f: &Arc<FileAnalysis>,
+        c: ClassId,
+        call: Option<(Arc<Call>, Cx)>,
+        attr: &str,
+    ) -> Vec<Cand> {
+        let cls = &f.ir.classes[c];
+        if let Some(vals) = cls.self_attrs.get(attr).cloned() {
+            let mut out = Vec::new();
+            for (e, scope) in vals {
+                let func = match f.ir.scopes[scope].kind {
+                    ScopeKind::Function(fid) => Some(fid),
+                    _ => None,
+                };
+                let frame = match (&call, func) {
+                    (Some((call, ccx)), Some(fid)) if f.ir.functions[fid].name == "__init__" => {
+                        let args = bind_user_args(&f.ir.functions[fid], call, ccx, self, true);
+                        Some(Arc::new(Frame {
+                            file: f.clone(),
+                            func: fid,
+                            args,
+                        }))
+                    }
+                    _ => None,
+                };
+                let ecx = Cx {
+                    file: f.clone(),
+                    scope,
+                    at: u32::MAX,
+                    frame,
+                };
+                out.extend(self.eval(&e, &ecx));
+            }
+            return out;
+        }
+        // Dataclass-style: a class attribute overridden by a keyword of the constructor call.
+        if let Some((call, ccx)) = &call {
+            if !cls.methods.contains_key("__init__") {
+                if let Some(k) = call.keyword(attr) {
+                    return self.eval(&k.value.clone(), &ccx.clone());
+                }
+            }
+        }
+        self.class_attr(f, c, attr, None)
+    }
+
+    // ----- calls -------------------------------------------------------------------------------
+
+    pub fn call(&mut self, call: &Arc<Call>, cx: &Cx) -> Vec<Cand> {
+        let callee = self.eval(&call.func, cx);
+        let mut out = Vec::new();
+        for c in callee {
+            let origin = c.origin.clone();
+            for mut r in self.apply(&c.val, call, cx, Vec::new(), Vec::new()) {
+                let mut o = origin.clone();
+                o.append(&mut r.origin);
+                r.origin = o;
+                out.push(r);
+            }
+        }
+        out
+    }
+
+    /// Calls `f` with `call`'s arguments, preceded by `pre_args` and `pre_kw` from a partial.
+    fn apply(
+        &mut self,
+        f: &Val,
+        call: &Arc<Call>,
+        cx: &Cx,
+        pre_args: Vec<(Expr, Cx)>,
+        pre_kw: Vec<(String, Expr, Cx)>,
+    ) -> Vec<Cand> {
+        let mut args: Vec<(Expr, Cx)> = pre_args;
+        args.extend(call.args.iter().map(|a| (a.clone(), cx.clone())));
+        let mut kws: Vec<(String, Expr, Cx)> = pre_kw;
+        let mut open = None;
+        for k in &call.keywords {
+            match &k.name {
+                Some(n) => {
+                    kws.retain(|(m, _, _)| m != n);
+                    kws.push((n.clone(), k.value.clone(), cx.clone()));
+                }
+                None => {
+                    for d in self.eval(&k.value, cx) {
+                        match d.val {
+                            Val::Dict { entries, open: o } => {
+                                for (n, e, ecx) in entries {
+                                    kws.retain(|(m, _, _)| *m != n);
+                                    kws.push((n, e, ecx));
+                                }
+                                if o.is_some() {
+                                    open = o;
+                                }
+                            }
+                            Val::Unknown(r) => open = Some(r),
+                            _ => open = Some("`**` of a value that is not a dict".into()),
+                        }
+                    }
+                }
+            }
+        }
+        match f {
+            Val::InitClass(cls) => vec![self.construct_init(cls, &args, &kws, open)],
+            Val::TfInit(key) => vec![self.construct_tf(key, &args, &kws)],
+            Val::Builtin("functools.partial") => {
+                let Some((first, fcx)) = args.first().cloned() else {
+                    return vec![Cand::unknown("functools.partial without a function")];
+                };
+                self.eval(&first, &fcx)
+                    .into_iter()
+                    .map(|c| Cand {
+                        val: Val::Partial {
+                            func: Box::new(c.val),
+                            args: args[1..].to_vec(),
+                            keywords: kws.clone(),
+                        },
+                        origin: c.origin,
+                    })
+                    .collect()
+            }
+            Val::Builtin("dict") => {
+                let mut entries = Vec::new();
+                for (a, acx) in &args {
+                    for d in self.eval(a, acx) {
+                        if let Val::Dict { entries: e2, .. } = d.val {
+                            entries.extend(e2);
+                        }
+                    }
+                }
+                entries.extend(kws);
+                vec![Cand::new(Val::Dict { entries, open })]
+            }
+            Val::Builtin("initializers.get") => match args.first() {
+                Some((a, acx)) => {
+                    let (a, acx) = (a.clone(), acx.clone());
+                    self.eval(&a, &acx)
+                }
+                None => vec![Cand::unknown("initializers.get without an argument")],
+            },
+            Val::Partial {
+                func,
+                args: pa,
+                keywords: pk,
+            } => {
+                let mut a2 = pa.clone();
+                a2.extend(args);
+                let mut k2 = pk.clone();
+                for (n, e, c) in kws {
+                    k2.retain(|(m, _, _)| *m != n);
+                    k2.push((n, e, c));
+                }
+                let empty = Arc::new(Call {
+                    func: call.func.clone(),
+                    args: vec![],
+                    keywords: vec![],
+                    span: call.span,
+                });
+                self.apply(func, &empty, cx, a2, k2)
+            }
+            Val::Func(ff, fid) => {
+                let (ff, fid) = (ff.clone(), *fid);
+                let func = &ff.ir.functions[fid];
+                let frame_args = bind_values(func, &args, &kws, false);
+                let frame = Arc::new(Frame {
+                    file: ff.clone(),
+                    func: fid,
+                    args: frame_args,
+                });
+                let rets = func.returns.clone();
+                if rets.is_empty() {
+                    return vec![Cand::unknown(format!(
+                        "`{}` returns nothing we can follow",
+                        func.name
+                    ))];
+                }
+                let mut out = Vec::new();
+                let name = func.name.clone();
+                let scope = func.scope;
+                for r in rets {
+                    let rcx = Cx {
+                        file: ff.clone(),
+                        scope,
+                        at: r.span().start,
+                        frame: Some(frame.clone()),
+                    };
+                    let here = place(&ff, r.span(), &cx.file);
+                    out.extend(self.eval(&r, &rcx).into_iter().map(|c| {
+                        c.with_step(step(
+                            format!("returned by `{name}` at {here}"),
+                            &ff,
+                            r.span(),
+                        ))
+                    }));
+                }
+                out
+            }
+            Val::Lambda { file, span } => vec![Cand::new(Val::Unknown(format!(
+                "the result of calling the lambda at {}",
+                place(file, *span, &cx.file)
+            )))],
+            Val::Class(cf, cid) => {
+                let _ = (&args, &kws);
+                vec![Cand::new(Val::Instance {
+                    file: cf.clone(),
+                    class: *cid,
+                    call: Some((Arc::new(rebuild_call(call, &args, &kws)), cx.clone())),
+                })]
+            }
+            Val::LayerClass(l) => vec![Cand::new(Val::Layer {
+                class: l.clone(),
+                args,
+                kws,
+                open,
+            })],
+            Val::Layer { .. } => vec![Cand::unknown("the output of a layer")],
+            Val::Unknown(r) => vec![Cand::unknown(r.clone())],
+            other => vec![Cand::unknown(format!(
+                "calling {} is not followed",
+                describe(other)
+            ))],
+        }
+    }
+
+    /// Builds a Keras initializer instance from its class and arguments.
+    pub fn construct_init(
+        &mut self,
+        cls: &str,
+        args: &[(Expr, Cx)],
+        kws: &[(String, Expr, Cx)],
+        open: Option<String>,
+    ) -> Cand {
+        let Some(info) = self.data.initializers.classes.get(cls) else {
+            return Cand::unknown(format!(
+                "initializer class `{cls}` is not in the Keras data"
+            ));
+        };
+        let mut config = info.default_config.clone();
+        let positional: Vec<&str> = info
+            .signature
+            .iter()
+            .filter(|p| {
+                p.kind != "VAR_KEYWORD" && p.kind != "VAR_POSITIONAL" && p.kind != "KEYWORD_ONLY"
+            })
+            .map(|p| p.name.as_str())
+            .collect();
+        let mut given: Vec<(String, Expr, Cx)> = Vec::new();
+        for (i, (e, c)) in args.iter().enumerate() {
+            match positional.get(i) {
+                Some(n) => given.push((n.to_string(), e.clone(), c.clone())),
+                None => return Cand::unknown(format!("too many positional arguments for `{cls}`")),
+            }
+        }
+        given.extend(kws.iter().cloned());
+        for (n, e, c) in given {
+            if !info.signature.iter().any(|p| p.name == n) && !config.contains_key(&n) {
+                return Cand::unknown(format!(
+                    "`{cls}` has no parameter `{n}` (Keras would raise TypeError)"
+                ));
+            }
+            let vals = self.eval(&e, &c);
+            match vals.first().map(|v| literal_json(&v.val)) {
+                Some(Some(j)) if vals.len() == 1 => {
+                    if config.contains_key(&n) || info.default_config.is_empty() {
+                        config.insert(n, j);
+                    }
+                }
+                _ => {
+                    let why = vals
+                        .iter()
+                        .find_map(|v| match &v.val {
+                            Val::Unknown(r) => Some(r.clone()),
+                            _ => None,
+                        })
+                        .unwrap_or_else(|| "it is not a literal".into());
+                    return Cand::unknown(format!("argument `{n}` of `{cls}`: {why}"));
+                }
+            }
+        }
+        if let Some(r) = open {
+            return Cand::unknown(format!("`**` arguments of `{cls}`: {r}"));
+        }
+        Cand::new(Val::Init(InitVal {
+            class: cls.to_string(),
+            config,
+            kind: InitKind::Keras,
+            note: None,
+        }))
+    }
+
+    fn construct_tf(&mut self, key: &str, args: &[(Expr, Cx)], kws: &[(String, Expr, Cx)]) -> Cand {
+        let Some(info) = self.data.tf_core.get(key).cloned().or_else(|| {
+            knowledge::data(knowledge::KerasVersion::Keras2)
+                .tf_core
+                .get(key)
+                .cloned()
+        }) else {
+            return Cand::unknown(format!("`{key}` is not in the TensorFlow data"));
+        };
+        let class = info
+            .get("class")
+            .and_then(Value::as_str)
+            .unwrap_or(key)
+            .to_string();
+        let module = info
+            .get("module")
+            .and_then(Value::as_str)
+            .unwrap_or("tensorflow")
+            .to_string();
+        let mut config = info
+            .get("default_config")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        let sig: Vec<String> = info
+            .get("signature")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| p.get("name").and_then(Value::as_str).map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut given: Vec<(String, Expr, Cx)> = Vec::new();
+        for (i, (e, c)) in args.iter().enumerate() {
+            match sig.get(i) {
+                Some(n) => given.push((n.clone(), e.clone(), c.clone())),
+                None => return Cand::unknown(format!("too many positional arguments for `{key}`")),
+            }
+        }
+        given.extend(kws.iter().cloned());
+        for (n, e, c) in given {
+            let vals = self.eval(&e, &c);
+            match vals.first().map(|v| literal_json(&v.val)) {
+                Some(Some(j)) if vals.len() == 1 => {
+                    config.insert(n, j);
+                }
+                _ => {
+                    return Cand::unknown(format!(
+                        "argument `{n}` of `{key}` depends on a runtime value"
+                    ))
+                }
+            }
+        }
+        Cand::new(Val::Init(InitVal {
+            class,
+            config,
+            kind: InitKind::TfCore {
+                module,
+                spelling: key.to_string(),
+            },
+            note: None,
+        }))
+    }
+
+    /// What `initializers.get(v)` does with a value: the initializer(s) it yields.
+    pub fn to_initializer(&mut self, c: Cand) -> Vec<super::Candidate> {
+        use super::Candidate;
+        let origin = c.origin.clone();
+        let unresolved = |reason: String| Candidate::Unresolved {
+            reason,
+            origin: origin.clone(),
+        };
+        match c.val {
+            Val::Init(init) => vec![Candidate::Resolved { init, origin }],
+            Val::Str(s) => match self.identifier(&s) {
+                Ok(init) => vec![Candidate::Resolved { init, origin }],
+                Err(r) => vec![unresolved(r)],
+            },
+            Val::Dict { entries, open } => {
+                let class = entries
+                    .iter()
+                    .rev()
+                    .find(|(k, _, _)| k == "class_name")
+                    .cloned();
+                let Some((_, ce, ccx)) = class else {
+                    return vec![unresolved(
+                        open.unwrap_or_else(|| "a dict without 'class_name'".into()),
+                    )];
+                };
+                let names = self.eval(&ce, &ccx);
+                let Some(Val::Str(name)) = names.first().map(|c| c.val.clone()) else {
+                    return vec![unresolved("'class_name' is not a literal string".into())];
+                };
+                let Some(cls) = self.class_for_identifier(&name) else {
+                    return vec![unresolved(format!("'{name}' is not a Keras initializer"))];
+                };
+                let mut kws = Vec::new();
+                if let Some((_, cfg, cfgx)) = entries
+                    .iter()
+                    .rev()
+                    .find(|(k, _, _)| k == "config")
+                    .cloned()
+                {
+                    for d in self.eval(&cfg, &cfgx) {
+                        match d.val {
+                            Val::Dict { entries, .. } => kws.extend(entries),
+                            _ => return vec![unresolved("'config' is not a literal dict".into())],
+                        }
+                    }
+                }
+                let r = self.construct_init(&cls, &[], &kws, None);
+                let mut out = self.to_initializer(r);
+                for o in &mut out {
+                    let (Candidate::Resolved { origin: oo, .. }
+                    | Candidate::Unresolved { origin: oo, .. }) = o;
+                    let mut all = origin.clone();
+                    all.append(oo);
+                    *oo = all;
+                }
+                out
+            }
+            Val::InitClass(cls) => {
+                // `initializers.get` instantiates a class it is given.
+                let r = self.construct_init(&cls, &[], &[], None);
+                self.to_initializer(Cand { val: r.val, origin })
+            }
+            Val::Instance { file, class, call } => {
+                let cls = &file.ir.classes[class];
+                let base = self.initializer_base(&file, class);
+                match base {
+                    Some(b) => {
+                        let mut config = Map::new();
+                        if let Some((call, ccx)) = call {
+                            for k in &call.keywords {
+                                if let Some(n) = &k.name {
+                                    if let Some(j) = self
+                                        .eval(&k.value, &ccx)
+                                        .first()
+                                        .and_then(|v| literal_json(&v.val))
+                                    {
+                                        config.insert(n.clone(), j);
+                                    }
+                                }
+                            }
+                            if let Some(init) = cls.methods.get("__init__") {
+                                let params: Vec<String> = file.ir.functions[*init]
+                                    .params
+                                    .iter()
+                                    .skip(1)
+                                    .map(|p| p.name.clone())
+                                    .collect();
+                                for (i, a) in call.args.iter().enumerate() {
+                                    if let (Some(n), Some(j)) = (
+                                        params.get(i),
+                                        self.eval(a, &ccx)
+                                            .first()
+                                            .and_then(|v| literal_json(&v.val)),
+                                    ) {
+                                        config.insert(n.clone(), j);
+                                    }
+                                }
+                            }
+                        }
+                        vec![Candidate::Resolved {
+                            init: InitVal {
+                                class: cls.name.clone(),
+                                config,
+                                kind: InitKind::CustomClass {
+                                    file: file.path.clone(),
+                                    span: cls.name_span,
+                                    doc: cls.doc.clone(),
+                                    base: Some(b),
+                                },
+                                note: None,
+                            },
+                            origin,
+                        }]
+                    }
+                    None => vec![unresolved(format!(
+                        "an instance of `{}`, which is not an initializer",
+                        cls.name
+                    ))],
+                }
+            }
+            Val::Func(file, fid) => {
+                let f = &file.ir.functions[fid];
+                vec![Candidate::Resolved {
+                    init: InitVal {
+                        class: f.name.clone(),
+                        config: Map::new(),
+                        kind: InitKind::CustomFunction {
+                            file: file.path.clone(),
+                            span: f.name_span,
+                            doc: f.doc.clone(),
+                        },
+                        note: None,
+                    },
+                    origin,
+                }]
+            }
+            Val::Lambda { file, span } => vec![Candidate::Resolved {
+                init: InitVal {
+                    class: "<lambda>".into(),
+                    config: Map::new(),
+                    kind: InitKind::CustomFunction {
+                        file: file.path.clone(),
+                        span,
+                        doc: None,
+                    },
+                    note: None,
+                },
+                origin,
+            }],
+            Val::NoneV => vec![unresolved("None".into())],
+            Val::Unknown(r) => vec![unresolved(r)],
+            other => vec![unresolved(format!(
+                "{} is not an initializer",
+                describe(&other)
+            ))],
+        }
+    }
+
+    /// The Keras initializer class a workspace class derives from, if any.
+    pub fn initializer_base(&mut self, file: &Arc<FileAnalysis>, class: ClassId) -> Option<String> {
+        let cls = &file.ir.classes[class];
+        let bcx = Cx {
+            file: file.clone(),
+            scope: cls.parent_scope,
+            at: cls.span.start,
+            frame: None,
+        };
+        for b in cls.bases.clone() {
+            for v in self.eval(&b, &bcx) {
+                match &v.val {
+                    Val::InitClass(c) => return Some(c.clone()),
+                    Val::Class(bf, bid) if self.depth < MAX_DEPTH => {
+                        self.depth += 1;
+                        let r = self.initializer_base(bf, *bid);
+                        self.depth -= 1;
+                        if r.is_some() {
+                            return r;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        None
+    }
+
+    /// Keras class for an identifier string, or `None` if `initializers.get` rejects it.
+    pub fn class_for_identifier(&self, s: &str) -> Option<String> {
+        self.data.initializers.identifiers.get(s).cloned()
+    }
+
+    /// What `initializers.get("s")` builds.
+    pub fn identifier(&mut self, s: &str) -> Result<InitVal, String> {
+        if let Some(err) = self.data.initializers.broken_identifiers.get(s) {
+            return Err(format!(
+                "Keras {} raises {err} for the identifier '{s}'",
+                self.data.keras_version()
+            ));
+        }
+        let Some(cls) = self.class_for_identifier(s) else {
+            return Err(format!(
+                "'{s}' is not an initializer identifier Keras {} accepts (it raises ValueError)",
+                self.data.keras_version()
+            ));
+        };
+        let c = self.construct_init(&cls, &[], &[], None);
+        match c.val {
+            Val::Init(i) => Ok(i),
+            Val::Unknown(r) => Err(r),
+            _ => Err("unexpected".into()),
+        }
+    }
+}
+
+/// Which of a name's bindings may be the value at offset `at` in the same scope: the last
+/// unconditional binding before `at` and every conditional one after it. `at == u32::MAX` means
+/// "after the whole scope ran".
+pub fn choose_bindings(bs: &[Binding], at: u32) -> Vec<&Binding> {
+    let before: Vec<&Binding> = bs.iter().filter(|b| b.span.start < at).collect();
+    let mut out = Vec::new();
+    for b in before.iter().rev() {
+        out.push(*b);
+        if !b.conditional {
+            break;
+        }
+    }
+    if out.is_empty() && at != u32::MAX {
+        // Used before any binding in this scope (e.g. a function body using a later global).
+        return choose_bindings(bs, u32::MAX);
+    }
+    out.reverse();
+    out
+}
+
+/// Binds call arguments to a workspace function's parameters (`skip_self` for methods).
+pub fn bind_values(
+    f: &Function,
+    args: &[(Expr, Cx)],
+    kws: &[(String, Expr, Cx)],
+    skip_self: bool,
+) -> Vec<(String, BoundArg)> {
+    let mut out = Vec::new();
+    let params: Vec<&Param> = f.params.iter().skip(usize::from(skip_self)).collect();
+    let positional: Vec<&&Param> = params
+        .iter()
+        .filter(|p| p.kind == ParamKind::Positional)
+        .collect();
+    for (i, (e, c)) in args.iter().enumerate() {
+        if let Some(p) = positional.get(i) {
+            out.push((p.name.clone(), BoundArg::Expr(e.clone(), c.clone())));
+        }
+    }
+    let mut extra = Vec::new();
+    for (n, e, c) in kws {
+        if params.iter().any(|p| {
+            p.name == *n && p.kind != ParamKind::VarKeywords && p.kind != ParamKind::VarArgs
+        }) {
+            out.retain(|(m, _)| m != n);
+            out.push((n.clone(), BoundArg::Expr(e.clone(), c.clone())));
+        } else {
+            extra.push((n.clone(), e.clone(), c.clone()));
+        }
+    }
+    if let Some(p) = params.iter().find(|p| p.kind == ParamKind::VarKeywords) {
+        out.push((p.name.clone(), BoundArg::Kwargs(extra)));
+    }
+    out
+}
+
+/// Binds the arguments of a call expression (with `**` dicts expanded) to `f`'s parameters.
+pub fn bind_user_args(
+    f: &Function,
+    call: &Call,
+    cx: &Cx,
+    ev: &mut Evaluator,
+    skip_self: bool,
+) -> Vec<(String, BoundArg)> {
+    let args: Vec<(Expr, Cx)> = call.args.iter().map(|a| (a.clone(), cx.clone())).collect();
+    let mut kws = Vec::new();
+    for k in &call.keywords {
+        match &k.name {
+            Some(n) => kws.push((n.clone(), k.value.clone(), cx.clone())),
+            None => {
+                for d in ev.eval(&k.value, cx) {
+                    if let Val::Dict { entries, .. } = d.val {
+                        kws.extend(entries);
+                    }
+                }
+            }
+        }
+    }
+    bind_values(f, &args, &kws, skip_self)
+}
+
+fn rebuild_call(call: &Call, args: &[(Expr, Cx)], kws: &[(String, Expr, Cx)]) -> Call {
+    Call {
+        func: call.func.clone(),
+        args: args.iter().map(|(e, _)| e.clone()).collect(),
+        keywords: kws
+            .iter()
+            .map(|(n, e, _)| Keyword {
+                name: Some(n.clone()),
+                value: e.clone(),
+                span: e.span(),
+            })
+            .collect(),
+        span: call.span,
+    }
+}
+
+/// A literal value as JSON, as Keras would put it in a config.
+pub fn literal_json(v: &Val) -> Option<Value> {
+    Some(match v {
+        Val::Str(s) => Value::String(s.clone()),
+        Val::Num(Number::Int(i)) => Value::from(*i),
+        Val::Num(Number::Float(f)) => serde_json::Number::from_f64(*f).map(Value::Number)?,
+        Val::Bool(b) => Value::Bool(*b),
+        Val::NoneV => Value::Null,
+        _ => return None,
+    })
+}
+
+pub fn describe(v: &Val) -> String {
+    match v {
+        Val::Ns(n) => format!("the namespace `{n}`"),
+        Val::LayerClass(l) => format!("the layer class `{l}`"),
+        Val::InitClass(c) => format!("the initializer class `{c}`"),
+        Val::TfInit(k) => format!("`{k}`"),
+        Val::Builtin(b) => format!("`{b}`"),
+        Val::Init(i) => format!("the initializer `{}`", i.class),
+        Val::Str(s) => format!("the string '{s}'"),
+        Val::Num(_) => "a number".into(),
+        Val::Bool(_) => "a bool".into(),
+        Val::NoneV => "None".into(),
+        Val::Dict { .. } => "a dict".into(),
+        Val::List(_) => "a list".into(),
+        Val::Partial { .. } => "a functools.partial".into(),
+        Val::Func(f, id) => format!("the function `{}`", f.ir.functions[*id].name),
+        Val::Lambda { .. } => "a lambda".into(),
+        Val::Class(f, id) => format!("the class `{}`", f.ir.classes[*id].name),
+        Val::Instance { file, class, .. } => {
+            format!("an instance of `{}`", file.ir.classes[*class].name)
+        }
+        Val::Module(_) => "a module".into(),
+        Val::Layer { class, .. } => format!("a `{class}` layer"),
+        Val::Unknown(r) => r.clone(),
+    }
+}
+
+/// `ns.attr` for Keras and TensorFlow namespaces.
+pub fn ns_attr(data: &KerasData, base: &Val, attr: &str) -> Val {
+    let Val::Ns(ns) = base else {
+        return Val::Unknown("not a namespace".into());
+    };
+    let tf_key = |prefix: &str| -> Option<String> {
+        let k = format!("{prefix}.{attr}");
+        let k2 = knowledge::data(knowledge::KerasVersion::Keras2);
+        (data.tf_core.contains_key(&k) || k2.tf_core.contains_key(&k)).then_some(k)
+    };
+    match ns.as_str() {
+        "keras" => match attr {
+            "layers" => Val::Ns("keras.layers".into()),
+            "initializers" => Val::Ns("keras.initializers".into()),
+            "keras" => Val::Ns("keras".into()),
+            "api" | "src" => Val::Ns("keras".into()),
+            _ => match data.layer(attr) {
+                Some((c, _)) => Val::LayerClass(c.to_string()),
+                None => Val::Unknown(format!("`keras.{attr}` is not a layer or initializer")),
+            },
+        },
+        "keras.layers" | "keras.layers.experimental" => match attr {
+            "experimental" => Val::Ns("keras.layers.experimental".into()),
+            _ => match data.layer(attr) {
+                Some((c, _)) => Val::LayerClass(c.to_string()),
+                None => Val::Unknown(format!(
+                    "`{attr}` is not a Keras {} layer that creates weights",
+                    data.keras_version()
+                )),
+            },
+        },
+        "keras.initializers" => match attr {
+            "get" | "deserialize" => Val::Builtin("initializers.get"),
+            _ => match data.initializers.module_names.get(attr) {
+                Some(c) => Val::InitClass(c.clone()),
+                None => Val::Unknown(format!(
+                    "`initializers.{attr}` does not exist in Keras {}",
+                    data.keras_version()
+                )),
+            },
+        },
+        "tf" => match attr {
+            "keras" => Val::Ns("keras".into()),
+            "initializers" => Val::Ns("keras.initializers".into()),
+            "compat" => Val::Ns("tf.compat".into()),
+            _ => match tf_key("tf") {
+                Some(k) => Val::TfInit(k),
+                None => Val::Unknown(format!("`tf.{attr}` is not followed")),
+            },
+        },
+        "tf.compat" => match attr {
+            "v1" => Val::Ns("tf.compat.v1".into()),
+            "v2" => Val::Ns("tf".into()),
+            _ => Val::Unknown(format!("`tf.compat.{attr}` is not followed")),
+        },
+        "tf.compat.v1" => match attr {
+            "keras" => Val::Ns("keras".into()),
+            "initializers" => Val::Ns("tf.compat.v1.initializers".into()),
+            _ => match tf_key("tf.compat.v1") {
+                Some(k) => Val::TfInit(k),
+                None => Val::Unknown(format!("`tf.compat.v1.{attr}` is not followed")),
+            },
+        },
+        "tf.compat.v1.initializers" => match tf_key("tf.compat.v1.initializers") {
+            Some(k) => Val::TfInit(k),
+            None => Val::Unknown(format!(
+                "`tf.compat.v1.initializers.{attr}` is not followed"
+            )),
+        },
+        "functools" => match attr {
+            "partial" => Val::Builtin("functools.partial"),
+            _ => Val::Unknown(format!("`functools.{attr}` is not followed")),
+        },
+        _ => Val::Unknown(format!("`{ns}.{attr}` is not followed")),
+    }
+}

@@ -1,0 +1,202 @@
+//! Analysis: a pure function of file texts plus settings. No LSP, tokio or JSON here.
+//!
+//! [`Workspace`] holds the analysed files (text, line index, lowered IR) keyed by path, and maps
+//! dotted module names to files. [`Workspace::layer_calls`] answers, for one file, every Keras layer
+//! construction with the initializer of each of its weights.
+
+pub mod answer;
+pub mod eval;
+pub mod layers;
+
+use crate::knowledge::KerasVersion;
+use crate::syntax::{ir::ModuleIr, parse::SyntaxError, LineIndex};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use answer::*;
+
+/// Settings that change answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Which Keras the answers are for.
+    pub keras: KerasVersion,
+    /// Include weights whose initializer is the layer's default (not given explicitly).
+    pub show_defaults: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            keras: KerasVersion::Keras3,
+            show_defaults: true,
+        }
+    }
+}
+
+/// One analysed file: its text, line index, IR and the statements that did not parse.
+#[derive(Debug)]
+pub struct FileAnalysis {
+    pub path: Arc<Path>,
+    pub text: Arc<str>,
+    pub line_index: LineIndex,
+    pub ir: ModuleIr,
+    pub errors: Vec<SyntaxError>,
+    /// Dotted module names this file is reachable as (from each root, and from `src/`).
+    pub module_names: Vec<String>,
+    /// `true` for `__init__.py`.
+    pub is_package: bool,
+}
+
+/// Cheap test: can this file construct layers or initializers at all? Files that mention neither
+/// keras, tensorflow nor an initializer-ish word are lowered to an empty IR.
+pub fn is_relevant(text: &str) -> bool {
+    text.contains("keras")
+        || text.contains("tensorflow")
+        || text.contains("nitializer")
+        || text.contains("import")
+}
+
+impl FileAnalysis {
+    /// Parses and lowers `text`. Runs the parser on a big-stack thread; never panics.
+    pub fn new(path: Arc<Path>, text: Arc<str>, module_names: Vec<String>) -> FileAnalysis {
+        let is_package = path
+            .file_name()
+            .is_some_and(|n| n == "__init__.py" || n == "__init__.pyi");
+        let t = text.clone();
+        let lowered = crate::syntax::with_big_stack(move || {
+            let parsed = crate::syntax::parse::parse(&t);
+            let mut ir = crate::syntax::lower::lower(&parsed.suite);
+            crate::syntax::lower::fix_name_spans(&mut ir, &t);
+            // The AST is dropped here, on the big stack.
+            (ir, parsed.errors)
+        });
+        let (ir, errors) = match lowered {
+            Ok(x) => x,
+            Err(msg) => (
+                ModuleIr::default(),
+                vec![SyntaxError {
+                    range: (0, text.len() as u32),
+                    message: format!("internal error while parsing: {msg}"),
+                }],
+            ),
+        };
+        FileAnalysis {
+            line_index: LineIndex::new(&text),
+            path,
+            text,
+            ir,
+            errors,
+            module_names,
+            is_package,
+        }
+    }
+
+    /// 1-based line of a byte offset.
+    pub fn line1(&self, offset: u32) -> u32 {
+        self.line_index.line_of(offset) + 1
+    }
+}
+
+/// Dotted module names of `path` relative to each root that contains it (`pkg/mod.py` ->
+/// `pkg.mod`, `pkg/__init__.py` -> `pkg`), also without a leading `src.`.
+pub fn module_names_for(path: &Path, roots: &[PathBuf]) -> Vec<String> {
+    let mut out = Vec::new();
+    for root in roots {
+        let Ok(rel) = path.strip_prefix(root) else {
+            continue;
+        };
+        let mut parts: Vec<String> = rel
+            .iter()
+            .map(|c| c.to_string_lossy().into_owned())
+            .collect();
+        let Some(last) = parts.pop() else { continue };
+        let stem = last
+            .strip_suffix(".pyi")
+            .or_else(|| last.strip_suffix(".py"))
+            .unwrap_or(&last)
+            .to_string();
+        if stem != "__init__" {
+            parts.push(stem);
+        }
+        if parts.is_empty() {
+            continue;
+        }
+        out.push(parts.join("."));
+        if parts.first().map(String::as_str) == Some("src") && parts.len() > 1 {
+            out.push(parts[1..].join("."));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// An immutable snapshot of the analysed workspace.
+#[derive(Clone, Default)]
+pub struct Workspace {
+    pub files: HashMap<Arc<Path>, Arc<FileAnalysis>>,
+    pub modules: HashMap<String, Arc<FileAnalysis>>,
+    pub settings: Settings,
+}
+
+impl std::fmt::Debug for Workspace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Workspace({} files)", self.files.len())
+    }
+}
+
+impl Workspace {
+    pub fn new(settings: Settings) -> Self {
+        Workspace {
+            settings,
+            ..Default::default()
+        }
+    }
+
+    /// Adds or replaces a file.
+    pub fn insert(&mut self, file: Arc<FileAnalysis>) {
+        if let Some(old) = self.files.insert(file.path.clone(), file.clone()) {
+            for n in &old.module_names {
+                if self.modules.get(n).is_some_and(|f| f.path == old.path) {
+                    self.modules.remove(n);
+                }
+            }
+        }
+        for n in &file.module_names {
+            self.modules.insert(n.clone(), file.clone());
+        }
+    }
+
+    /// Removes a file.
+    pub fn remove(&mut self, path: &Path) {
+        if let Some(old) = self.files.remove(path) {
+            for n in &old.module_names {
+                if self.modules.get(n).is_some_and(|f| f.path == old.path) {
+                    self.modules.remove(n);
+                }
+            }
+        }
+    }
+
+    pub fn file(&self, path: &Path) -> Option<&Arc<FileAnalysis>> {
+        self.files.get(path)
+    }
+
+    /// Every Keras layer construction in `path`, in source order, with resolved weights.
+    pub fn layer_calls(&self, path: &Path) -> Vec<LayerCall> {
+        match self.files.get(path) {
+            Some(f) => layers::layer_calls(self, f),
+            None => Vec::new(),
+        }
+    }
+}
+
+impl FileAnalysis {
+    /// Keeps `text` as the file's text while the IR stays empty (for irrelevant files).
+    pub fn with_text(mut self, text: Arc<str>) -> Self {
+        self.line_index = LineIndex::new(&text);
+        self.text = text;
+        self
+    }
+}

@@ -1,0 +1,257 @@
+//! `keras-lsp check PATH...`: the same answers as hover, for scripts and CI.
+
+use crate::analysis::{Candidate, Created, LayerCall, Settings, WeightAnswer, Workspace};
+use crate::ide::{full_init, origin_text};
+use crate::index::{self, WalkOptions};
+use crate::knowledge::KerasVersion;
+use crate::syntax::ColumnUnit;
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Output format of `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// `--keras`: which Keras the answers are for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum KerasArg {
+    Auto,
+    #[value(name = "2")]
+    Two,
+    #[value(name = "3")]
+    Three,
+}
+
+/// Resolves `--keras auto` from the first root's virtualenv; Keras 3 when none is found.
+pub fn keras_version(arg: KerasArg, roots: &[PathBuf]) -> KerasVersion {
+    match arg {
+        KerasArg::Two => KerasVersion::Keras2,
+        KerasArg::Three => KerasVersion::Keras3,
+        KerasArg::Auto => roots
+            .iter()
+            .find_map(|r| {
+                index::detect_keras(
+                    if r.is_file() {
+                        r.parent().unwrap_or(r)
+                    } else {
+                        r
+                    },
+                    None,
+                )
+            })
+            .unwrap_or(KerasVersion::Keras3),
+    }
+}
+
+/// Runs `check`; returns the process exit code (0 ok, 2 when a path does not exist).
+pub fn run(
+    paths: &[PathBuf],
+    format: Format,
+    keras: KerasArg,
+    out: &mut dyn Write,
+) -> std::io::Result<i32> {
+    for p in paths {
+        if !p.exists() {
+            eprintln!(
+                "keras-lsp check: {}: no such file or directory",
+                p.display()
+            );
+            return Ok(2);
+        }
+    }
+    let version = keras_version(keras, paths);
+    let settings = Settings {
+        keras: version,
+        show_defaults: true,
+    };
+    let ws = index::load(paths, settings, &WalkOptions::default());
+    let mut files: Vec<&Path> = ws.files.keys().map(|p| p.as_ref()).collect();
+    files.sort();
+    let mut all: Vec<(&Path, Vec<LayerCall>)> = Vec::new();
+    for f in files {
+        let calls = ws.layer_calls(f);
+        if !calls.is_empty() {
+            all.push((f, calls));
+        }
+    }
+    match format {
+        Format::Json => {
+            let v = to_json(&ws, &all);
+            serde_json::to_writer_pretty(&mut *out, &v)?;
+            writeln!(out)?;
+        }
+        Format::Text => write_text(&ws, &all, out)?,
+    }
+    Ok(0)
+}
+
+fn display_path(p: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let rel = cwd
+        .as_deref()
+        .and_then(|c| p.strip_prefix(c).ok())
+        .unwrap_or(p);
+    rel.to_string_lossy().replace('\\', "/")
+}
+
+fn weight_json(w: &WeightAnswer) -> Value {
+    let mut o = serde_json::Map::new();
+    o.insert("weight".into(), json!(w.weight));
+    o.insert("parameter".into(), json!(w.parameter));
+    o.insert("trainable".into(), json!(w.trainable));
+    match &w.created {
+        Created::No(why) => {
+            o.insert("created".into(), json!(false));
+            o.insert("initializer".into(), Value::Null);
+            o.insert("source".into(), json!(format!("not created: {why}")));
+            return Value::Object(o);
+        }
+        Created::Unknown(why) => {
+            o.insert("created".into(), Value::Null);
+            o.insert("created_reason".into(), json!(why));
+        }
+        Created::Yes => {
+            o.insert("created".into(), json!(true));
+        }
+    }
+    let cand_json = |c: &Candidate| -> Value {
+        match c {
+            Candidate::Resolved { init, origin } => {
+                let mut i = json!({"class": init.class, "config": init.config});
+                if let Some(n) = &init.note {
+                    i["note"] = json!(n);
+                }
+                json!({"initializer": i, "source": origin_text(origin)})
+            }
+            Candidate::Unresolved { reason, origin } => {
+                json!({"initializer": null, "source": origin_text(origin), "reason": format!("unresolved: {reason}")})
+            }
+        }
+    };
+    match w.candidates.as_slice() {
+        [one] => {
+            if let Value::Object(m) = cand_json(one) {
+                o.extend(m);
+            }
+        }
+        many => {
+            o.insert("initializer".into(), Value::Null);
+            o.insert("source".into(), json!("one of several values"));
+            o.insert(
+                "reason".into(),
+                json!(if many.is_empty() {
+                    "unresolved"
+                } else {
+                    "unresolved: several possible values (see alternatives)"
+                }),
+            );
+            o.insert(
+                "alternatives".into(),
+                Value::Array(many.iter().map(cand_json).collect()),
+            );
+        }
+    }
+    Value::Object(o)
+}
+
+/// The documented JSON (see README, "JSON output").
+pub fn to_json(ws: &Workspace, all: &[(&Path, Vec<LayerCall>)]) -> Value {
+    let mut layers = Vec::new();
+    for (path, calls) in all {
+        let file = ws.file(path).expect("file of a layer call");
+        for c in calls {
+            let lc = file
+                .line_index
+                .to_line_col(&file.text, c.span.start, ColumnUnit::Char);
+            let mut o = json!({
+                "file": display_path(path),
+                "line": lc.line + 1,
+                "column": lc.col + 1,
+                "layer": c.layer,
+                "qualified": c.qualified,
+                "weights": c.weights.iter().map(weight_json).collect::<Vec<_>>(),
+            });
+            if !c.notes.is_empty() {
+                o["notes"] = json!(c.notes);
+            }
+            layers.push(o);
+        }
+    }
+    json!({"keras": ws.settings.keras.label(), "layers": layers})
+}
+
+fn write_text(
+    ws: &Workspace,
+    all: &[(&Path, Vec<LayerCall>)],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let (mut n_layers, mut n_weights, mut n_unresolved) = (0, 0, 0);
+    for (path, calls) in all {
+        let file = ws.file(path).expect("file of a layer call");
+        for c in calls {
+            n_layers += 1;
+            let lc = file
+                .line_index
+                .to_line_col(&file.text, c.span.start, ColumnUnit::Char);
+            writeln!(
+                out,
+                "{}:{}:{}: {}",
+                display_path(path),
+                lc.line + 1,
+                lc.col + 1,
+                c.qualified
+            )?;
+            let width = c.weights.iter().map(|w| w.weight.len()).max().unwrap_or(0);
+            for w in &c.weights {
+                n_weights += 1;
+                let text = match &w.created {
+                    Created::No(why) => format!("not created ({why})"),
+                    _ => {
+                        let mut parts = Vec::new();
+                        for cand in &w.candidates {
+                            match cand {
+                                Candidate::Resolved { init, origin } => parts.push(format!(
+                                    "{}  [{}]",
+                                    full_init(init),
+                                    origin_text(origin)
+                                )),
+                                Candidate::Unresolved { reason, origin } => {
+                                    n_unresolved += 1;
+                                    let o = origin_text(origin);
+                                    parts.push(if o.is_empty() {
+                                        format!("unresolved: {reason}")
+                                    } else {
+                                        format!("unresolved: {reason}  [{o}]")
+                                    })
+                                }
+                            }
+                        }
+                        let mut t = if parts.len() == 1 {
+                            parts.remove(0)
+                        } else {
+                            format!("one of: {}", parts.join(" | "))
+                        };
+                        if let Created::Unknown(why) = &w.created {
+                            t.push_str(&format!("  (created unless {why})"));
+                        }
+                        t
+                    }
+                };
+                writeln!(out, "    {:width$}  {}", w.weight, text)?;
+            }
+            for n in &c.notes {
+                writeln!(out, "    note: {n}")?;
+            }
+        }
+    }
+    writeln!(
+        out,
+        "{n_layers} layer calls, {n_weights} weights, {n_unresolved} unresolved (Keras {})",
+        crate::knowledge::data(ws.settings.keras).keras_version()
+    )?;
+    Ok(())
+}

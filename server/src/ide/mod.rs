@@ -1,0 +1,254 @@
+//! Editor features in editor-neutral terms (byte offsets, markdown strings): hover, inlay hints,
+//! go-to-definition. The LSP layer converts these to protocol types.
+
+mod format;
+
+pub use format::{compact_label, full_init, origin_text};
+
+use crate::analysis::eval::{Cx, Evaluator, Val};
+use crate::analysis::{Candidate, Created, InitKind, LayerCall, Workspace};
+use crate::syntax::ir::{Expr, Span};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A hover: markdown text and the range it is about.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hover {
+    pub markdown: String,
+    pub span: Span,
+}
+
+/// One part of an inlay hint label; `target` makes it clickable (a custom initializer's class).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabelPart {
+    pub text: String,
+    pub target: Option<(Arc<Path>, Span)>,
+}
+
+/// An inlay hint placed at `offset` (just after the call's closing parenthesis).
+#[derive(Clone, Debug, PartialEq)]
+pub struct InlayHint {
+    pub offset: u32,
+    pub parts: Vec<LabelPart>,
+    /// Markdown with the full configs.
+    pub tooltip: String,
+}
+
+/// A definition target.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    pub path: Arc<Path>,
+    pub span: Span,
+}
+
+/// The layer call to hover at `offset`: the innermost call whose callee name contains it, else the
+/// innermost call containing it.
+fn call_at(calls: &[LayerCall], offset: u32) -> Option<&LayerCall> {
+    calls
+        .iter()
+        .filter(|c| c.callee_span.contains(offset))
+        .min_by_key(|c| c.span.end - c.span.start)
+}
+
+/// Hover on a layer callee: the weights table.
+pub fn hover(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
+    let file = ws.file(path)?;
+    if offset as usize > file.text.len() {
+        return None;
+    }
+    let calls = ws.layer_calls(path);
+    let call = call_at(&calls, offset)?;
+    Some(Hover {
+        markdown: format::hover_markdown(ws, file, call),
+        span: call.callee_span,
+    })
+}
+
+/// Inlay hints for layer calls that end inside `range`.
+pub fn inlay_hints(ws: &Workspace, path: &Path, range: Span) -> Vec<InlayHint> {
+    let Some(file) = ws.file(path) else {
+        return Vec::new();
+    };
+    let mut out: Vec<InlayHint> = ws
+        .layer_calls(path)
+        .iter()
+        .filter(|c| range.contains(c.span.end))
+        .filter_map(|c| {
+            let parts = format::label_parts(c, ws.settings.show_defaults);
+            if parts.is_empty() {
+                return None;
+            }
+            Some(InlayHint {
+                offset: c.span.end,
+                parts,
+                tooltip: format::hover_markdown(ws, file, c),
+            })
+        })
+        .collect();
+    out.sort_by_key(|h| h.offset);
+    out
+}
+
+/// Every expression (name, attribute or string) containing `offset`, innermost last.
+fn exprs_at(ws: &Workspace, path: &Path, offset: u32) -> Vec<(Expr, usize)> {
+    let Some(file) = ws.file(path) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(Expr, usize)> = Vec::new();
+    fn walk(e: &Expr, scope: usize, off: u32, found: &mut Vec<(Expr, usize)>, depth: usize) {
+        if depth > 64 || !e.span().contains(off) {
+            return;
+        }
+        match e {
+            Expr::Name { .. } | Expr::Str { .. } => found.push((e.clone(), scope)),
+            Expr::Attr {
+                value, attr_span, ..
+            } => {
+                if attr_span.contains(off) {
+                    found.push((e.clone(), scope));
+                } else {
+                    walk(value, scope, off, found, depth + 1);
+                }
+            }
+            Expr::Call(c) => {
+                walk(&c.func, scope, off, found, depth + 1);
+                for a in &c.args {
+                    walk(a, scope, off, found, depth + 1);
+                }
+                for k in &c.keywords {
+                    walk(&k.value, scope, off, found, depth + 1);
+                }
+            }
+            Expr::Dict { items, .. } => {
+                for (k, v) in items {
+                    if let Some(k) = k {
+                        walk(k, scope, off, found, depth + 1);
+                    }
+                    walk(v, scope, off, found, depth + 1);
+                }
+            }
+            Expr::List { elts, .. } | Expr::Tuple { elts, .. } => {
+                for x in elts {
+                    walk(x, scope, off, found, depth + 1);
+                }
+            }
+            Expr::IfExp { body, orelse, .. } => {
+                walk(body, scope, off, found, depth + 1);
+                walk(orelse, scope, off, found, depth + 1);
+            }
+            Expr::Starred { value, .. } => walk(value, scope, off, found, depth + 1),
+            Expr::Subscript { value, index, .. } => {
+                walk(value, scope, off, found, depth + 1);
+                walk(index, scope, off, found, depth + 1);
+            }
+            Expr::Lambda { body, .. } => walk(body, scope, off, found, depth + 1),
+            _ => {}
+        }
+    }
+    for site in &file.ir.calls {
+        if site.call.span.contains(offset) {
+            walk(
+                &Expr::Call(site.call.clone()),
+                site.scope,
+                offset,
+                &mut found,
+                0,
+            );
+        }
+    }
+    for (sid, s) in file.ir.scopes.iter().enumerate() {
+        for bs in s.bindings.values() {
+            for b in bs {
+                if let crate::syntax::ir::BindingKind::Value(e) = &b.kind {
+                    walk(e, sid, offset, &mut found, 0);
+                }
+            }
+        }
+    }
+    for f in &file.ir.functions {
+        for p in &f.params {
+            if let Some(d) = &p.default {
+                walk(d, f.parent_scope, offset, &mut found, 0);
+            }
+        }
+    }
+    found.sort_by_key(|(e, _)| std::cmp::Reverse(e.span().end - e.span().start));
+    found
+}
+
+/// Go to definition: from a name, attribute or identifier string that resolves to a workspace
+/// class or function (custom initializers, custom layers).
+pub fn definition(ws: &Workspace, path: &Path, offset: u32) -> Vec<Target> {
+    let Some(file) = ws.file(path) else {
+        return Vec::new();
+    };
+    let exprs = exprs_at(ws, path, offset);
+    let Some((e, scope)) = exprs.last().cloned() else {
+        return Vec::new();
+    };
+    let cx = Cx {
+        file: file.clone(),
+        scope,
+        at: e.span().start,
+        frame: None,
+    };
+    let mut ev = Evaluator::new(ws);
+    let mut out = Vec::new();
+    let push = |out: &mut Vec<Target>, t: Target| {
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    };
+    for c in ev.eval(&e, &cx) {
+        match &c.val {
+            Val::Class(f, id) => push(
+                &mut out,
+                Target {
+                    path: f.path.clone(),
+                    span: f.ir.classes[*id].name_span,
+                },
+            ),
+            Val::Func(f, id) => push(
+                &mut out,
+                Target {
+                    path: f.path.clone(),
+                    span: f.ir.functions[*id].name_span,
+                },
+            ),
+            Val::Instance { file, class, .. } => push(
+                &mut out,
+                Target {
+                    path: file.path.clone(),
+                    span: file.ir.classes[*class].name_span,
+                },
+            ),
+            Val::Str(_) | Val::Init(_) | Val::Dict { .. } => {
+                for cand in ev.to_initializer(c.clone()) {
+                    if let Candidate::Resolved { init, .. } = cand {
+                        match &init.kind {
+                            InitKind::CustomClass { file, span, .. }
+                            | InitKind::CustomFunction { file, span, .. } => push(
+                                &mut out,
+                                Target {
+                                    path: file.clone(),
+                                    span: *span,
+                                },
+                            ),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `true` if the weight appears in labels: created (or maybe), and explicit unless defaults shown.
+pub(crate) fn visible(w: &crate::analysis::WeightAnswer, show_defaults: bool) -> bool {
+    show_defaults || !w.is_default || !matches!(w.created, Created::Yes)
+}
+
+#[allow(dead_code)]
+fn _paths(_: PathBuf) {}

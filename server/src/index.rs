@@ -1,0 +1,187 @@
+//! Reading the workspace from disk: walking folders (honouring `.gitignore`), reading files,
+//! detecting the Keras version of the workspace's virtualenv. This is the only analysis-side code
+//! that does I/O; the analysis itself receives texts.
+
+use crate::analysis::{is_relevant, module_names_for, FileAnalysis, Settings, Workspace};
+use crate::knowledge::KerasVersion;
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Folders skipped by default (virtualenvs, site-packages, caches, build output, node_modules).
+pub const DEFAULT_EXCLUDES: &[&str] = &[
+    ".venv",
+    "venv",
+    "env",
+    ".env",
+    "site-packages",
+    "node_modules",
+    "build",
+    "dist",
+    "__pycache__",
+    ".git",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".pytest_cache",
+    "target",
+];
+
+/// Options for walking a workspace.
+#[derive(Clone, Debug)]
+pub struct WalkOptions {
+    /// Folder names to skip anywhere in the tree.
+    pub excludes: Vec<String>,
+    /// Files larger than this (bytes) are skipped with a log line.
+    pub max_file_size: u64,
+}
+
+impl Default for WalkOptions {
+    fn default() -> Self {
+        WalkOptions {
+            excludes: DEFAULT_EXCLUDES.iter().map(|s| s.to_string()).collect(),
+            max_file_size: 32 << 20,
+        }
+    }
+}
+
+/// Every `.py` and `.pyi` file under `root` (a file is returned as itself). Honours `.gitignore`,
+/// skips the excluded folders, does not follow symlinks out of the root.
+pub fn python_files(root: &Path, opts: &WalkOptions) -> Vec<PathBuf> {
+    if root.is_file() {
+        return vec![root.to_path_buf()];
+    }
+    let excludes = opts.excludes.clone();
+    let mut out: Vec<PathBuf> = ignore::WalkBuilder::new(root)
+        .hidden(false)
+        .follow_links(false)
+        .require_git(false)
+        .filter_entry(move |e| {
+            let name = e.file_name().to_string_lossy();
+            !(e.file_type().is_some_and(|t| t.is_dir()) && excludes.iter().any(|x| *x == name))
+        })
+        .build()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
+        .map(|e| e.into_path())
+        .filter(|p| p.extension().is_some_and(|x| x == "py" || x == "pyi"))
+        .collect();
+    out.sort();
+    out
+}
+
+/// Reads one file. Non-UTF-8 and oversized files are skipped with a log line (returns `None`).
+pub fn read_source(path: &Path, max_size: u64) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.len() > max_size {
+        tracing::warn!(
+            "skipping {}: {} bytes is over the size limit of {max_size}",
+            path.display(),
+            meta.len()
+        );
+        return None;
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!("skipping {}: {e}", path.display());
+            return None;
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            tracing::warn!("skipping {}: not UTF-8 ({e})", path.display());
+            None
+        }
+    }
+}
+
+/// Analyses one file's text: files that cannot matter get an empty IR cheaply.
+pub fn analyse(path: &Path, text: String, roots: &[PathBuf]) -> Arc<FileAnalysis> {
+    let names = module_names_for(path, roots);
+    let text: Arc<str> = Arc::from(text);
+    if !is_relevant(&text) {
+        return Arc::new(FileAnalysis::new(Arc::from(path), Arc::from(""), names).with_text(text));
+    }
+    Arc::new(FileAnalysis::new(Arc::from(path), text, names))
+}
+
+/// Loads every Python file under `roots` into a workspace, in parallel.
+pub fn load(roots: &[PathBuf], settings: Settings, opts: &WalkOptions) -> Workspace {
+    let files: Vec<PathBuf> = roots.iter().flat_map(|r| python_files(r, opts)).collect();
+    let dir_roots: Vec<PathBuf> = roots
+        .iter()
+        .map(|r| {
+            if r.is_file() {
+                r.parent().map(Path::to_path_buf).unwrap_or_default()
+            } else {
+                r.clone()
+            }
+        })
+        .collect();
+    let analysed: Vec<Arc<FileAnalysis>> = files
+        .par_iter()
+        .filter_map(|p| read_source(p, opts.max_file_size).map(|t| analyse(p, t, &dir_roots)))
+        .collect();
+    let mut ws = Workspace::new(settings);
+    for f in analysed {
+        ws.insert(f);
+    }
+    ws
+}
+
+/// The Keras version of the workspace's virtualenv (`.venv`, `venv`, `env`, or `python_env` if
+/// given): Keras 2 if `keras` 2.x is installed, or TensorFlow below 2.16 without Keras 3;
+/// otherwise Keras 3. `None` when no virtualenv with keras or tensorflow is found.
+pub fn detect_keras(root: &Path, python_env: Option<&Path>) -> Option<KerasVersion> {
+    let mut envs: Vec<PathBuf> = [".venv", "venv", "env"]
+        .iter()
+        .map(|d| root.join(d))
+        .collect();
+    if let Some(p) = python_env {
+        envs.insert(0, p.to_path_buf());
+    }
+    for env in envs {
+        let Ok(libs) = std::fs::read_dir(env.join("lib")) else {
+            continue;
+        };
+        for lib in libs.flatten() {
+            let sp = lib.path().join("site-packages");
+            let Ok(entries) = std::fs::read_dir(&sp) else {
+                continue;
+            };
+            let mut keras = None;
+            let mut tf = None;
+            for e in entries.flatten() {
+                let n = e.file_name().to_string_lossy().into_owned();
+                if let Some(v) = n
+                    .strip_prefix("keras-")
+                    .and_then(|r| r.strip_suffix(".dist-info"))
+                {
+                    keras = v.split('.').next().and_then(|m| m.parse::<u32>().ok());
+                }
+                if let Some(v) = n
+                    .strip_prefix("tensorflow-")
+                    .and_then(|r| r.strip_suffix(".dist-info"))
+                {
+                    let mut it = v.split('.');
+                    tf = Some((
+                        it.next().and_then(|m| m.parse::<u32>().ok()),
+                        it.next().and_then(|m| m.parse::<u32>().ok()),
+                    ));
+                }
+            }
+            match (keras, tf) {
+                (Some(3), _) => return Some(KerasVersion::Keras3),
+                (Some(2), _) => return Some(KerasVersion::Keras2),
+                (None, Some((Some(2), Some(minor)))) if minor < 16 => {
+                    return Some(KerasVersion::Keras2)
+                }
+                (None, Some(_)) => return Some(KerasVersion::Keras3),
+                _ => {}
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,254 @@
+//! Keras knowledge: layers, their weights and defaults, initializer identifiers and classes.
+//!
+//! The data is generated from the real packages by `tools/gen_keras_data.py` and embedded at build
+//! time: `server/data/keras3.json` (keras 3.15.1) and `server/data/keras2.json` (tf_keras 2.21 with
+//! TensorFlow 2.21). Nothing here is typed by hand; see `tools/README.md` to regenerate.
+
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// Which Keras the answers are for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KerasVersion {
+    /// Keras 2: `tf_keras` 2.21, or `tf.keras` with `TF_USE_LEGACY_KERAS=1`.
+    Keras2,
+    /// Keras 3 (3.15.1), also `tf.keras` in TensorFlow 2.16 and later.
+    Keras3,
+}
+
+impl KerasVersion {
+    pub fn label(self) -> &'static str {
+        match self {
+            KerasVersion::Keras2 => "2",
+            KerasVersion::Keras3 => "3",
+        }
+    }
+}
+
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// One parameter of a Python signature, in order.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SigParam {
+    pub name: String,
+    /// `POSITIONAL_ONLY`, `POSITIONAL_OR_KEYWORD`, `VAR_POSITIONAL`, `KEYWORD_ONLY` or `VAR_KEYWORD`.
+    #[serde(default)]
+    pub kind: String,
+    /// The default (`None` = required; `Some(Value::Null)` = the default is Python `None`). A default
+    /// that is not JSON is `{"$repr": "..."}`.
+    #[serde(default, deserialize_with = "present")]
+    pub default: Option<Value>,
+}
+
+/// A condition for a weight to exist, probed by the generator.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Requirement {
+    pub param: String,
+    #[serde(default, deserialize_with = "present")]
+    pub equals: Option<Value>,
+    #[serde(default)]
+    pub not_none: Option<bool>,
+}
+
+/// An initializer as `{class, config}`.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+pub struct ClassConfig {
+    pub class: String,
+    #[serde(default)]
+    pub config: Map<String, Value>,
+}
+
+/// One weight a layer creates.
+#[derive(Clone, Debug, Deserialize)]
+pub struct WeightInfo {
+    /// Path relative to the layer, RNN cell scopes removed (`kernel`, `query/kernel`).
+    pub path: String,
+    /// The `__init__` parameter that controls it, found by probing.
+    #[serde(default)]
+    pub parameter: Option<String>,
+    /// The initializer when no parameter controls it.
+    #[serde(default)]
+    pub fixed: Option<ClassConfig>,
+    #[serde(default = "yes")]
+    pub trainable: bool,
+    #[serde(default)]
+    pub requires: Vec<Requirement>,
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Any further generated facts (axes of EinsumDense clones, closures, shapes).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A layer class.
+#[derive(Clone, Debug, Deserialize)]
+pub struct LayerInfo {
+    /// File that defines the class, relative to site-packages.
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub spellings: Vec<String>,
+    #[serde(default)]
+    pub signature: Vec<SigParam>,
+    #[serde(default)]
+    pub initializer_params: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub wrapper: bool,
+    #[serde(default)]
+    pub weights: Vec<WeightInfo>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// An initializer class.
+#[derive(Clone, Debug, Deserialize)]
+pub struct InitClassInfo {
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub bases: Vec<String>,
+    #[serde(default)]
+    pub signature: Vec<SigParam>,
+    #[serde(default)]
+    pub default_config: Map<String, Value>,
+    #[serde(default)]
+    pub effective: Map<String, Value>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct InitData {
+    /// Every string `initializers.get` accepts, to the class it builds.
+    #[serde(default)]
+    pub identifiers: BTreeMap<String, String>,
+    /// Strings that are registered but fail, with the exception Keras raises.
+    #[serde(default)]
+    pub broken_identifiers: BTreeMap<String, String>,
+    /// Public attributes of the `initializers` module, to classes.
+    #[serde(default)]
+    pub module_names: BTreeMap<String, String>,
+    #[serde(default)]
+    pub classes: BTreeMap<String, InitClassInfo>,
+}
+
+/// The whole generated data set for one Keras version.
+#[derive(Clone, Debug, Deserialize)]
+pub struct KerasData {
+    #[serde(default)]
+    pub flavor: String,
+    #[serde(default)]
+    pub versions: BTreeMap<String, String>,
+    pub layers: BTreeMap<String, LayerInfo>,
+    #[serde(default)]
+    pub initializers: InitData,
+    /// TF-core initializer spellings (`tf.random_normal_initializer`, `tf.compat.v1...`).
+    #[serde(default)]
+    pub tf_core: BTreeMap<String, Value>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+    /// Public layer names (every spelling's last component) to class names, built at load.
+    #[serde(skip)]
+    pub layer_names: BTreeMap<String, String>,
+}
+
+impl KerasData {
+    fn finish(mut self) -> Self {
+        let mut names = BTreeMap::new();
+        for (class, info) in &self.layers {
+            names.insert(class.clone(), class.clone());
+            for s in &info.spellings {
+                if let Some(last) = s.rsplit('.').next() {
+                    names
+                        .entry(last.to_string())
+                        .or_insert_with(|| class.clone());
+                }
+            }
+        }
+        self.layer_names = names;
+        self
+    }
+
+    /// The layer class reached by public name `name` (`Convolution2D` gives `Conv2D`).
+    pub fn layer(&self, name: &str) -> Option<(&str, &LayerInfo)> {
+        let class = self.layer_names.get(name)?;
+        self.layers.get(class).map(|i| (class.as_str(), i))
+    }
+
+    /// Keras version string of the data (`3.15.1`).
+    pub fn keras_version(&self) -> &str {
+        self.versions
+            .get("keras")
+            .or_else(|| self.versions.get("tf_keras"))
+            .map(String::as_str)
+            .unwrap_or("?")
+    }
+}
+
+static K3: OnceLock<KerasData> = OnceLock::new();
+static K2: OnceLock<KerasData> = OnceLock::new();
+
+/// The embedded data for `v`. Parsed once, on first use.
+pub fn data(v: KerasVersion) -> &'static KerasData {
+    match v {
+        KerasVersion::Keras3 => K3.get_or_init(|| {
+            serde_json::from_str::<KerasData>(include_str!("../../data/keras3.json"))
+                .expect("server/data/keras3.json is valid (checked by tests)")
+                .finish()
+        }),
+        KerasVersion::Keras2 => K2.get_or_init(|| {
+            serde_json::from_str::<KerasData>(include_str!("../../data/keras2.json"))
+                .expect("server/data/keras2.json is valid (checked by tests)")
+                .finish()
+        }),
+    }
+}
+
+/// `to_snake_case` as Keras applies it to class names (`Conv2D` -> `conv2d`, `HeNormal` -> `he_normal`).
+pub fn snake_case(name: &str) -> String {
+    // re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name) then re.sub("([a-z])([A-Z])", r"\1_\2", ...).lower()
+    let c: Vec<char> = name.chars().collect();
+    let mut step1 = String::new();
+    let mut i = 0;
+    while i < c.len() {
+        if i > 0
+            && c[i].is_ascii_uppercase()
+            && c.get(i + 1).is_some_and(|n| n.is_ascii_lowercase())
+        {
+            step1.push('_');
+        }
+        step1.push(c[i]);
+        i += 1;
+    }
+    let c: Vec<char> = step1.chars().collect();
+    let mut out = String::new();
+    for (i, ch) in c.iter().enumerate() {
+        if i > 0 && ch.is_ascii_uppercase() && c[i - 1].is_ascii_lowercase() {
+            out.push('_');
+        }
+        out.push(*ch);
+    }
+    out.to_lowercase().replace("__", "_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn snake_case_matches_keras() {
+        assert_eq!(snake_case("HeNormal"), "he_normal");
+        assert_eq!(snake_case("Conv2D"), "conv2d");
+        assert_eq!(snake_case("SimpleRNN"), "simple_rnn");
+        assert_eq!(snake_case("LSTM"), "lstm");
+        assert_eq!(snake_case("GlorotUniform"), "glorot_uniform");
+        assert_eq!(snake_case("MultiHeadAttention"), "multi_head_attention");
+    }
+}

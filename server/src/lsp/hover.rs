@@ -1,0 +1,39 @@
+//! `textDocument/hover`.
+
+use super::{convert, text_sync, Backend};
+use crate::ide;
+use tower_lsp::jsonrpc::Result;
+use tower_lsp::lsp_types::*;
+
+pub async fn hover(b: &Backend, p: HoverParams) -> Result<Option<Hover>> {
+    let pos = p.text_document_position_params;
+    let Some(path) = convert::path(&pos.text_document.uri) else {
+        return Ok(None);
+    };
+    let Some((ws, version)) = text_sync::snapshot_for(b, &path).await else {
+        return Ok(None);
+    };
+    let enc = b.state.encoding();
+    let p2 = path.clone();
+    let result = text_sync::run_blocking(move || {
+        let file = ws.file(&p2)?.clone();
+        let off = convert::offset(&file.line_index, &file.text, pos.position, enc)?;
+        let h = ide::hover(&ws, &p2, off)?;
+        Some(Hover {
+            contents: HoverContents::Markup(MarkupContent {
+                kind: MarkupKind::Markdown,
+                value: h.markdown,
+            }),
+            range: Some(convert::range(
+                &file.line_index,
+                &file.text,
+                h.span.start,
+                h.span.end,
+                enc,
+            )),
+        })
+    })
+    .await?;
+    text_sync::check_version(b, &path, version)?;
+    Ok(result)
+}

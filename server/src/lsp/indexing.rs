@@ -1,0 +1,140 @@
+//! Background indexing of the workspace folders, with work-done progress, and
+//! `workspace/didChangeWorkspaceFolders`.
+
+use super::state::State;
+use super::{convert, Backend};
+use crate::index;
+use rayon::prelude::*;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use tower_lsp::lsp_types::notification::Progress;
+use tower_lsp::lsp_types::request::WorkDoneProgressCreate;
+use tower_lsp::lsp_types::*;
+use tower_lsp::Client;
+
+/// Indexes every Python file of every root in the background; requests are answered meanwhile
+/// from what is indexed so far.
+pub async fn index_roots(client: Client, state: Arc<State>) {
+    let token = NumberOrString::String("keras-lsp/index".into());
+    let progress = state.progress_support.load(Ordering::Relaxed)
+        && client
+            .send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
+                token: token.clone(),
+            })
+            .await
+            .is_ok();
+    let send = |v: WorkDoneProgress| {
+        let client = client.clone();
+        let token = token.clone();
+        async move {
+            client
+                .send_notification::<Progress>(ProgressParams {
+                    token,
+                    value: ProgressParamsValue::WorkDone(v),
+                })
+                .await
+        }
+    };
+    if progress {
+        send(WorkDoneProgress::Begin(WorkDoneProgressBegin {
+            title: "keras-lsp: indexing".into(),
+            cancellable: Some(false),
+            message: Some("finding Python files".into()),
+            percentage: Some(0),
+        }))
+        .await;
+    }
+    let roots = state.roots();
+    let opts = state.walk.lock().unwrap().clone();
+    let files = {
+        let (roots, opts) = (roots.clone(), opts.clone());
+        tokio::task::spawn_blocking(move || {
+            roots
+                .iter()
+                .flat_map(|r| index::python_files(r, &opts))
+                .collect::<Vec<_>>()
+        })
+        .await
+        .unwrap_or_default()
+    };
+    let total = files.len();
+    let started = std::time::Instant::now();
+    for (i, chunk) in files.chunks(256).enumerate() {
+        let chunk = chunk.to_vec();
+        let (roots, st) = (roots.clone(), state.clone());
+        let max = opts.max_file_size;
+        let _ = tokio::task::spawn_blocking(move || {
+            let analysed: Vec<_> = chunk
+                .par_iter()
+                .filter(|p| !st.docs.contains_key(p.as_path()))
+                .filter_map(|p| index::read_source(p, max).map(|t| index::analyse(p, t, &roots)))
+                .collect();
+            st.update(|ws| {
+                for f in analysed {
+                    ws.insert(f);
+                }
+            });
+        })
+        .await;
+        if progress {
+            let done = ((i + 1) * 256).min(total);
+            send(WorkDoneProgress::Report(WorkDoneProgressReport {
+                cancellable: Some(false),
+                message: Some(format!("{done}/{total} files")),
+                percentage: Some(if total == 0 {
+                    100
+                } else {
+                    (done * 100 / total) as u32
+                }),
+            }))
+            .await;
+        }
+    }
+    tracing::info!("indexed {total} files in {:?}", started.elapsed());
+    if progress {
+        send(WorkDoneProgress::End(WorkDoneProgressEnd {
+            message: Some(format!("{total} files indexed")),
+        }))
+        .await;
+    }
+    if state.refresh_supported() {
+        let _ = client.inlay_hint_refresh().await;
+    }
+}
+
+pub async fn did_change_workspace_folders(b: &Backend, p: DidChangeWorkspaceFoldersParams) {
+    {
+        let mut roots = b.state.roots.lock().unwrap();
+        for r in &p.event.removed {
+            if let Some(path) = convert::path(&r.uri) {
+                roots.retain(|x| *x != path);
+            }
+        }
+        for a in &p.event.added {
+            if let Some(path) = convert::path(&a.uri) {
+                if !roots.contains(&path) {
+                    roots.push(path);
+                }
+            }
+        }
+    }
+    let removed: Vec<_> = p
+        .event
+        .removed
+        .iter()
+        .filter_map(|r| convert::path(&r.uri))
+        .collect();
+    b.state.update(|ws| {
+        let gone: Vec<_> = ws
+            .files
+            .keys()
+            .filter(|k| removed.iter().any(|r| k.starts_with(r)))
+            .cloned()
+            .collect();
+        for g in gone {
+            ws.remove(&g);
+        }
+    });
+    let (client, state) = (b.client.clone(), b.state.clone());
+    tokio::spawn(async move { index_roots(client, state).await });
+}

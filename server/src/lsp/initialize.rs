@@ -1,0 +1,112 @@
+//! `initialize` and `initialized`: capabilities, position encoding, roots, settings, indexing.
+
+use super::convert::{self, Encoding};
+use super::{indexing, settings, Backend};
+use std::sync::atomic::Ordering;
+use tower_lsp::jsonrpc::Result;
+use tower_lsp::lsp_types::*;
+
+pub fn initialize(b: &Backend, p: InitializeParams) -> Result<InitializeResult> {
+    let caps = &p.capabilities;
+    let utf8 = caps
+        .general
+        .as_ref()
+        .and_then(|g| g.position_encodings.as_ref())
+        .is_some_and(|e| e.contains(&PositionEncodingKind::UTF8));
+    let enc = if utf8 {
+        Encoding::Utf8
+    } else {
+        Encoding::Utf16
+    };
+    *b.state.encoding.lock().unwrap() = enc;
+    let ws_caps = caps.workspace.as_ref();
+    b.state.refresh_support.store(
+        ws_caps
+            .and_then(|w| w.inlay_hint.as_ref())
+            .and_then(|i| i.refresh_support)
+            .unwrap_or(false),
+        Ordering::Relaxed,
+    );
+    b.state.watch_support.store(
+        ws_caps
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false),
+        Ordering::Relaxed,
+    );
+    b.state.progress_support.store(
+        caps.window
+            .as_ref()
+            .and_then(|w| w.work_done_progress)
+            .unwrap_or(false),
+        Ordering::Relaxed,
+    );
+    let mut roots = Vec::new();
+    if let Some(folders) = &p.workspace_folders {
+        roots.extend(folders.iter().filter_map(|f| convert::path(&f.uri)));
+    }
+    #[allow(deprecated)]
+    if roots.is_empty() {
+        if let Some(r) = p.root_uri.as_ref().and_then(convert::path) {
+            roots.push(r);
+        }
+    }
+    *b.state.roots.lock().unwrap() = roots;
+    *b.state.keras_setting.lock().unwrap() = "auto".into();
+    let auto = settings::resolve_keras(b, "auto");
+    b.state.update(|ws| ws.settings.keras = auto);
+    if let Some(opts) = &p.initialization_options {
+        settings::apply(b, opts);
+    }
+    Ok(InitializeResult {
+        capabilities: ServerCapabilities {
+            position_encoding: Some(if utf8 {
+                PositionEncodingKind::UTF8
+            } else {
+                PositionEncodingKind::UTF16
+            }),
+            text_document_sync: Some(TextDocumentSyncCapability::Options(
+                TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(TextDocumentSyncKind::INCREMENTAL),
+                    ..Default::default()
+                },
+            )),
+            hover_provider: Some(HoverProviderCapability::Simple(true)),
+            inlay_hint_provider: Some(OneOf::Left(true)),
+            definition_provider: Some(OneOf::Left(true)),
+            workspace: Some(WorkspaceServerCapabilities {
+                workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                    supported: Some(true),
+                    change_notifications: Some(OneOf::Left(true)),
+                }),
+                file_operations: None,
+            }),
+            ..Default::default()
+        },
+        server_info: Some(ServerInfo {
+            name: "keras-lsp".into(),
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+        }),
+    })
+}
+
+pub async fn initialized(b: &Backend) {
+    if b.state.watch_support.load(Ordering::Relaxed) {
+        let opts = DidChangeWatchedFilesRegistrationOptions {
+            watchers: vec![FileSystemWatcher {
+                glob_pattern: GlobPattern::String("**/*.py".into()),
+                kind: None,
+            }],
+        };
+        let reg = Registration {
+            id: "keras-lsp-watch-py".into(),
+            method: "workspace/didChangeWatchedFiles".into(),
+            register_options: serde_json::to_value(opts).ok(),
+        };
+        let _ = b.client.register_capability(vec![reg]).await;
+    }
+    let client = b.client.clone();
+    let state = b.state.clone();
+    tokio::spawn(async move { indexing::index_roots(client, state).await });
+}

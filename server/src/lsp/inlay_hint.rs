@@ -1,0 +1,74 @@
+//! `textDocument/inlayHint`.
+
+use super::{convert, text_sync, Backend};
+use crate::ide;
+use crate::syntax::ir::Span;
+use tower_lsp::jsonrpc::Result;
+use tower_lsp::lsp_types::*;
+
+pub async fn inlay_hint(b: &Backend, p: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+    if !b.state.hints_enabled() {
+        return Ok(Some(vec![]));
+    }
+    let Some(path) = convert::path(&p.text_document.uri) else {
+        return Ok(None);
+    };
+    let Some((ws, version)) = text_sync::snapshot_for(b, &path).await else {
+        return Ok(None);
+    };
+    let enc = b.state.encoding();
+    let p2 = path.clone();
+    let hints = text_sync::run_blocking(move || {
+        let file = ws.file(&p2)?.clone();
+        let idx = &file.line_index;
+        let start = convert::offset(idx, &file.text, p.range.start, enc).unwrap_or(0);
+        let end =
+            convert::offset(idx, &file.text, p.range.end, enc).unwrap_or(file.text.len() as u32);
+        let hints = ide::inlay_hints(&ws, &p2, Span::new(start, end));
+        Some(
+            hints
+                .into_iter()
+                .map(|h| {
+                    let parts: Vec<InlayHintLabelPart> = h
+                        .parts
+                        .into_iter()
+                        .map(|part| InlayHintLabelPart {
+                            value: part.text,
+                            tooltip: None,
+                            location: part.target.and_then(|(tp, span)| {
+                                let tf = ws.file(&tp)?;
+                                Some(Location {
+                                    uri: convert::uri(&tp)?,
+                                    range: convert::range(
+                                        &tf.line_index,
+                                        &tf.text,
+                                        span.start,
+                                        span.end,
+                                        enc,
+                                    ),
+                                })
+                            }),
+                            command: None,
+                        })
+                        .collect();
+                    InlayHint {
+                        position: convert::position(idx, &file.text, h.offset, enc),
+                        label: InlayHintLabel::LabelParts(parts),
+                        kind: None,
+                        text_edits: None,
+                        tooltip: Some(InlayHintTooltip::MarkupContent(MarkupContent {
+                            kind: MarkupKind::Markdown,
+                            value: h.tooltip,
+                        })),
+                        padding_left: Some(true),
+                        padding_right: None,
+                        data: None,
+                    }
+                })
+                .collect::<Vec<_>>(),
+        )
+    })
+    .await?;
+    text_sync::check_version(b, &path, version)?;
+    Ok(hints)
+}

@@ -1,0 +1,98 @@
+//! The LSP layer: thin, one file per method. It converts LSP positions to byte offsets, calls the
+//! analysis on a blocking thread, and converts the answers back.
+
+mod convert;
+mod definition;
+mod hover;
+mod indexing;
+mod initialize;
+mod inlay_hint;
+mod settings;
+mod state;
+mod text_sync;
+
+pub use convert::Encoding;
+pub use state::State;
+
+use std::sync::Arc;
+use tower_lsp::jsonrpc::Result;
+use tower_lsp::lsp_types::*;
+use tower_lsp::{Client, LanguageServer, LspService, Server};
+
+/// The server: the client handle and the shared state.
+pub struct Backend {
+    pub client: Client,
+    pub state: Arc<State>,
+}
+
+/// Serves LSP on stdin/stdout until `exit`.
+pub fn serve_stdio() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(async {
+        let (service, socket) = LspService::new(|client| Backend {
+            client,
+            state: Arc::new(State::default()),
+        });
+        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
+            .serve(service)
+            .await;
+    });
+}
+
+#[tower_lsp::async_trait]
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
+        initialize::initialize(self, params)
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        initialize::initialized(self).await
+    }
+
+    async fn shutdown(&self) -> Result<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        text_sync::did_open(self, params)
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        text_sync::did_change(self, params)
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        text_sync::did_close(self, params)
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        text_sync::did_change_watched_files(self, params).await
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        settings::did_change_configuration(self, params).await
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        indexing::did_change_workspace_folders(self, params).await
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        hover::hover(self, params).await
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        inlay_hint::inlay_hint(self, params).await
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        definition::goto_definition(self, params).await
+    }
+}

@@ -1,0 +1,84 @@
+//! Server state: open documents, the workspace snapshot, settings. Locks are never held across
+//! `.await`; DashMap guards are dropped before touching the map again.
+
+use super::convert::Encoding;
+use crate::analysis::{FileAnalysis, Settings, Workspace};
+use crate::index::WalkOptions;
+use dashmap::DashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// An open document: its text and version.
+#[derive(Clone, Debug)]
+pub struct Doc {
+    pub text: Arc<str>,
+    pub version: i32,
+}
+
+#[derive(Default)]
+pub struct State {
+    /// Open documents by path.
+    pub docs: DashMap<PathBuf, Doc>,
+    /// The latest workspace snapshot (open documents at some version, other files from disk).
+    pub ws: Mutex<Arc<Workspace>>,
+    pub roots: Mutex<Vec<PathBuf>>,
+    pub encoding: Mutex<Encoding>,
+    pub walk: Mutex<WalkOptions>,
+    /// Client capabilities that matter.
+    pub refresh_support: AtomicBool,
+    pub progress_support: AtomicBool,
+    pub watch_support: AtomicBool,
+    pub hints_enabled: Mutex<Option<bool>>,
+    pub keras_setting: Mutex<String>,
+}
+
+impl State {
+    pub fn encoding(&self) -> Encoding {
+        *self.encoding.lock().unwrap()
+    }
+
+    pub fn snapshot(&self) -> Arc<Workspace> {
+        self.ws.lock().unwrap().clone()
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.snapshot().settings.clone()
+    }
+
+    pub fn hints_enabled(&self) -> bool {
+        self.hints_enabled.lock().unwrap().unwrap_or(true)
+    }
+
+    pub fn refresh_supported(&self) -> bool {
+        self.refresh_support.load(Ordering::Relaxed)
+    }
+
+    /// The open document's text and version (the guard is dropped before returning).
+    pub fn doc(&self, path: &Path) -> Option<Doc> {
+        self.docs.get(path).map(|d| d.clone())
+    }
+
+    /// Replaces files in the snapshot (copy on write).
+    pub fn update(&self, f: impl FnOnce(&mut Workspace)) {
+        let mut guard = self.ws.lock().unwrap();
+        let mut ws = (**guard).clone();
+        f(&mut ws);
+        *guard = Arc::new(ws);
+    }
+
+    /// Inserts `fa` unless the document moved on to another version since `text` was read.
+    pub fn insert_if_current(&self, fa: Arc<FileAnalysis>) {
+        let current = self.docs.get(fa.path.as_ref()).map(|d| d.text.clone());
+        if let Some(cur) = current {
+            if !Arc::ptr_eq(&cur, &fa.text) && *cur != *fa.text {
+                return;
+            }
+        }
+        self.update(|ws| ws.insert(fa));
+    }
+
+    pub fn roots(&self) -> Vec<PathBuf> {
+        self.roots.lock().unwrap().clone()
+    }
+}

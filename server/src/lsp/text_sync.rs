@@ -1,0 +1,193 @@
+//! `didOpen`, `didChange`, `didClose`, `didChangeWatchedFiles`, and getting an up-to-date snapshot
+//! for a request. Edits are applied before any `.await`.
+
+use super::convert::{self, Encoding};
+use super::state::Doc;
+use super::Backend;
+use crate::analysis::Workspace;
+use crate::index;
+use crate::syntax::LineIndex;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tower_lsp::jsonrpc::{Error, ErrorCode};
+use tower_lsp::lsp_types::*;
+
+pub fn did_open(b: &Backend, p: DidOpenTextDocumentParams) {
+    let Some(path) = convert::path(&p.text_document.uri) else {
+        return;
+    };
+    b.state.docs.insert(
+        path,
+        Doc {
+            text: Arc::from(p.text_document.text),
+            version: p.text_document.version,
+        },
+    );
+}
+
+/// Applies LSP content changes to `text` (ranges in `enc`).
+pub fn apply_changes(
+    text: &str,
+    changes: Vec<TextDocumentContentChangeEvent>,
+    enc: Encoding,
+) -> String {
+    let mut s = text.to_string();
+    for c in changes {
+        match c.range {
+            None => s = c.text,
+            Some(r) => {
+                let idx = LineIndex::new(&s);
+                let end_of = |pos: Position| {
+                    convert::offset(&idx, &s, pos, enc).unwrap_or(s.len() as u32) as usize
+                };
+                let (a, z) = (end_of(r.start), end_of(r.end));
+                let (a, z) = (a.min(z), a.max(z));
+                s.replace_range(a..z, &c.text);
+            }
+        }
+    }
+    s
+}
+
+pub fn did_change(b: &Backend, p: DidChangeTextDocumentParams) {
+    let Some(path) = convert::path(&p.text_document.uri) else {
+        return;
+    };
+    let enc = b.state.encoding();
+    // Read, edit and store without awaiting; the guard is released before `insert`.
+    let old = b.state.doc(&path);
+    let Some(old) = old else { return };
+    let text = apply_changes(&old.text, p.content_changes, enc);
+    b.state.docs.insert(
+        path,
+        Doc {
+            text: Arc::from(text),
+            version: p.text_document.version,
+        },
+    );
+}
+
+pub fn did_close(b: &Backend, p: DidCloseTextDocumentParams) {
+    let Some(path) = convert::path(&p.text_document.uri) else {
+        return;
+    };
+    b.state.docs.remove(&path);
+    // The file on disk is the truth again.
+    let roots = b.state.roots();
+    let max = b.state.walk.lock().unwrap().max_file_size;
+    match index::read_source(&path, max) {
+        Some(t) => {
+            let fa = index::analyse(&path, t, &roots);
+            b.state.update(|ws| ws.insert(fa));
+        }
+        None => b.state.update(|ws| ws.remove(&path)),
+    }
+}
+
+pub async fn did_change_watched_files(b: &Backend, p: DidChangeWatchedFilesParams) {
+    let roots = b.state.roots();
+    let max = b.state.walk.lock().unwrap().max_file_size;
+    let state = b.state.clone();
+    let changes = p.changes;
+    let _ = tokio::task::spawn_blocking(move || {
+        for c in changes {
+            let Some(path) = convert::path(&c.uri) else {
+                continue;
+            };
+            if state.docs.contains_key(&path) {
+                continue; // the editor's text wins while open
+            }
+            if c.typ == FileChangeType::DELETED || !path.exists() {
+                state.update(|ws| ws.remove(&path));
+            } else if let Some(t) = index::read_source(&path, max) {
+                let fa = index::analyse(&path, t, &roots);
+                state.update(|ws| ws.insert(fa));
+            }
+        }
+    })
+    .await;
+    if b.state.refresh_supported() {
+        let _ = b.client.inlay_hint_refresh().await;
+    }
+}
+
+/// A snapshot in which `path` is analysed at the open document's current version (or from disk),
+/// and that version (`None` for a file that is not open).
+pub async fn snapshot_for(b: &Backend, path: &Path) -> Option<(Arc<Workspace>, Option<i32>)> {
+    let doc = b.state.doc(path);
+    let ws = b.state.snapshot();
+    match doc {
+        Some(doc) => {
+            if let Some(f) = ws.file(path) {
+                if *f.text == *doc.text {
+                    return Some((ws, Some(doc.version)));
+                }
+            }
+            let roots = b.state.roots();
+            let p: PathBuf = path.to_path_buf();
+            let text = doc.text.clone();
+            let fa =
+                tokio::task::spawn_blocking(move || index::analyse(&p, text.to_string(), &roots))
+                    .await
+                    .ok()?;
+            b.state.insert_if_current(fa.clone());
+            let mut ws = (*b.state.snapshot()).clone();
+            if ws.file(path).is_none_or(|f| *f.text != *fa.text) {
+                ws.insert(fa);
+            }
+            Some((Arc::new(ws), Some(doc.version)))
+        }
+        None => {
+            if ws.file(path).is_some() {
+                return Some((ws, None));
+            }
+            let roots = b.state.roots();
+            let max = b.state.walk.lock().unwrap().max_file_size;
+            let p = path.to_path_buf();
+            let fa = tokio::task::spawn_blocking(move || {
+                index::read_source(&p, max).map(|t| index::analyse(&p, t, &roots))
+            })
+            .await
+            .ok()??;
+            b.state.update(|w| w.insert(fa));
+            Some((b.state.snapshot(), None))
+        }
+    }
+}
+
+/// `ContentModified` when the document changed while the request was computed.
+pub fn check_version(b: &Backend, path: &Path, version: Option<i32>) -> Result<(), Error> {
+    if let Some(v) = version {
+        let now = b.state.doc(path).map(|d| d.version);
+        if now != Some(v) {
+            return Err(Error {
+                code: ErrorCode::ServerError(-32801),
+                message: "content modified".into(),
+                data: None,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Runs analysis work off the serve task; a panic becomes an error response.
+pub async fn run_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Error> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let msg = if e.is_panic() {
+                crate::syntax::panic_message(&e.into_panic())
+            } else {
+                "cancelled".into()
+            };
+            tracing::error!("request failed: {msg}");
+            Err(Error {
+                code: ErrorCode::InternalError,
+                message: format!("keras-lsp internal error: {msg}").into(),
+                data: None,
+            })
+        }
+    }
+}
