@@ -1,0 +1,269 @@
+-- Headless Neovim test of editors/neovim against the real keras-lsp binary.
+-- Run through tests/editors/nvim/run.sh:  nvim --clean -l test.lua REPO_ROOT BIN
+-- Prints `ok - NAME` / `FAIL - NAME: DETAIL` per check and `N passed, N failed` last.
+
+local root, bin = arg[1], arg[2]
+assert(root and bin, 'usage: nvim --clean -l test.lua REPO_ROOT KERAS_LSP_BIN')
+local plugin_dir = root .. '/editors/neovim'
+local workspace = root .. '/tests/editors/workspace'
+local model_py = workspace .. '/model.py'
+local inits_py = workspace .. '/inits.py'
+
+vim.g.loaded_python3_provider = 0
+vim.opt.runtimepath:prepend(plugin_dir)
+vim.cmd('filetype on')
+
+local passed, failed = 0, 0
+local started = vim.uv.hrtime()
+
+local function out(line)
+  io.stdout:write(line .. '\n')
+  io.stdout:flush()
+end
+
+local function check(name, cond, detail)
+  if cond then
+    passed = passed + 1
+    out('ok - ' .. name)
+  else
+    failed = failed + 1
+    out('FAIL - ' .. name .. (detail ~= nil and (': ' .. vim.inspect(detail)) or ''))
+  end
+  return cond
+end
+
+local function contains_all(text, needles)
+  local missing = {}
+  for _, needle in ipairs(needles) do
+    if not text:find(needle, 1, true) then
+      table.insert(missing, needle)
+    end
+  end
+  return #missing == 0, missing
+end
+
+local function finish()
+  out(('# %.1f s'):format((vim.uv.hrtime() - started) / 1e9))
+  out(('%d passed, %d failed'):format(passed, failed))
+  os.exit(failed == 0 and 0 or 1)
+end
+
+-- 0-based line of the first line containing `needle`, and the byte column of needle.
+local function find_line(bufnr, needle)
+  for i, line in ipairs(vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)) do
+    local col = line:find(needle, 1, true)
+    if col then
+      return i - 1, col - 1
+    end
+  end
+  error('fixture line not found: ' .. needle)
+end
+
+local function label_text(hint)
+  local label = hint.label
+  if type(label) == 'string' then
+    return label
+  end
+  local parts = {}
+  for _, part in ipairs(label) do
+    table.insert(parts, part.value)
+  end
+  return table.concat(parts)
+end
+
+local function run()
+  -- 1. lsp/keras_lsp.lua is found on the runtimepath by vim.lsp.config.
+  local base = vim.lsp.config.keras_lsp
+  check('lsp/keras_lsp.lua is picked up by vim.lsp.config', base ~= nil)
+  if not base then
+    return
+  end
+  check('default cmd is keras-lsp', vim.deep_equal(base.cmd, { 'keras-lsp' }), base.cmd)
+  check('filetypes = python', vim.deep_equal(base.filetypes, { 'python' }), base.filetypes)
+  check(
+    'root_markers include pyproject.toml and .git',
+    vim.tbl_contains(base.root_markers or {}, 'pyproject.toml') and vim.tbl_contains(base.root_markers or {}, '.git'),
+    base.root_markers
+  )
+
+  -- 2. setup() with a custom cmd and flat settings.
+  local keras_lsp = require('keras_lsp')
+  keras_lsp.setup({
+    cmd = { bin },
+    settings = { inlayHints = { enabled = true, showDefaults = true }, keras = 'auto' },
+  })
+  local cfg = vim.lsp.config.keras_lsp
+  check('setup() sets cmd', cfg.cmd[1] == bin, cfg.cmd)
+  check(
+    'setup() nests flat settings under kerasLsp',
+    cfg.settings and cfg.settings.kerasLsp and cfg.settings.kerasLsp.keras == 'auto',
+    cfg.settings
+  )
+
+  -- 3. Opening a Python file starts the server and attaches it.
+  vim.cmd('edit ' .. vim.fn.fnameescape(model_py))
+  local bufnr = vim.api.nvim_get_current_buf()
+  check('model.py has filetype python', vim.bo[bufnr].filetype == 'python', vim.bo[bufnr].filetype)
+  local client
+  vim.wait(15000, function()
+    client = keras_lsp.clients({ bufnr = bufnr })[1]
+    return client ~= nil and client.initialized == true
+  end, 20)
+  if not check('client attaches and initializes', client ~= nil and client.initialized) then
+    return
+  end
+  check('root_dir is the fixture workspace', client.root_dir == workspace, client.root_dir)
+  check('server advertises inlayHint', client:supports_method('textDocument/inlayHint'))
+  check('server advertises hover', client:supports_method('textDocument/hover'))
+  check('server advertises definition', client:supports_method('textDocument/definition'))
+  check(
+    'inlay hints enabled by setup() for the attached buffer',
+    vim.lsp.inlay_hint.is_enabled({ bufnr = bufnr })
+  )
+
+  -- 4. Inlay hints on the Conv2D, LSTM and Dense lines.
+  local conv_line = find_line(bufnr, 'keras.layers.Conv2D(')
+  local lstm_line = find_line(bufnr, 'keras.layers.LSTM(')
+  local dense_line = find_line(bufnr, 'keras.layers.Dense(64')
+  local custom_line = find_line(bufnr, 'inits.MyInit(')
+  local by_line = {}
+  vim.wait(15000, function()
+    by_line = {}
+    for _, item in ipairs(vim.lsp.inlay_hint.get({ bufnr = bufnr })) do
+      local line = item.inlay_hint.position.line
+      by_line[line] = (by_line[line] and (by_line[line] .. ' | ') or '') .. label_text(item.inlay_hint)
+    end
+    return by_line[conv_line] and by_line[lstm_line] and by_line[dense_line] and by_line[custom_line]
+  end, 50)
+  local function hint_check(name, line, needles)
+    local text = by_line[line] or ''
+    local ok, missing = contains_all(text, needles)
+    check(name, ok, { hint = text, missing = missing })
+  end
+  hint_check('Conv2D hint: kernel=he_uniform bias=zeros', conv_line, { 'kernel=he_uniform', 'bias=zeros' })
+  hint_check(
+    'LSTM hint: glorot_uniform kernel, orthogonal recurrent kernel, bias',
+    lstm_line,
+    { 'kernel=glorot_uniform', 'recurrent_kernel=orthogonal', 'bias=' }
+  )
+  hint_check('Dense hint: kernel=he_normal bias=zeros', dense_line, { 'kernel=he_normal bias=zeros' })
+  hint_check('custom initializer hint names MyInit', custom_line, { 'kernel=MyInit' })
+
+  -- 5. Hover on the Dense layer, through the real UI path (floating window).
+  local _, dense_col = find_line(bufnr, 'Dense(64')
+  vim.api.nvim_win_set_cursor(0, { dense_line + 1, dense_col + 1 })
+  local params = vim.lsp.util.make_position_params(0, client.offset_encoding)
+  local resp = vim.lsp.buf_request_sync(bufnr, 'textDocument/hover', params, 5000) or {}
+  local hover = ''
+  for _, r in pairs(resp) do
+    if r.result and r.result.contents then
+      local c = r.result.contents
+      hover = type(c) == 'string' and c or (c.value or vim.inspect(c))
+    end
+  end
+  local ok, missing = contains_all(hover, { 'keras.layers.Dense', 'kernel', 'HeNormal', 'bias', 'Zeros' })
+  check('hover names keras.layers.Dense, kernel HeNormal, bias Zeros', ok, { hover = hover, missing = missing })
+  check('hover is markdown with a table', hover:find('|', 1, true) ~= nil, hover)
+
+  local wins_before = #vim.api.nvim_list_wins()
+  vim.lsp.buf.hover()
+  local float_text = ''
+  vim.wait(5000, function()
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_win_get_config(win).relative ~= '' then
+        local lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
+        float_text = table.concat(lines, '\n')
+        return true
+      end
+    end
+    return false
+  end, 20)
+  ok, missing = contains_all(float_text, { 'keras.layers.Dense', 'HeNormal', 'Zeros' })
+  check('vim.lsp.buf.hover() opens a float with the initializers', ok, { float = float_text, missing = missing })
+  for _, win in ipairs(vim.api.nvim_list_wins()) do
+    if vim.api.nvim_win_get_config(win).relative ~= '' then
+      vim.api.nvim_win_close(win, true)
+    end
+  end
+  check('hover float closed', #vim.api.nvim_list_wins() == wins_before)
+
+  -- 6. Go to definition from the custom initializer's use to its class.
+  local _, my_col = find_line(bufnr, 'MyInit(scale')
+  vim.api.nvim_win_set_cursor(0, { custom_line + 1, my_col + 2 })
+  vim.lsp.buf.definition()
+  vim.wait(5000, function()
+    return vim.api.nvim_buf_get_name(0) == inits_py
+  end, 20)
+  local cursor = vim.api.nvim_win_get_cursor(0)
+  local target_line = vim.api.nvim_buf_get_lines(0, cursor[1] - 1, cursor[1], false)[1] or ''
+  check(
+    'definition jumps to class MyInit in inits.py',
+    vim.api.nvim_buf_get_name(0) == inits_py and target_line:find('class MyInit', 1, true) ~= nil,
+    { file = vim.api.nvim_buf_get_name(0), line = cursor[1], text = target_line }
+  )
+  vim.cmd('buffer ' .. bufnr)
+
+  -- 7. Settings changed at run time reach the server (workspace/didChangeConfiguration).
+  local function request_hints()
+    local p = {
+      textDocument = vim.lsp.util.make_text_document_params(bufnr),
+      range = {
+        start = { line = 0, character = 0 },
+        ['end'] = { line = vim.api.nvim_buf_line_count(bufnr), character = 0 },
+      },
+    }
+    local r = vim.lsp.buf_request_sync(bufnr, 'textDocument/inlayHint', p, 5000) or {}
+    local n = 0
+    for _, x in pairs(r) do
+      n = n + #(x.result or {})
+    end
+    return n
+  end
+  keras_lsp.update_settings({ inlayHints = { enabled = false } })
+  local n_off
+  vim.wait(5000, function()
+    n_off = request_hints()
+    return n_off == 0
+  end, 100)
+  check('inlayHints.enabled=false via didChangeConfiguration hides hints', n_off == 0, n_off)
+  keras_lsp.update_settings({ inlayHints = { enabled = true } })
+  local n_on
+  vim.wait(5000, function()
+    n_on = request_hints()
+    return n_on > 0
+  end, 100)
+  check('inlayHints.enabled=true brings them back', n_on > 0, n_on)
+
+  -- 8. :checkhealth keras_lsp
+  vim.cmd('silent checkhealth keras_lsp')
+  local health = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
+  ok, missing = contains_all(health, { 'server binary:', 'version: keras-lsp', 'is enabled', 'attached to', 'inlay hints enabled in' })
+  check('checkhealth reports binary, version, client and inlay hints', ok, { missing = missing, health = health })
+  check('checkhealth reports no ERROR', not health:find('ERROR', 1, true), health)
+  vim.cmd('bwipeout!')
+
+  -- 9. The help file has valid tags (built in a copy: the plugin folder is left clean).
+  local doc_copy = vim.fn.tempname()
+  vim.fn.mkdir(doc_copy .. '/doc', 'p')
+  vim.fn.writefile(vim.fn.readfile(plugin_dir .. '/doc/keras_lsp.txt'), doc_copy .. '/doc/keras_lsp.txt')
+  local tags_ok, tags_err = pcall(vim.cmd, 'helptags ' .. vim.fn.fnameescape(doc_copy .. '/doc'))
+  local tags = tags_ok and table.concat(vim.fn.readfile(doc_copy .. '/doc/tags'), '\n') or ''
+  check(
+    'doc/keras_lsp.txt builds help tags',
+    tags_ok and tags:find('keras_lsp-settings', 1, true) and tags:find('keras_lsp.update_settings()', 1, true),
+    tags_err
+  )
+
+  -- 10. Clean shutdown.
+  client:stop()
+  local stopped = vim.wait(5000, function()
+    return client:is_stopped()
+  end, 20)
+  check('server stops on shutdown', stopped)
+end
+
+local ok, err = xpcall(run, debug.traceback)
+if not ok then
+  check('test script ran without error', false, err)
+end
+finish()
