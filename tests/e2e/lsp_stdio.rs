@@ -1,0 +1,115 @@
+//! End-to-end: spawn the real `keras-lsp` binary and speak LSP over stdio.
+//!
+//! The answers asserted here were checked against real Keras 3.15.1: `tests/e2e/workspace/model.py`
+//! is also run by the runtime oracle (`tests/oracle/run.sh`).
+
+mod support;
+
+use serde_json::{json, Value};
+use support::Client;
+
+fn workspace() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/workspace").canonicalize().unwrap()
+}
+
+fn label(h: &Value) -> String {
+    match &h["label"] {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts.iter().map(|p| p["value"].as_str().unwrap_or("")).collect(),
+        _ => String::new(),
+    }
+}
+
+#[test]
+fn hover_hints_and_utf16_edits_over_stdio() {
+    let ws = workspace();
+    let model = ws.join("model.py");
+    let uri = support::uri(&model);
+    let text = std::fs::read_to_string(&model).unwrap();
+    let mut c = Client::spawn();
+
+    // 1. initialize: no UTF-8 offered, so UTF-16 is negotiated.
+    let init = c.request(
+        "initialize",
+        json!({"processId": null, "rootUri": support::uri(&ws), "capabilities": {"general": {"positionEncodings": ["utf-16"]}},
+               "workspaceFolders": [{"uri": support::uri(&ws), "name": "ws"}]}),
+    );
+    let caps = &init["result"]["capabilities"];
+    assert_eq!(caps["positionEncoding"], "utf-16");
+    assert_eq!(caps["hoverProvider"], true);
+    assert_eq!(caps["inlayHintProvider"], true);
+    assert_eq!(caps["textDocumentSync"]["change"], 2, "incremental sync");
+    assert_eq!(init["result"]["serverInfo"]["name"], "keras-lsp");
+    c.notify("initialized", json!({}));
+
+    // 2. didOpen
+    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}));
+
+    // 3. hover on `Dense` of the first Dense line.
+    let line = text.lines().position(|l| l.contains("layers.Dense(64")).unwrap() as u32;
+    let col = text.lines().nth(line as usize).unwrap().find("Dense").unwrap() as u32 + 2;
+    let hover = c.request("textDocument/hover", json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": col}}));
+    let md = hover["result"]["contents"]["value"].as_str().unwrap_or_default().to_string();
+    assert!(md.contains("keras.layers.Dense"), "{md}");
+    assert!(md.contains("HeNormal(seed=42)"), "{md}");
+    assert!(md.contains("Zeros()"), "{md}");
+    assert!(md.contains("variable `init` bound at line 6"), "{md}");
+
+    // 4. inlayHint over the whole file.
+    let hints = c.request(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 100, "character": 0}}}),
+    );
+    let hints = hints["result"].as_array().cloned().unwrap_or_default();
+    let labels: Vec<String> = hints.iter().map(label).collect();
+    assert_eq!(
+        labels,
+        vec![
+            "kernel=he_normal(seed=42) bias=zeros".to_string(),
+            "kernel=ScaledInit(scale=2.0) bias=zeros".to_string(),
+            "kernel=glorot_uniform bias=none".to_string(),
+        ],
+        "{hints:#?}"
+    );
+    let dense_line = text.lines().nth(line as usize).unwrap();
+    let close = dense_line.rfind("),").unwrap() as u32 + 1;
+    assert_eq!(hints[0]["position"], json!({"line": line, "character": close}));
+
+    // 5. Incremental edit: a new line with non-ASCII text (😀 is outside the BMP) before a layer.
+    let lines: Vec<&str> = text.lines().collect();
+    let last = lines.len() as u32;
+    let appended = "s = '😀é'; d = layers.Dense(3)\n".to_string();
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": last, "character": 0}, "end": {"line": last, "character": 0}}, "text": appended}
+        ]}),
+    );
+
+    // 6. inlayHint again; positions exact in UTF-16 (😀 is 2 code units).
+    let hints = c.request(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": last, "character": 0}, "end": {"line": last + 1, "character": 0}}}),
+    );
+    let hints = hints["result"].as_array().cloned().unwrap_or_default();
+    assert_eq!(hints.len(), 1, "{hints:#?}");
+    let utf16_end = appended.trim_end().encode_utf16().count() as u32;
+    assert_eq!(hints[0]["position"], json!({"line": last, "character": utf16_end}));
+    assert_eq!(label(&hints[0]), "kernel=glorot_uniform bias=zeros");
+    // The earlier layers still answer after the edits.
+    let all = c.request(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 100, "character": 0}}}),
+    );
+    assert_eq!(all["result"].as_array().map(|a| a.len()), Some(4), "{all:#?}");
+
+    // A position past the end of the document gets null.
+    let none = c.request("textDocument/hover", json!({"textDocument": {"uri": uri}, "position": {"line": 999, "character": 0}}));
+    assert_eq!(none["result"], Value::Null);
+
+    // 7. shutdown and exit with code 0.
+    let r = c.request("shutdown", Value::Null);
+    assert_eq!(r["result"], Value::Null);
+    c.notify("exit", Value::Null);
+    assert_eq!(c.wait(), 0);
+}
