@@ -1,0 +1,263 @@
+// Drives the real VS Code workbench (code-server) in headless Chromium with playwright-core.
+// Started by run.sh:  node test.mjs URL WORKSPACE SCREENSHOT_PNG
+// Prints `ok - NAME` / `FAIL - NAME: DETAIL` per check and `N passed, N failed` last.
+
+import { chromium } from 'playwright-core';
+
+const [url, workspace, screenshot] = process.argv.slice(2);
+if (!url || !workspace || !screenshot) {
+  console.error('usage: node test.mjs URL WORKSPACE SCREENSHOT_PNG');
+  process.exit(2);
+}
+
+const started = Date.now();
+let passed = 0;
+let failed = 0;
+const out = (line) => process.stdout.write(line + '\n');
+const elapsed = () => ((Date.now() - started) / 1000).toFixed(1);
+
+function check(name, cond, detail) {
+  if (cond) {
+    passed += 1;
+    out(`ok - ${name} (${elapsed()} s)`);
+  } else {
+    failed += 1;
+    out(`FAIL - ${name}: ${typeof detail === 'string' ? detail : JSON.stringify(detail)}`);
+  }
+  return cond;
+}
+
+function missingFrom(text, needles) {
+  return needles.filter((n) => !text.includes(n));
+}
+
+async function poll(fn, timeoutMs, intervalMs = 200) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last) {
+      return last;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  return last;
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+});
+const consoleErrors = [];
+let page;
+
+async function editorLines() {
+  // Visible lines of the active editor, with injected inlay hint text, top to bottom.
+  return page.evaluate(() => {
+    const editor = document.querySelector('.editor-group-container.active .monaco-editor .view-lines');
+    if (!editor) {
+      return [];
+    }
+    return [...editor.querySelectorAll('.view-line')]
+      .map((el) => ({ top: parseFloat(el.style.top || '0'), text: el.textContent.replace(/\u00a0/g, ' ') }))
+      .sort((a, b) => a.top - b.top)
+      .map((l) => l.text);
+  });
+}
+
+async function runCommand(title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10000 });
+  await input.fill('>' + title);
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 10000 });
+  await page.waitForTimeout(300);
+  await page.keyboard.press('Enter');
+}
+
+async function openFile(name) {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10000 });
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 15000 });
+}
+
+/** Bounding box of the first occurrence of `needle` inside the editor line containing `lineText`. */
+async function textBox(lineText, needle) {
+  return page.evaluate(
+    ({ lineText, needle }) => {
+      const lines = [...document.querySelectorAll('.editor-group-container.active .monaco-editor .view-line')];
+      const line = lines.find((l) => l.textContent.replace(/\u00a0/g, ' ').includes(lineText));
+      if (!line) {
+        return null;
+      }
+      const walker = document.createTreeWalker(line, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const text = node.textContent.replace(/\u00a0/g, ' ');
+        const i = text.indexOf(needle);
+        if (i >= 0) {
+          const range = document.createRange();
+          range.setStart(node, i);
+          range.setEnd(node, i + needle.length);
+          const r = range.getBoundingClientRect();
+          return { x: r.x, y: r.y, width: r.width, height: r.height };
+        }
+      }
+      return null;
+    },
+    { lineText, needle },
+  );
+}
+
+async function run() {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+  page = await context.newPage();
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') {
+      consoleErrors.push(msg.text());
+    }
+  });
+
+  await page.goto(`${url}/?folder=${encodeURIComponent(workspace)}`, { waitUntil: 'domcontentloaded' });
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+  await page.locator('.explorer-folders-view, .explorer-viewlet').first().waitFor({ timeout: 60000 });
+  check('workbench loaded with the fixture workspace', true);
+
+  // The extension is installed (Extensions view would need the network; ask the command palette).
+  await openFile('model.py');
+  check('model.py opened', true);
+
+  // Inlay hints: injected text in the editor lines.
+  const wanted = {
+    'keras.layers.Conv2D(': ['kernel=he_uniform', 'bias=zeros'],
+    'keras.layers.LSTM(': ['kernel=glorot_uniform', 'recurrent_kernel=orthogonal'],
+    'keras.layers.Dense(64': ['kernel=he_normal bias=zeros'],
+    'inits.MyInit(': ['kernel=MyInit'],
+  };
+  let lines = [];
+  await poll(async () => {
+    lines = await editorLines();
+    return Object.entries(wanted).every(([key, needles]) => {
+      const line = lines.find((l) => l.includes(key));
+      return line && missingFrom(line, needles).length === 0;
+    });
+  }, 30000);
+  for (const [key, needles] of Object.entries(wanted)) {
+    const line = lines.find((l) => l.includes(key)) ?? '';
+    const missing = missingFrom(line, needles);
+    check(`inlay hint on the ${key} line shows ${needles.join(', ')}`, missing.length === 0, { line, missing });
+  }
+
+  // Hover the Dense layer with the mouse (side bar closed to give the editor the width).
+  await page.keyboard.press('Control+B');
+  await page.waitForTimeout(300);
+  let hover = '';
+  const box = await textBox('keras.layers.Dense(64', 'Dense');
+  if (check('found the Dense layer name on screen', box !== null, lines)) {
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    hover = await poll(async () => {
+      const h = page.locator('.monaco-hover:visible').first();
+      if ((await h.count()) === 0) {
+        return '';
+      }
+      const text = await h.innerText().catch(() => '');
+      return text.includes('Dense') ? text : '';
+    }, 10000);
+    hover = hover || '';
+    const missing = missingFrom(hover, ['keras.layers.Dense', 'kernel', 'HeNormal', 'bias', 'Zeros']);
+    check('hover over Dense shows the resolved kernel and bias initializers', missing.length === 0, {
+      hover,
+      missing,
+    });
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: screenshot });
+    check(`screenshot saved to ${screenshot}`, true);
+    await page.mouse.move(5, 300);
+  }
+
+  // Go to definition on the custom initializer's use (F12).
+  const myInit = await textBox('inits.MyInit(', 'MyInit');
+  if (check('found MyInit on screen', myInit !== null)) {
+    await page.mouse.click(myInit.x + myInit.width / 2, myInit.y + myInit.height / 2);
+    await page.keyboard.press('F12');
+    let where = null;
+    const landed = await poll(async () => {
+      where = await page.evaluate(() => ({
+        tabs: [...document.querySelectorAll('.tabs-container .tab.active')].map((t) => t.textContent.trim()),
+        selection: document.getElementById('status.editor.selection')?.textContent.trim() ?? '',
+      }));
+      return where.tabs.some((t) => t.includes('inits.py')) && /Ln 4\b/.test(where.selection);
+    }, 10000);
+    const visible = (await editorLines()).join('\n');
+    check(
+      'go to definition opens inits.py at class MyInit',
+      landed && visible.includes('class MyInit'),
+      { where, visible },
+    );
+  }
+
+  // The language status item (the "{}" next to the language name in the status bar).
+  const langStatus = page.locator('[id="status.languageStatus"]').first();
+  let statusText = '';
+  if ((await langStatus.count()) > 0) {
+    await langStatus.click();
+    statusText = await poll(async () => {
+      const t = await page
+        .locator('.monaco-hover:visible, .context-view:visible')
+        .allInnerTexts()
+        .catch(() => []);
+      const joined = t.join('\n');
+      return joined.includes('Keras LSP') ? joined : '';
+    }, 5000);
+    await page.keyboard.press('Escape');
+  }
+  check('language status item shows "Keras LSP: ready"', (statusText || '').includes('Keras LSP: ready'), statusText);
+
+  // "Keras LSP: Show Output" opens the log, which names the server binary it found.
+  await runCommand('Keras LSP: Show Output');
+  const outputEditor = page.locator('.part.panel .monaco-editor').first();
+  await outputEditor.waitFor({ timeout: 10000 });
+  await outputEditor.click();
+  await page.keyboard.press('Control+Home');
+  const outputText = await poll(async () => {
+    const t = await page
+      .locator('.part.panel .monaco-editor .view-lines')
+      .first()
+      .innerText()
+      .catch(() => '');
+    return /using keras-lsp[\s\S]*\(bundled\)/.test(t) ? t : '';
+  }, 10000);
+  check('"Keras LSP: Show Output" shows the log naming the bundled server', Boolean(outputText), outputText);
+}
+
+try {
+  await run();
+} catch (e) {
+  check('test script ran without error', false, String(e && e.stack ? e.stack : e));
+} finally {
+  if (failed > 0 && page && process.env.FAILURE_DIR) {
+    await page.screenshot({ path: `${process.env.FAILURE_DIR}/failure.png` }).catch(() => {});
+  }
+  await browser.close().catch(() => {});
+}
+if (failed > 0 && consoleErrors.length) {
+  out('# console errors:');
+  for (const e of consoleErrors.slice(0, 20)) {
+    out('#   ' + e.slice(0, 300));
+  }
+}
+out(`# ${elapsed()} s in the browser`);
+out(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
