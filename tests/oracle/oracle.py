@@ -115,6 +115,26 @@ def child_main(root, path, out_path):
         line = linecache.getline(filename, lineno)
         return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="replace")) + 1
 
+    call_start_cache = {}
+
+    def call_starts(filename):
+        """{(end_lineno, end_col_offset): (lineno, col_offset)} of every Call node."""
+        table = call_start_cache.get(filename)
+        if table is None:
+            import ast
+
+            table = {}
+            try:
+                with open(filename, "rb") as f:
+                    tree = ast.parse(f.read(), filename)
+                for node in ast.walk(tree):
+                    if isinstance(node, ast.Call):
+                        table[(node.end_lineno, node.end_col_offset)] = (node.lineno, node.col_offset)
+            except (OSError, SyntaxError, ValueError):
+                pass
+            call_start_cache[filename] = table
+        return table
+
     records = {}  # id(layer) -> dict
     order = []  # keep layers alive, in construction order
     add_weight_ctx = []
@@ -143,6 +163,12 @@ def child_main(root, path, out_path):
                 lineno = frame.f_lineno
             if col is None:
                 col = 0
+            start = call_starts(code.co_filename).get((_end, _endcol))
+            if start is not None:
+                # The AST start of the Call node.  CPython moves the bytecode location of a
+                # multi-line `obj.attr(...)` call to the attribute; the check schema wants
+                # the start of the whole call expression.
+                lineno, col = start
             fn = os.path.realpath(code.co_filename)
             return {
                 "abs": fn,
