@@ -74,12 +74,21 @@ async function editorLines() {
   });
 }
 
+let shots = 0;
+async function debugShot(name) {
+  if (process.env.DEBUG_SHOTS) {
+    shots += 1;
+    await page.screenshot({ path: `${process.env.DEBUG_SHOTS}/${String(shots).padStart(2, '0')}-${name}.png` });
+  }
+}
+
 async function runCommand(title) {
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 10000 });
   await input.fill('>' + title);
-  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 10000 });
+  await debugShot('command-palette');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: title.split(': ').pop() }).first().waitFor({ timeout: 10000 });
   await page.waitForTimeout(300);
   await page.keyboard.press('Enter');
 }
@@ -89,9 +98,55 @@ async function openFile(name) {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ state: 'visible', timeout: 10000 });
   await input.fill(name);
-  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15000 });
-  await page.keyboard.press('Enter');
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first();
+  await row.waitFor({ timeout: 15000 });
+  await debugShot('quick-open');
+  await row.click();
   await page.locator('.tab.active', { hasText: name }).waitFor({ timeout: 15000 });
+}
+
+/** Changes a setting through the Settings editor (user scope), as a person would. */
+async function setSetting(id, value) {
+  await runCommand('Preferences: Open User Settings');
+  const search = page.locator('.settings-editor .suggest-input-container .monaco-editor, .settings-editor .search-container input').first();
+  await search.waitFor({ timeout: 10000 });
+  await search.click();
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(`@id:${id}`);
+  const item = page.locator('.settings-editor .setting-item-contents').first();
+  await page.waitForTimeout(700);
+  if ((await item.count()) === 0) {
+    // Machine-scoped settings (kerasLsp.server.path) live in the Remote tab under code-server / Remote-SSH.
+    await page.locator('.settings-editor .settings-tabs-widget .action-label', { hasText: 'Remote' }).first().click();
+  }
+  await item.waitFor({ timeout: 10000 });
+  await page.waitForTimeout(500);
+  await debugShot(`setting-found-${id}`);
+  if (typeof value === 'boolean') {
+    const box = item.locator('.setting-value-checkbox');
+    const checked = (await box.getAttribute('aria-checked')) === 'true';
+    if (checked !== value) {
+      await box.click();
+    }
+  } else {
+    const input = item.locator('input, textarea').first();
+    await input.click();
+    await page.keyboard.press('Control+A');
+    if (value === '') {
+      await page.keyboard.press('Delete');
+    } else {
+      await page.keyboard.type(String(value));
+    }
+    await page.waitForTimeout(1000); // the Settings editor saves text after a pause
+  }
+  await page.waitForTimeout(500);
+  await debugShot(`setting-${id}`);
+  // Close the Settings editor (a modal in recent versions, an editor tab in older ones).
+  await page.keyboard.press('Escape');
+  await page.waitForTimeout(300);
+  if (await page.locator('.settings-editor:visible').count()) {
+    await runCommand('View: Close Editor');
+  }
 }
 
 /** Bounding box of the first occurrence of `needle` inside the editor line containing `lineText`. */
@@ -208,6 +263,50 @@ async function run() {
     );
   }
 
+  // "Keras LSP: Show Output" opens the log, which names the server binary it found.
+  await runCommand('Keras LSP: Show Output');
+  const outputEditor = page.locator('.part.panel .monaco-editor').first();
+  await outputEditor.waitFor({ timeout: 10000 });
+  await outputEditor.click();
+  await page.keyboard.press('Control+Home');
+  await debugShot('output');
+  const outputText = await poll(async () => {
+    const t = (await page.locator('.part.panel .monaco-editor .view-lines').allInnerTexts().catch(() => []))
+      .join('\n')
+      .replace(/\u00a0/g, ' ');
+    return /using keras-lsp[\s\S]*\(bundled\)/.test(t) ? t : '';
+  }, 10000);
+  check('"Keras LSP: Show Output" shows the log naming the bundled server', Boolean(outputText), outputText);
+
+  // Settings changed in the Settings editor reach the running server (didChangeConfiguration).
+  const denseHint = async () => (await editorLines()).find((l) => l.includes('keras.layers.Dense(64')) ?? '';
+  await page.locator('.part.panel .codicon-panel-close, .part.panel .codicon-close').first().click().catch(() => {});
+  await setSetting('kerasLsp.inlayHints.enabled', false);
+  await openFile('model.py');
+  const hidden = await poll(async () => !(await denseHint()).includes('kernel=he_normal'), 10000);
+  check('unticking kerasLsp.inlayHints.enabled hides the hints without a restart', hidden, await denseHint());
+  await setSetting('kerasLsp.inlayHints.enabled', true);
+  await openFile('model.py');
+  const shown = await poll(async () => (await denseHint()).includes('kernel=he_normal'), 10000);
+  check('ticking it again brings them back', shown, await denseHint());
+
+  // A broken kerasLsp.server.path: a clear error, then recovery when it is cleared.
+  await setSetting('kerasLsp.server.path', '/nonexistent/keras-lsp');
+  const toast = await poll(async () => {
+    const t = (await page.locator('.notifications-toasts').allInnerTexts().catch(() => [])).join('\n');
+    return t.includes('kerasLsp.server.path') ? t : '';
+  }, 10000);
+  check(
+    'a broken kerasLsp.server.path shows an error naming the setting and how to fix it',
+    /kerasLsp\.server\.path is set to "\/nonexistent\/keras-lsp"[\s\S]*Fix the path/.test(toast || ''),
+    toast,
+  );
+  await debugShot('server-path-error');
+  await setSetting('kerasLsp.server.path', '');
+  await openFile('model.py');
+  const back = await poll(async () => (await denseHint()).includes('kernel=he_normal'), 15000);
+  check('clearing the setting restarts the bundled server (hints again)', back, await denseHint());
+
   // The language status item (the "{}" next to the language name in the status bar).
   const langStatus = page.locator('[id="status.languageStatus"]').first();
   let statusText = '';
@@ -224,22 +323,6 @@ async function run() {
     await page.keyboard.press('Escape');
   }
   check('language status item shows "Keras LSP: ready"', (statusText || '').includes('Keras LSP: ready'), statusText);
-
-  // "Keras LSP: Show Output" opens the log, which names the server binary it found.
-  await runCommand('Keras LSP: Show Output');
-  const outputEditor = page.locator('.part.panel .monaco-editor').first();
-  await outputEditor.waitFor({ timeout: 10000 });
-  await outputEditor.click();
-  await page.keyboard.press('Control+Home');
-  const outputText = await poll(async () => {
-    const t = await page
-      .locator('.part.panel .monaco-editor .view-lines')
-      .first()
-      .innerText()
-      .catch(() => '');
-    return /using keras-lsp[\s\S]*\(bundled\)/.test(t) ? t : '';
-  }, 10000);
-  check('"Keras LSP: Show Output" shows the log naming the bundled server', Boolean(outputText), outputText);
 }
 
 try {
