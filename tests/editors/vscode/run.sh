@@ -101,6 +101,7 @@ cat >"$TMP/user/User/settings.json" <<'EOF'
   "git.openRepositoryInParentFolders": "never",
   "git.enabled": false,
   "editor.hover.delay": 300,
+  "editor.hover.above": false,
   "editor.minimap.enabled": false,
   "workbench.colorTheme": "Default Light Modern",
   "window.zoomLevel": 0

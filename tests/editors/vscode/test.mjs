@@ -177,7 +177,7 @@ async function textBox(lineText, needle) {
 }
 
 async function run() {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 860 } });
+  const context = await browser.newContext({ viewport: { width: 1600, height: 720 } });
   page = await context.newPage();
   page.on('console', (msg) => {
     if (msg.type() === 'error') {
@@ -199,7 +199,7 @@ async function run() {
     'keras.layers.Conv2D(': ['kernel=he_uniform', 'bias=zeros'],
     'keras.layers.LSTM(': ['kernel=glorot_uniform', 'recurrent_kernel=orthogonal'],
     'keras.layers.Dense(64': ['kernel=he_normal bias=zeros'],
-    'inits.MyInit(': ['kernel=MyInit'],
+    'inits.MyInit(': ['kernel=MyInit(scale=0.5)'],
   };
   let lines = [];
   await poll(async () => {
