@@ -212,6 +212,21 @@ class Flavor:
     def var_value(self, var):
         return self.np.array(var.numpy())
 
+    def var_value_now(self, var):
+        """Value right after creation, or None when the variable cannot be read yet (created while
+        tracing a tf.function, e.g. tf_keras Normalization.adapt); then it is read after the build."""
+        try:
+            return self.var_value(var)
+        except Exception:
+            pass
+        if self.name == "keras2":
+            try:
+                with self.tf.init_scope():
+                    return self.var_value(var)
+            except Exception:
+                pass
+        return None
+
     def var_trainable(self, var):
         return bool(var.trainable)
 
@@ -246,9 +261,11 @@ class Capture:
         orig_get = init_impl.get
 
         def logging_get(identifier, *a, **k):
-            result = orig_get(identifier, *a, **k)
-            capture.get_log.append((identifier, result))
-            return result
+            # Logged on entry, so the outermost call comes first even when get() recurses.
+            slot = [identifier, None]
+            capture.get_log.append(slot)
+            slot[1] = orig_get(identifier, *a, **k)
+            return slot[1]
 
         def add_weight(layer, *args, **kwargs):
             if not capture.active:
@@ -282,7 +299,7 @@ class Capture:
                 "gets": gets,
                 "resolved": resolved,
                 "var": var,
-                "value": fl.var_value(var),
+                "value": fl.var_value_now(var),
             })
             return var
 
@@ -362,12 +379,26 @@ class Inner:
         return {"$layer": self.cls_name, "args": jsonable(self.args), "kwargs": jsonable(self.kwargs)}
 
 
+class Lazy:
+    """An argument that needs the imported packages (e.g. a tf.Tensor); built at probe time."""
+
+    def __init__(self, text, fn):
+        self.text = text
+        self.fn = fn
+
+    def describe(self):
+        return {"$expr": self.text}
+
+
 def F(*shape):
     return {"shape": list(shape), "dtype": "float32"}
 
 
-def I(*shape, high=10):
-    return {"shape": list(shape), "dtype": "int32", "high": high}
+def I(*shape, high=10, dtype="int32", name=None):
+    out = {"shape": list(shape), "dtype": dtype, "high": high}
+    if name:
+        out["name"] = name
+    return out
 
 
 def S(*shape):
@@ -517,7 +548,7 @@ PROBES = {
     "Rescaling": dict(args=[0.5], inputs=IMG),
     "Discretization": dict(kwargs={"bin_boundaries": [0.5]}, inputs=VEC),
     "Hashing": dict(kwargs={"num_bins": 4}, inputs=[I(1, 3)]),
-    "HashedCrossing": dict(kwargs={"num_bins": 4}, inputs=[I(1, 3), I(1, 3)], mode="call_tuple"),
+    "HashedCrossing": dict(kwargs={"num_bins": 4}, inputs=[I(2), I(2)], mode="call_tuple"),
     "IntegerLookup": dict(kwargs={"vocabulary": [1, 2, 3]}, inputs=[I(1, 3)]),
     "StringLookup": dict(kwargs={"vocabulary": ["a", "b"]}, inputs=[S(1, 3)]),
     "TextVectorization": dict(kwargs={"vocabulary": ["a", "b"]}, inputs=[S(1)]),
@@ -543,10 +574,16 @@ PROBES = {
     "Solarization": dict(inputs=IMG),
     # keras 2 only
     "RandomFourierFeatures": dict(kwargs={"output_dim": 4}, inputs=VEC),
-    "DynamicEmbedding": dict(kwargs={"input_dim": 10, "output_dim": 4, "initial_vocabulary": [0, 1, 2]},
-                             inputs=[I(1, 3, high=3)]),
-    "DynamicLookup": dict(kwargs={"vocabulary_size": 4, "initial_vocabulary": [0, 1, 2]},
-                          inputs=[I(1, 3, high=3)]),
+    "DynamicEmbedding": dict(kwargs={"input_dim": 10, "output_dim": 4, "initial_vocabulary": Lazy(
+        "tf.constant([0, 1, 2], dtype=tf.int64)", lambda fl: fl.tf.constant([0, 1, 2], dtype=fl.tf.int64))},
+        inputs=[I(1, 3, high=3, dtype="int64")]),
+    "DynamicLookup": dict(kwargs={"vocabulary_size": 4, "initial_vocabulary": Lazy(
+        "tf.constant([0, 1, 2], dtype=tf.int64)", lambda fl: fl.tf.constant([0, 1, 2], dtype=fl.tf.int64))},
+        inputs=[I(1, 3, high=3, dtype="int64")]),
+    "DenseFeatures": dict(kwargs={"feature_columns": Lazy(
+        "[tf.feature_column.numeric_column('a', shape=(2,))]",
+        lambda fl: [fl.tf.feature_column.numeric_column("a", shape=(2,))])},
+        inputs=[dict(F(1, 2), name="a")], mode="call_dict"),
 }
 
 # Layers that cannot be probed here, with the reason (they need something this generator
@@ -594,8 +631,8 @@ def make_input(fl, spec):
     np = fl.np
     rng = np.random.default_rng(0)
     shape = tuple(spec["shape"])
-    if spec["dtype"] == "int32":
-        return rng.integers(0, spec.get("high", 10), size=shape).astype("int32")
+    if spec["dtype"] in ("int32", "int64"):
+        return rng.integers(0, spec.get("high", 10), size=shape).astype(spec["dtype"])
     if spec["dtype"] == "string":
         return np.array(["a"] * int(np.prod(shape))).reshape(shape)
     return rng.random(shape).astype("float32")
@@ -609,6 +646,8 @@ class Builder:
     def instantiate(self, value, constants, argname, inner_objects):
         """Instantiate Inner specs; give each inner *_initializer param a probe Constant if requested."""
         fl = self.fl
+        if isinstance(value, Lazy):
+            return value.fn(fl)
         if isinstance(value, Inner):
             cls = fl.layer_cls(value.cls_name)
             kwargs = dict(value.kwargs)
@@ -707,6 +746,9 @@ class Builder:
         if mode == "call_tuple":
             layer(tuple(inputs))
             return
+        if mode == "call_dict":
+            layer({s["name"]: x for s, x in zip(spec["inputs"], inputs)})
+            return
         if mode == "bbox":
             boxes = fl.np.array([[[0.0, 0.0, 2.0, 2.0]]], dtype="float32")
             labels = fl.np.array([[1]], dtype="int32")
@@ -732,6 +774,10 @@ class Builder:
         captured_ids = set()
         for call in calls:
             var = call["var"]
+            if call["value"] is None:
+                call["value"] = fl.var_value_now(var)
+                if call["value"] is None:
+                    call["value"] = fl.np.zeros((0,))
             captured_ids.add(id(var))
             raw = fl.var_path(var)
             rel = raw
@@ -942,9 +988,17 @@ def weight_record(fl, w, constants, default_w, param_defaults):
         rec["attribution_error"] = "values from several probe constants"
     passed = w["passed"]
     if att is None:
-        # No parameter controls it: record the initializer the weight was created with.
-        fixed = describe_initializer(w["resolved"], fl)
-        if passed is None and w["resolved"] is not None:
+        # No parameter controls it: record the initializer the weight was created with under default
+        # arguments (it can depend on other arguments: tf_keras RandomFourierFeatures' kernel_scale).
+        src = default_w if default_w is not None else w
+        fixed = describe_initializer(src["resolved"], fl)
+        probe_fixed = describe_initializer(w["resolved"], fl)
+        if default_w is not None and probe_fixed != fixed:
+            rec["fixed_with_probe_constants"] = probe_fixed
+            notes.append("its initializer depends on other arguments: with the probe constants it was %s" % (
+                probe_fixed.get("class") or probe_fixed.get("callable")))
+        passed = src["passed"]
+        if passed is None and src["resolved"] is not None:
             fixed["via"] = "add_weight default (initializer=None)"
             notes.append("add_weight() was called without an initializer, so Keras used its default")
         if fixed is not None and "class" not in fixed:
@@ -1002,7 +1056,7 @@ def weight_record(fl, w, constants, default_w, param_defaults):
 def format_condition(cond):
     if "not_none" in cond:
         return "`%s` not None" % cond["param"]
-    return "`%s=%s`" % (cond["param"], json.dumps(cond.get("equals")))
+    return "`%s=%r`" % (cond["param"], cond.get("equals"))
 
 
 def resolve_param_defaults(fl, cls):
@@ -1046,11 +1100,11 @@ def probe_layer(fl, builder, cls, key, spellings):
         if not spec:
             spec = dict(inputs=DEFAULT_CANDIDATE_INPUTS[0])
     probe = {"mode": spec.get("mode", "call"),
-             "args": [a.describe() if isinstance(a, Inner) else jsonable(a) for a in spec.get("args", [])],
-             "kwargs": {k: (v.describe() if isinstance(v, Inner) else
+             "args": [a.describe() if isinstance(a, (Inner, Lazy)) else jsonable(a) for a in spec.get("args", [])],
+             "kwargs": {k: (v.describe() if isinstance(v, (Inner, Lazy)) else
                             [x.describe() for x in v] if isinstance(v, list) and v and isinstance(v[0], Inner)
                             else jsonable(v)) for k, v in spec.get("kwargs", {}).items()},
-             "inputs": [{k: s[k] for k in ("shape", "dtype")} for s in spec.get("inputs", [])]}
+             "inputs": [{k: s[k] for k in ("shape", "dtype", "name") if k in s} for s in spec.get("inputs", [])]}
     default = builder.build(cls, spec)
     if not default.ok:
         probe["status"] = "failed"
