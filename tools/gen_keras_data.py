@@ -996,7 +996,8 @@ def weight_record(fl, w, constants, default_w, param_defaults):
         if default_w is not None and probe_fixed != fixed:
             rec["fixed_with_probe_constants"] = probe_fixed
             notes.append("its initializer depends on other arguments: with the probe constants it was %s" % (
-                probe_fixed.get("class") or probe_fixed.get("callable")))
+                "%s(%s)" % (probe_fixed["class"], json.dumps(probe_fixed.get("config"), sort_keys=True))
+                if "class" in probe_fixed else probe_fixed.get("callable")))
         passed = src["passed"]
         if passed is None and src["resolved"] is not None:
             fixed["via"] = "add_weight default (initializer=None)"
