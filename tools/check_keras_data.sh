@@ -20,7 +20,12 @@ check() {  # flavor python committed-file [env...]
     echo "error: $py not found; create the venv as described in tools/README.md" >&2
     return 1
   fi
-  env "$@" "$py" "$ROOT/tools/gen_keras_data.py" --flavor "$flavor" --quiet --out "$TMP/$flavor.json"
+  if ! env "$@" "$py" "$ROOT/tools/gen_keras_data.py" --flavor "$flavor" --quiet --out "$TMP/$flavor.json" \
+      2> "$TMP/$flavor.err"; then
+    tail -n 40 "$TMP/$flavor.err" >&2
+    echo "FAIL: the generator failed for $flavor" >&2
+    return 1
+  fi
   if diff -u "$committed" "$TMP/$flavor.json" > "$TMP/$flavor.diff"; then
     echo "ok: $committed is up to date"
   else
