@@ -41,6 +41,8 @@ pub enum BoundArg {
     Expr(Expr, Cx),
     /// Keyword arguments collected into `**kwargs`.
     Kwargs(Vec<(String, Expr, Cx)>),
+    /// A value already known (`self` bound to the instance being analysed).
+    Val(Val),
 }
 
 /// A value the resolver understands.
@@ -194,11 +196,21 @@ impl<'w> Evaluator<'w> {
             Expr::List { elts, .. } | Expr::Tuple { elts, .. } => vec![Cand::new(Val::List(
                 elts.iter().map(|x| (x.clone(), cx.clone())).collect(),
             ))],
-            Expr::IfExp { body, orelse, .. } => {
-                let mut v = self.eval(body, cx);
-                v.extend(self.eval(orelse, cx));
-                v
-            }
+            Expr::IfExp {
+                test, body, orelse, ..
+            } => match self.truth(test, cx) {
+                Some(true) => self.eval(body, cx),
+                Some(false) => self.eval(orelse, cx),
+                None => {
+                    let mut v = self.eval(body, cx);
+                    v.extend(self.eval(orelse, cx));
+                    v
+                }
+            },
+            Expr::Compare { .. } | Expr::Not { .. } => match self.truth(e, cx) {
+                Some(b) => vec![Cand::new(Val::Bool(b))],
+                None => vec![Cand::unknown("a condition that depends on a runtime value")],
+            },
             Expr::Lambda { span, .. } => vec![Cand::new(Val::Lambda {
                 file: cx.file.clone(),
                 span: *span,
@@ -238,6 +250,140 @@ impl<'w> Evaluator<'w> {
                 vec![Cand::unknown(format!("{what} depends on a runtime value"))]
             }
         }
+    }
+
+    /// The truthiness of `e`, when every value it may have is a literal with the same truthiness.
+    pub fn truth(&mut self, e: &Expr, cx: &Cx) -> Option<bool> {
+        match e {
+            Expr::Not { value, .. } => self.truth(value, cx).map(|b| !b),
+            Expr::Compare {
+                left, op, right, ..
+            } => {
+                let l = self.literal(left, cx)?;
+                let r = self.literal(right, cx)?;
+                let eq = |a: &Value, b: &Value| match (a, b) {
+                    (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+                    _ => a == b,
+                };
+                Some(match op {
+                    CmpOp::Eq | CmpOp::Is => eq(&l, &r),
+                    CmpOp::NotEq | CmpOp::IsNot => !eq(&l, &r),
+                    CmpOp::In | CmpOp::NotIn => {
+                        let found = match &r {
+                            Value::Array(a) => a.iter().any(|x| eq(x, &l)),
+                            Value::String(s) => l.as_str().is_some_and(|x| s.contains(x)),
+                            _ => return None,
+                        };
+                        found == (*op == CmpOp::In)
+                    }
+                })
+            }
+            _ => {
+                let vals = self.eval(e, cx);
+                let mut out: Option<bool> = None;
+                for v in &vals {
+                    let t = match &v.val {
+                        Val::Bool(b) => *b,
+                        Val::NoneV => false,
+                        Val::Num(Number::Int(i)) => *i != 0,
+                        Val::Num(Number::Float(f)) => *f != 0.0,
+                        Val::Str(s) => !s.is_empty(),
+                        Val::List(l) => !l.is_empty(),
+                        Val::Init(_)
+                        | Val::LayerClass(_)
+                        | Val::InitClass(_)
+                        | Val::Func(..)
+                        | Val::Class(..)
+                        | Val::Instance { .. }
+                        | Val::Layer { .. } => true,
+                        _ => return None,
+                    };
+                    match out {
+                        None => out = Some(t),
+                        Some(o) if o != t => return None,
+                        _ => {}
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    /// A single literal value of `e` as JSON.
+    fn literal(&mut self, e: &Expr, cx: &Cx) -> Option<Value> {
+        let vals = self.eval(e, cx);
+        if vals.len() != 1 {
+            return None;
+        }
+        let v = vals[0].val.clone();
+        literal_json_deep(self, &v)
+    }
+
+    /// Whether condition `c` of `file` holds: `Some(false)` if any link is decided false.
+    fn cond_holds(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        c: usize,
+        frame: Option<Arc<Frame>>,
+    ) -> Option<bool> {
+        let mut cur = Some(c);
+        let mut all = Some(true);
+        let mut steps = 0;
+        while let Some(i) = cur {
+            steps += 1;
+            if steps > 64 {
+                return None;
+            }
+            let cond = file.ir.conds[i].clone();
+            let cx = Cx {
+                file: file.clone(),
+                scope: cond.scope,
+                at: cond.test.span().start,
+                frame: frame.clone(),
+            };
+            match self.truth(&cond.test, &cx) {
+                Some(t) if t != cond.polarity => return Some(false),
+                Some(_) => {}
+                None => all = None,
+            }
+            cur = cond.parent;
+        }
+        all
+    }
+
+    /// The bindings of a name that may be its value at `at`, with decidable `if` conditions
+    /// applied: the last one that surely ran, and every one after it that may have run.
+    pub fn choose(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        bs: &[Binding],
+        at: u32,
+        frame: Option<Arc<Frame>>,
+    ) -> Vec<Binding> {
+        let pick = |ev: &mut Self, at: u32| -> Vec<Binding> {
+            let mut out = Vec::new();
+            for b in bs.iter().filter(|b| b.span.start < at).rev() {
+                let holds = match b.cond {
+                    Some(c) => ev.cond_holds(file, c, frame.clone()),
+                    None => Some(true),
+                };
+                match holds {
+                    Some(false) => continue,
+                    Some(true) if !b.conditional || b.cond.is_some() && !in_loop(b) => {
+                        out.push(b.clone());
+                        break;
+                    }
+                    _ => out.push(b.clone()),
+                }
+            }
+            out.reverse();
+            out
+        };
+        let out = pick(self, at);
+        if out.is_empty() && at != u32::MAX {
+            return pick(self, u32::MAX);
+        }
+        out
     }
 
     fn dict_literal(&mut self, items: &[(Option<Expr>, Expr)], cx: &Cx) -> Val {
@@ -284,10 +430,11 @@ impl<'w> Evaluator<'w> {
             if !skip_class {
                 if let Some(bs) = sc.bindings.get(name) {
                     let at = if first { cx.at } else { u32::MAX };
-                    let chosen = choose_bindings(bs, at);
+                    let fr = if first { cx.frame.clone() } else { None };
+                    let chosen = self.choose(&file, bs, at, fr);
                     if !chosen.is_empty() {
                         let mut out = Vec::new();
-                        for b in chosen {
+                        for b in &chosen {
                             out.extend(self.binding(&file, s, name, b, cx));
                         }
                         return self.apply_mutations(&file, s, name, out, cx);
@@ -527,19 +674,55 @@ impl<'w> Evaluator<'w> {
                             entries: kw.clone(),
                             open: None,
                         })],
+                        BoundArg::Val(v) => vec![Cand::new(v.clone())],
                     };
+                }
+                if p.kind == ParamKind::VarKeywords {
+                    return vec![Cand::new(Val::Dict {
+                        entries: vec![],
+                        open: None,
+                    })];
                 }
                 return self.param_default(file, func, index);
             }
         }
-        if p.kind == ParamKind::VarKeywords {
-            return vec![Cand::new(Val::Dict {
-                entries: vec![],
-                open: Some(format!("`**{}` depends on the callers", p.name)),
-            })];
+        if let (Some(c), 0) = (f.class, index) {
+            // `self` outside a known instantiation: every instantiation of the class in the
+            // workspace (or its defaults when none is found).
+            return self
+                .instances_of(file, c)
+                .into_iter()
+                .map(Cand::new)
+                .collect();
         }
-        if f.class.is_some() && index == 0 {
-            return vec![Cand::unknown("`self`")];
+        if p.kind == ParamKind::VarKeywords {
+            let sites = self.call_sites_of(file, func);
+            if sites.is_empty() {
+                return vec![Cand::new(Val::Dict {
+                    entries: vec![],
+                    open: Some(format!(
+                        "`**{}` depends on the callers, and no call was found",
+                        p.name
+                    )),
+                })];
+            }
+            let mut out = Vec::new();
+            for (call, ccx) in sites {
+                let bound = bind_user_args(
+                    &file.ir.functions[func],
+                    &call,
+                    &ccx,
+                    self,
+                    f.class.is_some(),
+                );
+                if let Some((_, BoundArg::Kwargs(kw))) = bound.iter().find(|(n, _)| *n == p.name) {
+                    out.push(Cand::new(Val::Dict {
+                        entries: kw.clone(),
+                        open: None,
+                    }));
+                }
+            }
+            return out;
         }
         let mut out = self.param_default(file, func, index);
         // Every call of this function in the workspace.
@@ -560,6 +743,7 @@ impl<'w> Evaluator<'w> {
                         entries: kw.clone(),
                         open: None,
                     })],
+                    BoundArg::Val(v) => vec![Cand::new(v.clone())],
                 };
                 out.extend(vals.into_iter().map(|c| {
                     c.with_step(step(
@@ -607,6 +791,60 @@ impl<'w> Evaluator<'w> {
             }
             None => Vec::new(),
         }
+    }
+
+    /// Instances of a workspace class: one per instantiation found in the workspace (also of its
+    /// workspace subclasses), or one with no call (defaults) when none is found.
+    pub fn instances_of(&mut self, file: &Arc<FileAnalysis>, class: ClassId) -> Vec<Val> {
+        let key = (
+            Arc::as_ptr(file) as *const u8 as usize,
+            u32::MAX - class as u32,
+            "<instances>".to_string(),
+        );
+        if !self.visiting.insert(key.clone()) {
+            return vec![Val::Instance {
+                file: file.clone(),
+                class,
+                call: None,
+            }];
+        }
+        let name = file.ir.classes[class].name.clone();
+        let mut out = Vec::new();
+        let files: Vec<Arc<FileAnalysis>> = self.ws.files.values().cloned().collect();
+        for f in files {
+            for site in &f.ir.calls {
+                let last = match &site.call.func {
+                    Expr::Name { id, .. } => id.as_str(),
+                    Expr::Attr { attr, .. } => attr.as_str(),
+                    _ => continue,
+                };
+                if last != name {
+                    continue;
+                }
+                let ccx = Cx {
+                    file: f.clone(),
+                    scope: site.scope,
+                    at: site.call.span.start,
+                    frame: None,
+                };
+                let callee = self.eval(&site.call.func, &ccx);
+                if callee.iter().any(|c| matches!(&c.val, Val::Class(ff, id) if Arc::ptr_eq(ff, file) && *id == class)) {
+                    out.push(Val::Instance { file: file.clone(), class, call: Some((site.call.clone(), ccx)) });
+                }
+                if out.len() >= MAX_CANDIDATES {
+                    break;
+                }
+            }
+        }
+        self.visiting.remove(&key);
+        if out.is_empty() {
+            out.push(Val::Instance {
+                file: file.clone(),
+                class,
+                call: None,
+            });
+        }
+        out
     }
 
     /// Calls in the workspace whose callee resolves to `func` of `file`.
@@ -678,6 +916,19 @@ impl<'w> Evaluator<'w> {
             }
             if let Some(f) = self.ws.modules.get(module) {
                 return Val::Module(f.clone());
+            }
+            // A script's own folder is on sys.path: `import config` next to it.
+            if let Some(base) = from.module_names.first() {
+                let mut parts: Vec<&str> = base.split('.').collect();
+                if !from.is_package {
+                    parts.pop();
+                }
+                if !parts.is_empty() {
+                    let full = format!("{}.{module}", parts.join("."));
+                    if let Some(f) = self.ws.modules.get(&full) {
+                        return Val::Module(f.clone());
+                    }
+                }
             }
             return Val::Unknown(format!("module '{module}' not found in the workspace"));
         }
@@ -763,7 +1014,8 @@ impl<'w> Evaluator<'w> {
     ) -> Vec<Cand> {
         let cls = &f.ir.classes[c];
         if let Some(bs) = f.ir.scopes[cls.scope].bindings.get(attr) {
-            let chosen: Vec<Binding> = choose_bindings(bs, u32::MAX).into_iter().cloned().collect();
+            let bs = bs.clone();
+            let chosen: Vec<Binding> = self.choose(f, &bs, u32::MAX, None);
             let ccx = Cx {
                 file: f.clone(),
                 scope: cls.scope,
@@ -836,6 +1088,26 @@ impl<'w> Evaluator<'w> {
             }
             return out;
         }
+        // `self.x` set in a workspace base class's methods.
+        let bases = cls.bases.clone();
+        let bcx = Cx {
+            file: f.clone(),
+            scope: cls.parent_scope,
+            at: cls.span.start,
+            frame: None,
+        };
+        for b in &bases {
+            for bc in self.eval(b, &bcx) {
+                if let Val::Class(bf, bid) = &bc.val {
+                    if self.depth < MAX_DEPTH && bf.ir.classes[*bid].self_attrs.contains_key(attr) {
+                        self.depth += 1;
+                        let r = self.instance_attr(bf, *bid, call.clone(), attr);
+                        self.depth -= 1;
+                        return r;
+                    }
+                }
+            }
+        }
         // Dataclass-style: a class attribute overridden by a keyword of the constructor call.
         if let Some((call, ccx)) = &call {
             if !cls.methods.contains_key("__init__") {
@@ -864,15 +1136,15 @@ impl<'w> Evaluator<'w> {
         out
     }
 
-    /// Calls `f` with `call`'s arguments, preceded by `pre_args` and `pre_kw` from a partial.
-    fn apply(
+    /// The arguments of `call` (after `pre_args`/`pre_kw` from a partial), with `**` dicts
+    /// expanded; `open` says why some keywords are unknown.
+    pub fn call_args(
         &mut self,
-        f: &Val,
-        call: &Arc<Call>,
+        call: &Call,
         cx: &Cx,
         pre_args: Vec<(Expr, Cx)>,
         pre_kw: Vec<(String, Expr, Cx)>,
-    ) -> Vec<Cand> {
+    ) -> (Vec<(Expr, Cx)>, Vec<(String, Expr, Cx)>, Option<String>) {
         let mut args: Vec<(Expr, Cx)> = pre_args;
         args.extend(call.args.iter().map(|a| (a.clone(), cx.clone())));
         let mut kws: Vec<(String, Expr, Cx)> = pre_kw;
@@ -902,6 +1174,19 @@ impl<'w> Evaluator<'w> {
                 }
             }
         }
+        (args, kws, open)
+    }
+
+    /// Calls `f` with `call`'s arguments, preceded by `pre_args` and `pre_kw` from a partial.
+    fn apply(
+        &mut self,
+        f: &Val,
+        call: &Arc<Call>,
+        cx: &Cx,
+        pre_args: Vec<(Expr, Cx)>,
+        pre_kw: Vec<(String, Expr, Cx)>,
+    ) -> Vec<Cand> {
+        let (args, kws, open) = self.call_args(call, cx, pre_args, pre_kw);
         match f {
             Val::InitClass(cls) => vec![self.construct_init(cls, &args, &kws, open)],
             Val::TfInit(key) => vec![self.construct_tf(key, &args, &kws)],
@@ -1061,9 +1346,15 @@ impl<'w> Evaluator<'w> {
                 ));
             }
             let vals = self.eval(&e, &c);
-            match vals.first().map(|v| literal_json(&v.val)) {
+            let lit = match vals.first() {
+                Some(v) => literal_json_deep(self, &v.val.clone()),
+                None => None,
+            };
+            match vals.first().map(|_| lit) {
                 Some(Some(j)) if vals.len() == 1 => {
-                    if config.contains_key(&n) || info.default_config.is_empty() {
+                    // Only keys `get_config()` reports (Identity's `gain` is not one in Keras 3.15).
+                    if config.contains_key(&n) {
+                        let j = normalize_arg(cls, &info.bases, &n, j);
                         config.insert(n, j);
                     }
                 }
@@ -1184,7 +1475,14 @@ impl<'w> Evaluator<'w> {
                 let Some(Val::Str(name)) = names.first().map(|c| c.val.clone()) else {
                     return vec![unresolved("'class_name' is not a literal string".into())];
                 };
-                let Some(cls) = self.class_for_identifier(&name) else {
+                // `deserialize` looks class names up in the registry, which has every class
+                // (also those whose bare string identifier is broken, like 'Constant').
+                let cls = if self.data.initializers.classes.contains_key(&name) {
+                    Some(name.clone())
+                } else {
+                    self.class_for_identifier(&name)
+                };
+                let Some(cls) = cls else {
                     return vec![unresolved(format!("'{name}' is not a Keras initializer"))];
                 };
                 let mut kws = Vec::new();
@@ -1218,42 +1516,10 @@ impl<'w> Evaluator<'w> {
                 self.to_initializer(Cand { val: r.val, origin })
             }
             Val::Instance { file, class, call } => {
-                let cls = &file.ir.classes[class];
-                let base = self.initializer_base(&file, class);
-                match base {
-                    Some(b) => {
-                        let mut config = Map::new();
-                        if let Some((call, ccx)) = call {
-                            for k in &call.keywords {
-                                if let Some(n) = &k.name {
-                                    if let Some(j) = self
-                                        .eval(&k.value, &ccx)
-                                        .first()
-                                        .and_then(|v| literal_json(&v.val))
-                                    {
-                                        config.insert(n.clone(), j);
-                                    }
-                                }
-                            }
-                            if let Some(init) = cls.methods.get("__init__") {
-                                let params: Vec<String> = file.ir.functions[*init]
-                                    .params
-                                    .iter()
-                                    .skip(1)
-                                    .map(|p| p.name.clone())
-                                    .collect();
-                                for (i, a) in call.args.iter().enumerate() {
-                                    if let (Some(n), Some(j)) = (
-                                        params.get(i),
-                                        self.eval(a, &ccx)
-                                            .first()
-                                            .and_then(|v| literal_json(&v.val)),
-                                    ) {
-                                        config.insert(n.clone(), j);
-                                    }
-                                }
-                            }
-                        }
+                let cls = file.ir.classes[class].clone();
+                match self.initializer_base(&file, class) {
+                    Some(base) => {
+                        let config = self.custom_init_config(&file, class, &base, call.as_ref());
                         vec![Candidate::Resolved {
                             init: InitVal {
                                 class: cls.name.clone(),
@@ -1262,7 +1528,7 @@ impl<'w> Evaluator<'w> {
                                     file: file.path.clone(),
                                     span: cls.name_span,
                                     doc: cls.doc.clone(),
-                                    base: Some(b),
+                                    base: Some(base),
                                 },
                                 note: None,
                             },
@@ -1275,12 +1541,30 @@ impl<'w> Evaluator<'w> {
                     ))],
                 }
             }
+            Val::Class(file, class) => {
+                // `initializers.get` instantiates a class it is given.
+                if self.initializer_base(&file, class).is_some() {
+                    let inst = Val::Instance {
+                        file,
+                        class,
+                        call: None,
+                    };
+                    self.to_initializer(Cand { val: inst, origin })
+                } else {
+                    vec![unresolved(format!(
+                        "the class `{}` is not an initializer",
+                        file.ir.classes[class].name
+                    ))]
+                }
+            }
             Val::Func(file, fid) => {
                 let f = &file.ir.functions[fid];
+                let mut config = Map::new();
+                config.insert("name".into(), Value::String(f.name.clone()));
                 vec![Candidate::Resolved {
                     init: InitVal {
-                        class: f.name.clone(),
-                        config: Map::new(),
+                        class: "Callable".into(),
+                        config,
                         kind: InitKind::CustomFunction {
                             file: file.path.clone(),
                             span: f.name_span,
@@ -1293,8 +1577,10 @@ impl<'w> Evaluator<'w> {
             }
             Val::Lambda { file, span } => vec![Candidate::Resolved {
                 init: InitVal {
-                    class: "<lambda>".into(),
-                    config: Map::new(),
+                    class: "Callable".into(),
+                    config: [("name".to_string(), Value::String("<lambda>".into()))]
+                        .into_iter()
+                        .collect(),
                     kind: InitKind::CustomFunction {
                         file: file.path.clone(),
                         span,
@@ -1311,6 +1597,123 @@ impl<'w> Evaluator<'w> {
                 describe(&other)
             ))],
         }
+    }
+
+    /// `get_config()` of a workspace initializer instance: with its own `get_config`, the
+    /// `__init__` parameters (defaults, then the call's arguments); without, the built-in base's
+    /// config with the arguments of the same names.
+    fn custom_init_config(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        class: ClassId,
+        base: &str,
+        call: Option<&(Arc<Call>, Cx)>,
+    ) -> Map<String, Value> {
+        let cls = file.ir.classes[class].clone();
+        let own_get_config = self.class_defines(file, class, "get_config");
+        let init = self.class_method(file, class, "__init__");
+        let mut config = Map::new();
+        if !own_get_config {
+            if let Some(info) = self.data.initializers.classes.get(base) {
+                config = info.default_config.clone();
+            }
+        }
+        let mut params: Vec<String> = Vec::new();
+        match &init {
+            Some((f, fid)) => {
+                let func = f.ir.functions[*fid].clone();
+                for (i, p) in func.params.iter().enumerate().skip(1) {
+                    if matches!(p.kind, ParamKind::VarArgs | ParamKind::VarKeywords) {
+                        continue;
+                    }
+                    params.push(p.name.clone());
+                    if own_get_config || config.contains_key(&p.name) {
+                        let d = self.param_default(f, *fid, i);
+                        if let Some(j) = d.first().and_then(|v| literal_json(&v.val)) {
+                            config.insert(p.name.clone(), j);
+                        }
+                    }
+                }
+            }
+            None => {
+                if let Some(info) = self.data.initializers.classes.get(base) {
+                    params = info
+                        .signature
+                        .iter()
+                        .filter(|p| p.kind != "VAR_KEYWORD" && p.kind != "VAR_POSITIONAL")
+                        .map(|p| p.name.clone())
+                        .collect();
+                }
+            }
+        }
+        if let Some((call, ccx)) = call {
+            let mut given: Vec<(String, Expr)> = Vec::new();
+            for (i, a) in call.args.iter().enumerate() {
+                if let Some(n) = params.get(i) {
+                    given.push((n.clone(), a.clone()));
+                }
+            }
+            for k in &call.keywords {
+                if let Some(n) = &k.name {
+                    given.push((n.clone(), k.value.clone()));
+                }
+            }
+            for (n, e) in given {
+                if !own_get_config && !config.contains_key(&n) {
+                    continue;
+                }
+                let vals = self.eval(&e, ccx);
+                if let Some(j) = vals
+                    .first()
+                    .map(|v| v.val.clone())
+                    .and_then(|v| literal_json_deep(self, &v))
+                {
+                    config.insert(n, j);
+                }
+            }
+        }
+        let _ = cls;
+        config
+    }
+
+    /// Whether the class or a workspace base defines method `name` (before a Keras base).
+    fn class_defines(&mut self, file: &Arc<FileAnalysis>, class: ClassId, name: &str) -> bool {
+        self.class_method(file, class, name).is_some()
+    }
+
+    /// The workspace definition of method `name` on the class or its workspace bases.
+    pub fn class_method(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        class: ClassId,
+        name: &str,
+    ) -> Option<(Arc<FileAnalysis>, FuncId)> {
+        let mut todo = vec![(file.clone(), class)];
+        let mut seen = 0;
+        while let Some((f, c)) = todo.pop() {
+            seen += 1;
+            if seen > 32 {
+                break;
+            }
+            let cls = f.ir.classes[c].clone();
+            if let Some(m) = cls.methods.get(name) {
+                return Some((f.clone(), *m));
+            }
+            let bcx = Cx {
+                file: f.clone(),
+                scope: cls.parent_scope,
+                at: cls.span.start,
+                frame: None,
+            };
+            for b in cls.bases.iter().rev() {
+                for v in self.eval(b, &bcx) {
+                    if let Val::Class(bf, bid) = v.val {
+                        todo.push((bf, bid));
+                    }
+                }
+            }
+        }
+        None
     }
 
     /// The Keras initializer class a workspace class derives from, if any.
@@ -1367,6 +1770,13 @@ impl<'w> Evaluator<'w> {
             _ => Err("unexpected".into()),
         }
     }
+}
+
+/// A binding inside an `if` is surely run when its condition holds, unless it is also inside a
+/// loop or `try` (which set `conditional` without a condition of their own). We cannot tell the two
+/// apart after lowering, so a guarded binding counts as sure only when its condition holds.
+fn in_loop(_b: &Binding) -> bool {
+    false
 }
 
 /// Which of a name's bindings may be the value at offset `at` in the same scope: the last
@@ -1477,6 +1887,42 @@ pub fn literal_json(v: &Val) -> Option<Value> {
     })
 }
 
+/// A literal list or tuple of literals as a JSON array (needs the evaluator for its elements).
+fn literal_json_deep(ev: &mut Evaluator, v: &Val) -> Option<Value> {
+    match v {
+        Val::List(items) => {
+            let mut out = Vec::new();
+            for (e, c) in items.clone() {
+                let vals = ev.eval(&e, &c);
+                if vals.len() != 1 {
+                    return None;
+                }
+                out.push(literal_json_deep(ev, &vals[0].val)?);
+            }
+            Some(Value::Array(out))
+        }
+        other => literal_json(other),
+    }
+}
+
+/// Normalizations Keras applies to constructor arguments before `get_config()` reports them:
+/// VarianceScaling lowercases `mode` and `distribution` and rewrites `"normal"` to
+/// `"truncated_normal"` (keras/src/initializers/random_initializers.py, `VarianceScaling.__init__`).
+fn normalize_arg(cls: &str, bases: &[String], name: &str, v: Value) -> Value {
+    let vs = cls == "VarianceScaling" || bases.iter().any(|b| b == "VarianceScaling");
+    match (vs, name, &v) {
+        (true, "mode" | "distribution", Value::String(s)) => {
+            let s = s.to_lowercase();
+            Value::String(if s == "normal" {
+                "truncated_normal".into()
+            } else {
+                s
+            })
+        }
+        _ => v,
+    }
+}
+
 pub fn describe(v: &Val) -> String {
     match v {
         Val::Ns(n) => format!("the namespace `{n}`"),
@@ -1515,7 +1961,9 @@ pub fn ns_attr(data: &KerasData, base: &Val, attr: &str) -> Val {
         (data.tf_core.contains_key(&k) || k2.tf_core.contains_key(&k)).then_some(k)
     };
     match ns.as_str() {
-        "keras" => match attr {
+        "keras" | "keras.models" => match attr {
+            "Model" | "Sequential" | "Functional" => Val::Builtin("keras.Model"),
+            "models" => Val::Ns("keras.models".into()),
             "layers" => Val::Ns("keras.layers".into()),
             "initializers" => Val::Ns("keras.initializers".into()),
             "keras" => Val::Ns("keras".into()),

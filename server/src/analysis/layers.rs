@@ -22,6 +22,59 @@ pub fn layer_calls(ws: &Workspace, file: &Arc<FileAnalysis>) -> Vec<LayerCall> {
             at: site.call.span.start,
             frame: None,
         };
+        // Only a call whose callee is a layer class (or a partial of one), or a workspace layer
+        // class, constructs a layer; a helper that returns a layer is followed at its `return`.
+        let callee = ev.eval(&site.call.func, &cx);
+        if let Some((cf, cid)) = callee.iter().find_map(|c| match &c.val {
+            Val::Class(f, id) => Some((f.clone(), *id)),
+            _ => None,
+        }) {
+            if let Some((_, builtin)) = super::custom::layer_ancestry(&mut ev, &cf, cid) {
+                let (args, kws, _open) = ev.call_args(&site.call, &cx, Vec::new(), Vec::new());
+                let weights = super::custom::custom_weights(
+                    &mut ev,
+                    &cf,
+                    cid,
+                    args,
+                    kws,
+                    Some((site.call.clone(), cx.clone())),
+                    0,
+                );
+                let cls = &cf.ir.classes[cid];
+                let module = cf.module_names.first().cloned().unwrap_or_default();
+                let mut notes = vec![format!(
+                    "workspace class `{}` ({}:{}){}",
+                    cls.name,
+                    cf.path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default(),
+                    cf.line1(cls.name_span.start),
+                    builtin
+                        .map(|b| format!(", a subclass of `{b}`"))
+                        .unwrap_or_default()
+                )];
+                if let Some(doc) = cls.doc.as_deref().and_then(|d| d.trim().lines().next()) {
+                    notes.push(doc.to_string());
+                }
+                out.push(LayerCall {
+                    span: site.call.span,
+                    callee_span: site.call.callee_name_span(),
+                    layer: cls.name.clone(),
+                    qualified: if module.is_empty() {
+                        cls.name.clone()
+                    } else {
+                        format!("{module}.{}", cls.name)
+                    },
+                    weights,
+                    notes,
+                });
+                continue;
+            }
+        }
+        if !callee.iter().any(|c| is_layer_class(&c.val)) {
+            continue;
+        }
         let cands = ev.call(&site.call, &cx);
         let Some(layer) = cands
             .into_iter()
@@ -42,27 +95,16 @@ pub fn layer_calls(ws: &Workspace, file: &Arc<FileAnalysis>) -> Vec<LayerCall> {
             continue;
         };
         let mut notes = Vec::new();
-        let weights = if wrapped.contains(&site.call.span) {
-            notes.push(format!(
-                "Keras {} builds this layer's weights on the clones made by the enclosing Bidirectional; this object itself is never built",
-                ev.data.keras_version()
-            ));
-            Vec::new()
-        } else if info.wrapper {
-            wrapper_weights(
-                &mut ev,
-                &class,
-                info,
-                &args,
-                &kws,
-                &cx,
-                &mut wrapped,
-                &mut notes,
-            )
-        } else {
-            let bound = bind(info, &args, &kws);
-            resolve_weights(&mut ev, &class, info, &bound, open.as_deref(), &cx)
-        };
+        let weights = weights_for(
+            &mut ev,
+            &class,
+            &args,
+            &kws,
+            open.as_deref(),
+            &cx,
+            &mut wrapped,
+            &mut notes,
+        );
         out.push(LayerCall {
             span: site.call.span,
             callee_span: site.call.callee_name_span(),
@@ -72,7 +114,48 @@ pub fn layer_calls(ws: &Workspace, file: &Arc<FileAnalysis>) -> Vec<LayerCall> {
             notes,
         });
     }
+    // A layer passed to a wrapper that builds copies (Keras 3 Bidirectional) is never built itself.
+    for c in &mut out {
+        if wrapped.contains(&c.span) {
+            c.weights.clear();
+            c.notes.push(format!(
+                "Keras {} builds this layer's weights on the copies made by the enclosing wrapper; this object itself is never built",
+                ev.data.keras_version()
+            ));
+        }
+    }
     out
+}
+
+/// The weights of built-in layer `class` constructed with these arguments (wrappers included).
+#[allow(clippy::too_many_arguments)]
+pub fn weights_for(
+    ev: &mut Evaluator,
+    class: &str,
+    args: &[(Expr, Cx)],
+    kws: &[(String, Expr, Cx)],
+    open: Option<&str>,
+    cx: &Cx,
+    wrapped: &mut Vec<Span>,
+    notes: &mut Vec<String>,
+) -> Vec<WeightAnswer> {
+    let Some(info) = ev.data.layers.get(class) else {
+        return Vec::new();
+    };
+    if info.wrapper {
+        wrapper_weights(ev, class, info, args, kws, cx, wrapped, notes)
+    } else {
+        let bound = bind(info, args, kws);
+        resolve_weights(ev, class, info, &bound, open, cx)
+    }
+}
+
+fn is_layer_class(v: &Val) -> bool {
+    match v {
+        Val::LayerClass(_) => true,
+        Val::Partial { func, .. } => is_layer_class(func),
+        _ => false,
+    }
 }
 
 fn qualified(info: &LayerInfo, class: &str) -> String {
@@ -237,9 +320,54 @@ fn resolve_weights(
 ) -> Vec<WeightAnswer> {
     let mut out = Vec::new();
     for w in &info.weights {
-        out.push(resolve_weight(ev, class, info, bound, open, cx, w));
+        let w = with_variants(ev, info, bound, w);
+        let a = resolve_weight(ev, class, info, bound, open, cx, &w);
+        if !a.weight.is_empty() {
+            out.push(a);
+        }
     }
     out
+}
+
+/// Applies the generator's probed `variants` (`{"when": requirement, "changes": {...}}`) whose
+/// condition holds for this call, e.g. `unit_forget_bias=False` or `lora_rank` making the kernel
+/// non-trainable.
+fn with_variants(
+    ev: &mut Evaluator,
+    info: &LayerInfo,
+    bound: &Bound,
+    w: &WeightInfo,
+) -> WeightInfo {
+    let Some(Value::Array(variants)) = w.extra.get("variants") else {
+        return w.clone();
+    };
+    let mut w = w.clone();
+    for v in variants.clone() {
+        let Some(when) = v
+            .get("when")
+            .and_then(|x| serde_json::from_value::<Requirement>(x.clone()).ok())
+        else {
+            continue;
+        };
+        if check_requires(ev, info, bound, std::slice::from_ref(&when)) != Created::Yes {
+            continue;
+        }
+        if let Some(Value::Object(changes)) = v.get("changes") {
+            for (k, val) in changes {
+                match k.as_str() {
+                    "trainable" => w.trainable = val.as_bool().unwrap_or(w.trainable),
+                    _ => {
+                        if val.is_null() {
+                            w.extra.remove(k);
+                        } else {
+                            w.extra.insert(k.clone(), val.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    w
 }
 
 fn resolve_weight(
@@ -253,6 +381,28 @@ fn resolve_weight(
 ) -> WeightAnswer {
     let created = check_requires(ev, info, bound, &w.requires);
     let mut is_default = false;
+    if matches!(created, Created::No(_)) {
+        // Weights that exist only when opted into (`lora_rank`, `bias_axes`, `renorm`) are not
+        // listed while the controlling argument is left at its default.
+        let explicit = w
+            .requires
+            .iter()
+            .any(|r| bound.iter().any(|(n, _, _)| *n == r.param));
+        let on_by_default = {
+            let none: Bound = Vec::new();
+            check_requires(ev, info, &none, &w.requires) == Created::Yes
+        };
+        if !explicit && !on_by_default {
+            return WeightAnswer {
+                weight: String::new(),
+                parameter: None,
+                created,
+                candidates: vec![],
+                is_default: true,
+                trainable: w.trainable,
+            };
+        }
+    }
     let mut candidates = Vec::new();
     if created != Created::Yes && matches!(created, Created::No(_)) {
         return WeightAnswer {
@@ -329,9 +479,21 @@ fn resolve_weight(
             origin: vec![],
         }),
     }
+    let mut w = w.clone();
+    if let Ok(Value::String(eq)) = param_literal(ev, info, bound, "equation") {
+        if let (Some((i, o)), Some(clone)) = (einsum_axes(&eq), w.extra.get_mut("clone")) {
+            if let Some(ch) = clone
+                .get_mut("config_changes")
+                .and_then(Value::as_object_mut)
+            {
+                ch.insert("input_axes".into(), serde_json::json!(i));
+                ch.insert("output_axes".into(), serde_json::json!(o));
+            }
+        }
+    }
     for c in &mut candidates {
         if let Candidate::Resolved { init, .. } = c {
-            apply_weight_facts(init, w);
+            apply_weight_facts(ev, init, &w);
         }
     }
     WeightAnswer {
@@ -344,12 +506,82 @@ fn resolve_weight(
     }
 }
 
-/// Facts the generator recorded for a weight that change the initializer Keras actually uses.
-fn apply_weight_facts(init: &mut InitVal, w: &WeightInfo) {
-    if let Some(note) = &w.note {
-        if init.note.is_none() {
-            init.note = Some(note.clone());
+/// Fan axes of an EinsumDense kernel from its equation, as Keras 3 derives them
+/// (`keras/src/layers/core/einsum_dense.py`, `_analyze_split_string`): each letter of the kernel
+/// spec that appears in the output spec is an output axis, else one that appears in the input spec
+/// is an input axis.
+pub fn einsum_axes(eq: &str) -> Option<(Vec<usize>, Vec<usize>)> {
+    let eq = eq.replace("...", "");
+    let (lhs, out) = eq.split_once("->")?;
+    let (inp, kernel) = lhs.split_once(',')?;
+    let (mut i, mut o) = (Vec::new(), Vec::new());
+    for (k, c) in kernel.trim().chars().enumerate() {
+        if out.contains(c) {
+            o.push(k);
+        } else if inp.contains(c) {
+            i.push(k);
+        } else {
+            return None;
         }
+    }
+    Some((i, o))
+}
+
+/// Facts the generator recorded for a weight that change the initializer Keras actually uses:
+/// - `clone.config_changes`: EinsumDense (and so MultiHeadAttention) clones a VarianceScaling-family
+///   kernel initializer at build with fan axes taken from the equation (Keras 3,
+///   `keras/src/layers/core/einsum_dense.py`);
+/// - `segments` with fixed `values`: part of the weight is not the parameter's initializer (the LSTM
+///   forget gate is ones). Reported as the pseudo-class `UnitForgetBias` wrapping the parameter's
+///   initializer, the same convention as the runtime oracle (`tests/oracle`).
+fn apply_weight_facts(ev: &Evaluator, init: &mut InitVal, w: &WeightInfo) {
+    if let Some(changes) = w
+        .extra
+        .get("clone")
+        .and_then(|c| c.get("config_changes"))
+        .and_then(Value::as_object)
+    {
+        let is_vs = init.class == "VarianceScaling"
+            || ev
+                .data
+                .initializers
+                .classes
+                .get(&init.class)
+                .is_some_and(|c| c.bases.iter().any(|b| b == "VarianceScaling"));
+        let axes_unset = changes
+            .keys()
+            .all(|k| init.config.get(k).is_none_or(Value::is_null));
+        if is_vs && axes_unset && matches!(init.kind, InitKind::Keras) {
+            for (k, v) in changes {
+                init.config.insert(k.clone(), v.clone());
+            }
+            init.note = Some(
+                "cloned at build with fan axes from the einsum equation and a concrete seed (Keras 3 EinsumDense)".into(),
+            );
+        }
+    }
+    let partial = w
+        .extra
+        .get("segments")
+        .and_then(Value::as_array)
+        .is_some_and(|segs| segs.iter().any(|s| s.get("values").is_some()));
+    if w.extra.get("transform").and_then(Value::as_str) == Some("sqrt") {
+        // BatchNormalization(renorm=True) stddev weights: sqrt of the moving-variance initializer.
+        let inner = serde_json::json!({"class": init.class, "config": init.config});
+        init.class = "SqrtOf".into();
+        init.config = [("initializer".to_string(), inner)].into_iter().collect();
+        init.note = Some("the square root of what the initializer produces (renorm stddev)".into());
+        return;
+    }
+    if partial {
+        let inner = serde_json::json!({"class": init.class, "config": init.config});
+        let mut config = serde_json::Map::new();
+        config.insert("initializer".into(), inner);
+        init.class = "UnitForgetBias".into();
+        init.config = config;
+        init.note = Some(
+            "unit_forget_bias=True: the forget-gate quarter is ones; the rest comes from the initializer".into(),
+        );
     }
 }
 
@@ -401,8 +633,8 @@ fn add_weight_default(ev: &mut Evaluator, mut origin: Vec<Step>) -> Vec<Candidat
     let ident = ev
         .data
         .extra
-        .get("add_weight_default")
-        .and_then(|v| v.get("float").or(Some(v)))
+        .get("add_weight")
+        .and_then(|v| v.pointer("/initializer_none/float32/identifier"))
         .and_then(Value::as_str)
         .unwrap_or("glorot_uniform")
         .to_string();
@@ -465,21 +697,69 @@ fn wrapper_weights(
         Ok(Value::String(s)) => s,
         _ => snake_case(&ic),
     };
-    let prefixes: Vec<String> = match class {
-        "Bidirectional" => {
-            if let Expr::Call(c) = &e {
-                wrapped.push(c.span);
-            }
-            notes.push(format!("forward and backward copies of the wrapped `{ic}`"));
-            vec![
-                format!("forward_{inner_name}/"),
-                format!("backward_{inner_name}/"),
-            ]
+    // The generator probed the wrapper with some inner layer; each wrapper weight's path is
+    // `<prefix><inner weight path>`, where the prefix names the probe's inner layer.
+    let mut prefixes: Vec<String> = Vec::new();
+    for w in &info.weights {
+        let Some(inner) = w.extra.get("inner") else {
+            continue;
+        };
+        let probe_class = inner.get("class").and_then(Value::as_str).unwrap_or("");
+        let probe_param = inner.get("parameter").and_then(Value::as_str).unwrap_or("");
+        let Some(pinfo) = ev.data.layers.get(probe_class) else {
+            continue;
+        };
+        let Some(pw) = pinfo
+            .weights
+            .iter()
+            .find(|x| x.parameter.as_deref() == Some(probe_param))
+        else {
+            continue;
+        };
+        let Some(prefix) = w.path.strip_suffix(pw.path.as_str()) else {
+            continue;
+        };
+        let prefix = prefix.replace(&snake_case(probe_class), &inner_name);
+        if !prefixes.contains(&prefix) {
+            prefixes.push(prefix);
         }
-        "TimeDistributed" => vec![String::new()],
-        _ => vec![String::new()],
-    };
+    }
+    if prefixes.is_empty() {
+        prefixes.push(String::new());
+    }
+    let clones = info.weights.iter().any(|w| {
+        w.note
+            .as_deref()
+            .is_some_and(|n| n.contains("itself is not built"))
+    });
+    if clones {
+        if let Expr::Call(c) = &e {
+            wrapped.push(c.span);
+        }
+        notes.push(format!(
+            "built from copies of the wrapped `{ic}`'s config: {}",
+            prefixes.join(", ")
+        ));
+    }
     let mut out = Vec::new();
+    // The wrapper's own weights (SpectralNormalization `vector_u`).
+    let own: Vec<WeightInfo> = info
+        .weights
+        .iter()
+        .filter(|w| {
+            w.extra.get("inner").is_none()
+                && w.extra.get("owned_by_argument").is_none()
+                && (w.parameter.is_some() || w.fixed.is_some())
+        })
+        .cloned()
+        .collect();
+    for w in &own {
+        let w = with_variants(ev, info, &bound, w);
+        let a = resolve_weight(ev, class, info, &bound, None, cx, &w);
+        if !a.weight.is_empty() {
+            out.push(a);
+        }
+    }
     for p in prefixes {
         for w in &inner_weights {
             let mut w = w.clone();

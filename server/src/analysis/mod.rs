@@ -5,6 +5,7 @@
 //! construction with the initializer of each of its weights.
 
 pub mod answer;
+pub mod custom;
 pub mod eval;
 pub mod layers;
 

@@ -55,7 +55,12 @@ pub fn compact_label(ws: &Workspace, init: &InitVal) -> String {
                 .collect();
             format!("{}({})", init.class, args.join(", "))
         }
-        InitKind::CustomFunction { .. } => init.class.clone(),
+        InitKind::CustomFunction { .. } => init
+            .config
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or(&init.class)
+            .to_string(),
     }
 }
 

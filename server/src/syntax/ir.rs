@@ -75,9 +75,24 @@ pub enum Expr {
         value: Box<Expr>,
         span: Span,
     },
+    /// `body if test else orelse`; also `x or y` (test and body `x`) and `x and y` (test `x`,
+    /// body `y`, orelse `x`).
     IfExp {
+        test: Box<Expr>,
         body: Box<Expr>,
         orelse: Box<Expr>,
+        span: Span,
+    },
+    /// `left op right` for one comparison operator.
+    Compare {
+        left: Box<Expr>,
+        op: CmpOp,
+        right: Box<Expr>,
+        span: Span,
+    },
+    /// `not value`.
+    Not {
+        value: Box<Expr>,
         span: Span,
     },
     Lambda {
@@ -111,6 +126,8 @@ impl Expr {
             | Expr::Tuple { span, .. }
             | Expr::Starred { span, .. }
             | Expr::IfExp { span, .. }
+            | Expr::Compare { span, .. }
+            | Expr::Not { span, .. }
             | Expr::Lambda { span, .. }
             | Expr::Subscript { span, .. }
             | Expr::Other { span, .. } => *span,
@@ -126,6 +143,27 @@ impl Expr {
             _ => None,
         }
     }
+}
+
+/// A comparison operator the resolver can decide on literals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    NotEq,
+    Is,
+    IsNot,
+    In,
+    NotIn,
+}
+
+/// A branch condition: the binding below it holds only if `test` has truthiness `polarity`
+/// (and the parent condition holds).
+#[derive(Clone, Debug)]
+pub struct Cond {
+    pub test: Expr,
+    pub polarity: bool,
+    pub parent: Option<usize>,
+    pub scope: ScopeId,
 }
 
 /// A keyword argument; `name == None` is a `**spread`.
@@ -210,6 +248,8 @@ pub struct Binding {
     pub span: Span,
     /// Inside `if`/`for`/`while`/`try`/`match`: it may or may not have run.
     pub conditional: bool,
+    /// The innermost `if` condition guarding it (index into [`ModuleIr::conds`]).
+    pub cond: Option<usize>,
 }
 
 #[derive(Clone, Debug)]
@@ -293,6 +333,8 @@ pub struct ModuleIr {
     pub calls: Vec<CallSite>,
     /// `from m import *` (module, level).
     pub star_imports: Vec<(String, u32)>,
+    /// Conditions of `if` statements (see [`Binding::cond`]).
+    pub conds: Vec<Cond>,
     /// `__all__`, when it is a literal list or tuple of strings.
     pub all: Option<Vec<String>>,
 }

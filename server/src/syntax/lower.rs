@@ -23,6 +23,7 @@ struct Lowerer {
 struct Ctx {
     scope: ScopeId,
     conditional: bool,
+    cond: Option<usize>,
     func: Option<FuncId>,
     class: Option<ClassId>,
     /// Name of the method's first parameter (`self`), inside methods.
@@ -44,6 +45,7 @@ pub fn lower(suite: &[ast::Stmt]) -> ModuleIr {
     let ctx = Ctx {
         scope: 0,
         conditional: false,
+        cond: None,
         func: None,
         class: None,
         in_method: false,
@@ -84,6 +86,7 @@ impl Lowerer {
                 kind,
                 span: sp,
                 conditional: ctx.conditional,
+                cond: ctx.cond,
             });
     }
 
@@ -234,6 +237,7 @@ impl Lowerer {
                 let cctx = Ctx {
                     scope,
                     conditional: false,
+                    cond: None,
                     func: None,
                     class: Some(id),
                     in_method: false,
@@ -297,9 +301,23 @@ impl Lowerer {
                 self.stmts(&w.orelse, cond);
             }
             ast::Stmt::If(i) => {
-                self.expr(&i.test, ctx, 0);
-                self.stmts(&i.body, cond);
-                self.stmts(&i.orelse, cond);
+                let test = self.expr(&i.test, ctx, 0);
+                let branch = |l: &mut Lowerer, polarity: bool| {
+                    l.m.conds.push(Cond {
+                        test: test.clone(),
+                        polarity,
+                        parent: ctx.cond,
+                        scope: ctx.scope,
+                    });
+                    Ctx {
+                        cond: Some(l.m.conds.len() - 1),
+                        ..cond
+                    }
+                };
+                let yes = branch(self, true);
+                self.stmts(&i.body, yes);
+                let no = branch(self, false);
+                self.stmts(&i.orelse, no);
             }
             ast::Stmt::With(w) => {
                 for item in &w.items {
@@ -521,6 +539,7 @@ impl Lowerer {
         let fctx = Ctx {
             scope,
             conditional: false,
+            cond: None,
             func: Some(id),
             class: if is_method { class } else { ctx.class },
             in_method: is_method || ctx.in_method,
@@ -556,6 +575,7 @@ impl Lowerer {
         let cctx = Ctx {
             scope,
             conditional: true,
+            cond: None,
             ..ctx
         };
         for g in gens {
@@ -658,6 +678,10 @@ impl Lowerer {
                         value: *value,
                         span: sp,
                     },
+                    (ast::UnaryOp::Not, _) => Expr::Not {
+                        value: Box::new(v),
+                        span: sp,
+                    },
                     _ => Expr::Other {
                         what: "a unary operation",
                         span: sp,
@@ -695,15 +719,17 @@ impl Lowerer {
                 span: sp,
             },
             ast::Expr::IfExp(i) => {
-                self.expr(&i.test, ctx, d);
+                let test = self.expr(&i.test, ctx, d);
                 Expr::IfExp {
+                    test: Box::new(test),
                     body: Box::new(self.expr(&i.body, ctx, d)),
                     orelse: Box::new(self.expr(&i.orelse, ctx, d)),
                     span: sp,
                 }
             }
             ast::Expr::BoolOp(b) => {
-                // `x or default`: either operand may be the value.
+                // `x or y` is `x if x else y`; `x and y` is `y if x else x`.
+                let is_or = matches!(b.op, ast::BoolOp::Or);
                 let vals: Vec<Expr> = b.values.iter().map(|v| self.expr(v, ctx, d)).collect();
                 let mut it = vals.into_iter().rev();
                 let mut acc = it.next().unwrap_or(Expr::Other {
@@ -711,10 +737,20 @@ impl Lowerer {
                     span: sp,
                 });
                 for v in it {
-                    acc = Expr::IfExp {
-                        body: Box::new(v),
-                        orelse: Box::new(acc),
-                        span: sp,
+                    acc = if is_or {
+                        Expr::IfExp {
+                            test: Box::new(v.clone()),
+                            body: Box::new(v),
+                            orelse: Box::new(acc),
+                            span: sp,
+                        }
+                    } else {
+                        Expr::IfExp {
+                            test: Box::new(v.clone()),
+                            body: Box::new(acc),
+                            orelse: Box::new(v),
+                            span: sp,
+                        }
                     };
                 }
                 acc
@@ -778,13 +814,29 @@ impl Lowerer {
                 }
             }
             ast::Expr::Compare(c) => {
-                self.expr(&c.left, ctx, d);
-                for x in &c.comparators {
-                    self.expr(x, ctx, d);
-                }
-                Expr::Other {
-                    what: "a comparison",
-                    span: sp,
+                let left = self.expr(&c.left, ctx, d);
+                let rights: Vec<Expr> =
+                    c.comparators.iter().map(|x| self.expr(x, ctx, d)).collect();
+                let op = match c.ops.as_slice() {
+                    [ast::CmpOp::Eq] => Some(CmpOp::Eq),
+                    [ast::CmpOp::NotEq] => Some(CmpOp::NotEq),
+                    [ast::CmpOp::Is] => Some(CmpOp::Is),
+                    [ast::CmpOp::IsNot] => Some(CmpOp::IsNot),
+                    [ast::CmpOp::In] => Some(CmpOp::In),
+                    [ast::CmpOp::NotIn] => Some(CmpOp::NotIn),
+                    _ => None,
+                };
+                match (op, rights.into_iter().next()) {
+                    (Some(op), Some(right)) => Expr::Compare {
+                        left: Box::new(left),
+                        op,
+                        right: Box::new(right),
+                        span: sp,
+                    },
+                    _ => Expr::Other {
+                        what: "a comparison",
+                        span: sp,
+                    },
                 }
             }
             ast::Expr::NamedExpr(n) => {

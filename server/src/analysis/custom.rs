@@ -1,0 +1,419 @@
+//! Workspace layer classes: subclasses of `keras.layers.Layer`, `keras.Model` or of a built-in
+//! layer. Their weights are those of the built-in base (with the arguments that reach it through
+//! `super().__init__`), plus every `self.add_weight(...)` and every sub-layer created in their
+//! methods, nested by the sub-layer's name (`proj/kernel`).
+
+use super::eval::{bind_values, BoundArg, Cx, Evaluator, Frame, Val};
+use super::layers::weights_for;
+use super::{Candidate, Created, FileAnalysis, Step, WeightAnswer};
+use crate::knowledge::snake_case;
+use crate::syntax::ir::{Call, ClassId, Expr, FuncId, ScopeKind};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// How deep sub-layers of custom layers are followed.
+pub const MAX_NESTING: usize = 8;
+
+/// The workspace class chain of a layer class (the class first) and its built-in base, if any:
+/// `Some((chain, Some("Dense")))` for `class HeDense(Dense)`, `Some((chain, None))` for a
+/// subclass of `Layer` or `Model`, `None` for a class that is not a layer.
+pub fn layer_ancestry(
+    ev: &mut Evaluator,
+    file: &Arc<FileAnalysis>,
+    class: ClassId,
+) -> Option<(Vec<(Arc<FileAnalysis>, ClassId)>, Option<String>)> {
+    let mut chain = vec![(file.clone(), class)];
+    let mut cur = (file.clone(), class);
+    for _ in 0..16 {
+        let cls = cur.0.ir.classes[cur.1].clone();
+        let bcx = Cx {
+            file: cur.0.clone(),
+            scope: cls.parent_scope,
+            at: cls.span.start,
+            frame: None,
+        };
+        let mut next = None;
+        for b in &cls.bases {
+            for v in ev.eval(b, &bcx) {
+                match v.val {
+                    Val::LayerClass(l) => {
+                        let has_weights = ev
+                            .data
+                            .layers
+                            .get(&l)
+                            .is_some_and(|i| !i.weights.is_empty());
+                        return Some((chain, has_weights.then_some(l)));
+                    }
+                    Val::Builtin("keras.Model") => return Some((chain, None)),
+                    Val::Class(f, c) if next.is_none() => next = Some((f, c)),
+                    _ => {}
+                }
+            }
+        }
+        let (f, c) = next?;
+        if chain.iter().any(|(g, d)| Arc::ptr_eq(g, &f) && *d == c) {
+            return None;
+        }
+        chain.push((f.clone(), c));
+        cur = (f, c);
+    }
+    None
+}
+
+fn is_super_init(call: &Call) -> bool {
+    match &call.func {
+        Expr::Attr { value, attr, .. } if attr == "__init__" => match &**value {
+            Expr::Call(c) => matches!(&c.func, Expr::Name { id, .. } if id == "super"),
+            Expr::Name { .. } | Expr::Attr { .. } => !call.args.is_empty(), // Base.__init__(self, ...)
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn is_super_build(call: &Call) -> bool {
+    matches!(&call.func, Expr::Attr { value, attr, .. } if attr == "build"
+        && matches!(&**value, Expr::Call(c) if matches!(&c.func, Expr::Name { id, .. } if id == "super")))
+}
+
+/// Calls made directly in function `func`'s body (also in its comprehensions and lambdas).
+fn calls_in(file: &FileAnalysis, func: FuncId) -> Vec<(Arc<Call>, usize)> {
+    let fscope = file.ir.functions[func].scope;
+    file.ir
+        .calls
+        .iter()
+        .filter(|site| {
+            let mut s = Some(site.scope);
+            while let Some(id) = s {
+                if id == fscope {
+                    return true;
+                }
+                match file.ir.scopes[id].kind {
+                    ScopeKind::Comprehension => s = file.ir.scopes[id].parent,
+                    _ => return false,
+                }
+            }
+            false
+        })
+        .map(|site| (site.call.clone(), site.scope))
+        .collect()
+}
+
+/// Methods of a class in the order Keras runs them: `__init__`, `build`, then the rest by position.
+fn methods_in_order(file: &FileAnalysis, class: ClassId) -> Vec<FuncId> {
+    let mut ms: Vec<FuncId> = file.ir.classes[class].methods.values().copied().collect();
+    ms.sort_by_key(|f| {
+        let name = file.ir.functions[*f].name.as_str();
+        let rank = match name {
+            "__init__" => 0,
+            "build" => 1,
+            _ => 2,
+        };
+        (rank, file.ir.functions[*f].span.start)
+    });
+    ms
+}
+
+/// Weights of an instance of workspace layer class `class` constructed with these arguments.
+#[allow(clippy::too_many_arguments)]
+pub fn custom_weights(
+    ev: &mut Evaluator,
+    file: &Arc<FileAnalysis>,
+    class: ClassId,
+    args: Vec<(Expr, Cx)>,
+    kws: Vec<(String, Expr, Cx)>,
+    call: Option<(Arc<Call>, Cx)>,
+    depth: usize,
+) -> Vec<WeightAnswer> {
+    if depth > MAX_NESTING {
+        return Vec::new();
+    }
+    let Some((chain, builtin)) = layer_ancestry(ev, file, class) else {
+        return Vec::new();
+    };
+    let inst = Val::Instance {
+        file: file.clone(),
+        class,
+        call: call.clone(),
+    };
+    // Arguments reaching each class's __init__, following super().__init__ calls.
+    let mut level_args: Vec<(Vec<(Expr, Cx)>, Vec<(String, Expr, Cx)>)> = Vec::new();
+    let (mut a, mut k) = (args, kws);
+    let mut base_build_skipped = false;
+    for (f, c) in &chain {
+        level_args.push((a.clone(), k.clone()));
+        if let Some(b) = f.ir.classes[*c].methods.get("build") {
+            if !calls_in(f, *b).iter().any(|(cl, _)| is_super_build(cl)) {
+                base_build_skipped = true;
+            }
+        }
+        if let Some(init) = f.ir.classes[*c].methods.get("__init__").copied() {
+            let frame = init_frame(f, init, &a, &k, &inst);
+            let sup = calls_in(f, init)
+                .into_iter()
+                .find(|(cl, _)| is_super_init(cl));
+            match sup {
+                Some((cl, scope)) => {
+                    let cx = Cx {
+                        file: f.clone(),
+                        scope,
+                        at: cl.span.start,
+                        frame: Some(frame),
+                    };
+                    let explicit_self = !matches!(&cl.func, Expr::Attr { value, .. } if matches!(&**value, Expr::Call(_)));
+                    let mut stripped = (*cl).clone();
+                    if explicit_self && !stripped.args.is_empty() {
+                        stripped.args.remove(0);
+                    }
+                    let (na, nk, _open) = ev.call_args(&stripped, &cx, Vec::new(), Vec::new());
+                    a = na;
+                    k = nk;
+                }
+                None => {
+                    a = Vec::new();
+                    k = Vec::new();
+                }
+            }
+        }
+    }
+    let mut out: Vec<WeightAnswer> = Vec::new();
+    if let Some(l) = &builtin {
+        if !base_build_skipped {
+            let mut notes = Vec::new();
+            let cx = call.as_ref().map(|(_, c)| c.clone()).unwrap_or(Cx {
+                file: file.clone(),
+                scope: 0,
+                at: 0,
+                frame: None,
+            });
+            out.extend(weights_for(
+                ev,
+                l,
+                &a,
+                &k,
+                None,
+                &cx,
+                &mut Vec::new(),
+                &mut notes,
+            ));
+        }
+    }
+    // add_weight calls and sub-layers, base classes first.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut unnamed = 0usize;
+    for (lvl, (f, c)) in chain.iter().enumerate().rev() {
+        for m in methods_in_order(f, *c) {
+            let is_init = f.ir.functions[m].name == "__init__";
+            let frame = if is_init {
+                let (a, k) = &level_args[lvl];
+                init_frame(f, m, a, k, &inst)
+            } else {
+                Arc::new(Frame {
+                    file: f.clone(),
+                    func: m,
+                    args: vec![("self".into(), BoundArg::Val(inst.clone()))],
+                })
+            };
+            for (cl, scope) in calls_in(f, m) {
+                let cx = Cx {
+                    file: f.clone(),
+                    scope,
+                    at: cl.span.start,
+                    frame: Some(frame.clone()),
+                };
+                if let Expr::Attr { value, attr, .. } = &cl.func {
+                    if matches!(&**value, Expr::Name { id, .. } if id == "self")
+                        && matches!(attr.as_str(), "add_weight" | "add_variable")
+                    {
+                        out.push(add_weight(ev, &cl, &cx, &mut unnamed));
+                        continue;
+                    }
+                }
+                // A sub-layer?
+                let callee = ev.eval(&cl.func, &cx);
+                let Some(target) = callee
+                    .into_iter()
+                    .map(|c| c.val)
+                    .find(|v| matches!(v, Val::LayerClass(_)) || matches!(v, Val::Class(..)))
+                else {
+                    continue;
+                };
+                let (sa, sk, open) = ev.call_args(&cl, &cx, Vec::new(), Vec::new());
+                let sub: Vec<WeightAnswer> = match &target {
+                    Val::LayerClass(l) => {
+                        if ev
+                            .data
+                            .layers
+                            .get(l)
+                            .is_none_or(|i| i.weights.is_empty() && !i.wrapper)
+                        {
+                            continue;
+                        }
+                        let mut notes = Vec::new();
+                        weights_for(
+                            ev,
+                            l,
+                            &sa,
+                            &sk,
+                            open.as_deref(),
+                            &cx,
+                            &mut Vec::new(),
+                            &mut notes,
+                        )
+                    }
+                    Val::Class(sf, sc) => {
+                        if layer_ancestry(ev, sf, *sc).is_none() {
+                            continue;
+                        }
+                        custom_weights(
+                            ev,
+                            sf,
+                            *sc,
+                            sa.clone(),
+                            sk.clone(),
+                            Some((cl.clone(), cx.clone())),
+                            depth + 1,
+                        )
+                    }
+                    _ => continue,
+                };
+                let class_name = match &target {
+                    Val::LayerClass(l) => l.clone(),
+                    Val::Class(sf, sc) => sf.ir.classes[*sc].name.clone(),
+                    _ => unreachable!(),
+                };
+                let base_name = match sk.iter().rev().find(|(n, _, _)| n == "name") {
+                    Some((_, e, ecx)) => match ev.eval(e, ecx).first().map(|c| c.val.clone()) {
+                        Some(Val::Str(s)) => s,
+                        _ => snake_case(&class_name),
+                    },
+                    None => snake_case(&class_name),
+                };
+                let n = seen.entry(base_name.clone()).or_insert(0);
+                let name = if *n == 0 {
+                    base_name.clone()
+                } else {
+                    format!("{base_name}_{n}")
+                };
+                *n += 1;
+                for mut w in sub {
+                    w.weight = format!("{name}/{}", w.weight);
+                    out.push(w);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn init_frame(
+    f: &Arc<FileAnalysis>,
+    init: FuncId,
+    args: &[(Expr, Cx)],
+    kws: &[(String, Expr, Cx)],
+    inst: &Val,
+) -> Arc<Frame> {
+    let mut bound = bind_values(&f.ir.functions[init], args, kws, true);
+    bound.push(("self".into(), BoundArg::Val(inst.clone())));
+    Arc::new(Frame {
+        file: f.clone(),
+        func: init,
+        args: bound,
+    })
+}
+
+/// One `self.add_weight(...)`: Keras 3 positional order `(shape, initializer, dtype)`, Keras 2
+/// `(name, shape, dtype, initializer)`; no initializer means `add_weight`'s default for the dtype.
+fn add_weight(ev: &mut Evaluator, call: &Call, cx: &Cx, unnamed: &mut usize) -> WeightAnswer {
+    let keras2 = ev.data.flavor == "keras2";
+    let pos = |i: usize| call.args.get(i).cloned();
+    let kw = |n: &str| call.keyword(n).map(|k| k.value.clone());
+    let (name_e, init_e, dtype_e) = if keras2 {
+        (
+            kw("name").or_else(|| pos(0)),
+            kw("initializer").or_else(|| pos(3)),
+            kw("dtype").or_else(|| pos(2)),
+        )
+    } else {
+        (
+            kw("name"),
+            kw("initializer").or_else(|| pos(1)),
+            kw("dtype").or_else(|| pos(2)),
+        )
+    };
+    let literal = |ev: &mut Evaluator, e: &Option<Expr>| -> Option<String> {
+        let e = e.as_ref()?;
+        match ev.eval(e, cx).first().map(|c| c.val.clone()) {
+            Some(Val::Str(s)) => Some(s),
+            _ => None,
+        }
+    };
+    let name = literal(ev, &name_e).unwrap_or_else(|| {
+        let n = if *unnamed == 0 {
+            "variable".to_string()
+        } else {
+            format!("variable_{unnamed}")
+        };
+        *unnamed += 1;
+        n
+    });
+    let dtype = literal(ev, &dtype_e).unwrap_or_else(|| "float32".into());
+    let here = super::eval::place(&cx.file, call.span, &cx.file);
+    let step = Step {
+        text: format!("`add_weight` at {here}"),
+        file: Some(cx.file.path.clone()),
+        span: Some(call.span),
+    };
+    let mut candidates = Vec::new();
+    let default = |ev: &mut Evaluator, origin: Vec<Step>| -> Vec<Candidate> {
+        let ident = ev
+            .data
+            .extra
+            .get("add_weight")
+            .and_then(|v| v.pointer(&format!("/initializer_none/{dtype}/identifier")))
+            .and_then(Value::as_str)
+            .unwrap_or(if dtype.contains("int") || dtype == "bool" {
+                "zeros"
+            } else {
+                "glorot_uniform"
+            })
+            .to_string();
+        let mut origin = origin;
+        origin.push(Step {
+            text: format!("no initializer: `add_weight` uses '{ident}' for {dtype}"),
+            file: None,
+            span: None,
+        });
+        match ev.identifier(&ident) {
+            Ok(init) => vec![Candidate::Resolved { init, origin }],
+            Err(r) => vec![Candidate::Unresolved { reason: r, origin }],
+        }
+    };
+    match &init_e {
+        None => candidates.extend(default(ev, vec![step])),
+        Some(e) => {
+            for c in ev.eval(e, cx) {
+                let mut origin = vec![step.clone()];
+                origin.extend(c.origin.clone());
+                if matches!(c.val, Val::NoneV) {
+                    candidates.extend(default(ev, origin));
+                } else {
+                    candidates.extend(ev.to_initializer(super::eval::Cand { val: c.val, origin }));
+                }
+            }
+        }
+    }
+    let trainable = match call.keyword("trainable").map(|k| ev.eval(&k.value, cx)) {
+        Some(v) => !matches!(v.first().map(|c| &c.val), Some(Val::Bool(false))),
+        None => true,
+    };
+    WeightAnswer {
+        weight: name,
+        parameter: None,
+        created: Created::Yes,
+        candidates,
+        is_default: init_e.is_none(),
+        trainable,
+    }
+}
