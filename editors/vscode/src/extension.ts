@@ -138,8 +138,10 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     }
   });
   client = next;
+  const t0 = Date.now();
   try {
     await next.start();
+    output.info(`server initialized in ${Date.now() - t0} ms`);
   } catch (e) {
     const message = `Keras LSP: the server failed to start: ${errorText(e)}`;
     output.error(message);
@@ -151,7 +153,11 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
 }
 
 function showReady(lc: LanguageClient, progress: ProgressToStatus): void {
-  if (!found || client !== lc || progress.active > 0 || !lc.isRunning()) {
+  if (!found || client !== lc || !lc.isRunning()) {
+    return;
+  }
+  if (progress.active > 0) {
+    output.debug(`still indexing (${progress.active} progress token(s) open)`);
     return;
   }
   const info = lc.initializeResult?.serverInfo;

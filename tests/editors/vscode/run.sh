@@ -129,7 +129,8 @@ log "code-server $CODE_SERVER_VERSION on port $PORT after $(($(date +%s) - t0)) 
 
 mkdir -p "$(dirname "$SCREENSHOT")"
 set +e
-FAILURE_DIR=$TMP node "$HERE/test.mjs" "http://127.0.0.1:$PORT" "$ROOT/tests/editors/workspace" "$SCREENSHOT"
+FAILURE_DIR=$TMP node "$HERE/test.mjs" "http://127.0.0.1:$PORT" "$ROOT/tests/editors/workspace" "$SCREENSHOT" \
+  "$TMP/user/logs"
 rc=$?
 set -e
 if [ "$rc" -ne 0 ]; then

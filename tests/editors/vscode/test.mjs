@@ -1,12 +1,14 @@
 // Drives the real VS Code workbench (code-server) in headless Chromium with playwright-core.
-// Started by run.sh:  node test.mjs URL WORKSPACE SCREENSHOT_PNG
+// Started by run.sh:  node test.mjs URL WORKSPACE SCREENSHOT_PNG CODE_SERVER_LOGS_DIR
 // Prints `ok - NAME` / `FAIL - NAME: DETAIL` per check and `N passed, N failed` last.
 
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
-const [url, workspace, screenshot] = process.argv.slice(2);
-if (!url || !workspace || !screenshot) {
-  console.error('usage: node test.mjs URL WORKSPACE SCREENSHOT_PNG');
+const [url, workspace, screenshot, logsDir] = process.argv.slice(2);
+if (!url || !workspace || !screenshot || !logsDir) {
+  console.error('usage: node test.mjs URL WORKSPACE SCREENSHOT_PNG CODE_SERVER_LOGS_DIR');
   process.exit(2);
 }
 
@@ -30,6 +32,20 @@ function check(name, cond, detail) {
 function missingFrom(text, needles) {
   return needles.filter((n) => !text.includes(n));
 }
+
+/** The extension's own log ("Keras LSP" output channel) as written to disk by the extension host. */
+function extensionLog() {
+  try {
+    return readdirSync(logsDir, { recursive: true })
+      .filter((f) => String(f).endsWith('Keras LSP.log'))
+      .map((f) => readFileSync(join(logsDir, String(f)), 'utf8'))
+      .join('\n');
+  } catch {
+    return '';
+  }
+}
+
+const count = (text, needle) => text.split(needle).length - 1;
 
 async function poll(fn, timeoutMs, intervalMs = 200) {
   const end = Date.now() + timeoutMs;
@@ -199,7 +215,7 @@ async function run() {
     'keras.layers.Conv2D(': ['kernel=he_uniform', 'bias=zeros'],
     'keras.layers.LSTM(': ['kernel=glorot_uniform', 'recurrent_kernel=orthogonal'],
     'keras.layers.Dense(64': ['kernel=he_normal bias=zeros'],
-    'inits.MyInit(': ['kernel=MyInit(scale=0.5)'],
+    'inits.MyInit(': ['kernel=MyInit(scale=0.5'],
   };
   let lines = [];
   await poll(async () => {
@@ -307,21 +323,30 @@ async function run() {
   const back = await poll(async () => (await denseHint()).includes('kernel=he_normal'), 15000);
   check('clearing the setting restarts the bundled server (hints again)', back, await denseHint());
 
+  // "Keras LSP: Restart Server": a new server is initialized and answers again.
+  const before = count(extensionLog(), 'server initialized in');
+  await runCommand('Keras LSP: Restart Server');
+  const reinit = await poll(async () => count(extensionLog(), 'server initialized in') > before, 15000);
+  const restarted = reinit && (await poll(async () => (await denseHint()).includes('kernel=he_normal'), 15000));
+  check('"Keras LSP: Restart Server" starts a new server that answers', restarted, {
+    initializedBefore: before,
+    log: extensionLog().split('\n').slice(-8),
+    hint: await denseHint(),
+  });
+
   // The language status item (the "{}" next to the language name in the status bar).
   const langStatus = page.locator('[id="status.languageStatus"]').first();
   let statusText = '';
-  if ((await langStatus.count()) > 0) {
+  await poll(async () => {
+    if ((await langStatus.count()) === 0) {
+      return false;
+    }
     await langStatus.click();
-    statusText = await poll(async () => {
-      const t = await page
-        .locator('.monaco-hover:visible, .context-view:visible')
-        .allInnerTexts()
-        .catch(() => []);
-      const joined = t.join('\n');
-      return joined.includes('Keras LSP') ? joined : '';
-    }, 5000);
+    await page.waitForTimeout(300);
+    statusText = (await page.locator('.monaco-hover:visible, .context-view:visible').allInnerTexts().catch(() => [])).join('\n');
     await page.keyboard.press('Escape');
-  }
+    return statusText.includes('Keras LSP: ready');
+  }, 10000, 500);
   check('language status item shows "Keras LSP: ready"', (statusText || '').includes('Keras LSP: ready'), statusText);
 }
 
@@ -340,6 +365,9 @@ if (failed > 0 && consoleErrors.length) {
   for (const e of consoleErrors.slice(0, 20)) {
     out('#   ' + e.slice(0, 300));
   }
+}
+for (const line of extensionLog().split('\n').filter((l) => /using keras-lsp|initialized in/.test(l))) {
+  out(`# extension log: ${line.trim()}`);
 }
 out(`# ${elapsed()} s in the browser`);
 out(`${passed} passed, ${failed} failed`);
