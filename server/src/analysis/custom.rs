@@ -45,7 +45,9 @@ pub fn layer_ancestry(
                             .is_some_and(|i| !i.weights.is_empty());
                         return Some((chain, has_weights.then_some(l)));
                     }
-                    Val::Builtin("keras.Model") => return Some((chain, None)),
+                    Val::Builtin("keras.Model") | Val::Builtin("keras.Sequential") => {
+                        return Some((chain, None))
+                    }
                     Val::Class(f, c) if next.is_none() => next = Some((f, c)),
                     _ => {}
                 }
@@ -215,7 +217,33 @@ pub fn custom_weights(
                     args: vec![("self".into(), BoundArg::Val(inst.clone()))],
                 })
             };
-            for (cl, scope) in calls_in(f, m) {
+            let calls = calls_in(f, m);
+            // Layers listed inside another layer call (`Sequential([...])`, a wrapper's argument)
+            // belong to that layer, not directly to this one.
+            let mut layerish: Vec<crate::syntax::ir::Span> = Vec::new();
+            for (cl, scope) in &calls {
+                let cx = Cx {
+                    file: f.clone(),
+                    scope: *scope,
+                    at: cl.span.start,
+                    frame: Some(frame.clone()),
+                };
+                if ev.eval(&cl.func, &cx).iter().any(|c| {
+                    matches!(
+                        c.val,
+                        Val::LayerClass(_) | Val::Class(..) | Val::Builtin("keras.Sequential")
+                    )
+                }) {
+                    layerish.push(cl.span);
+                }
+            }
+            for (cl, scope) in calls {
+                if layerish
+                    .iter()
+                    .any(|sp| *sp != cl.span && sp.start <= cl.span.start && cl.span.end <= sp.end)
+                {
+                    continue;
+                }
                 let cx = Cx {
                     file: f.clone(),
                     scope,
@@ -232,15 +260,28 @@ pub fn custom_weights(
                 }
                 // A sub-layer?
                 let callee = ev.eval(&cl.func, &cx);
-                let Some(target) = callee
-                    .into_iter()
-                    .map(|c| c.val)
-                    .find(|v| matches!(v, Val::LayerClass(_)) || matches!(v, Val::Class(..)))
-                else {
+                let Some(target) = callee.into_iter().map(|c| c.val).find(|v| {
+                    matches!(
+                        v,
+                        Val::LayerClass(_) | Val::Class(..) | Val::Builtin("keras.Sequential")
+                    )
+                }) else {
                     continue;
                 };
                 let (sa, sk, open) = ev.call_args(&cl, &cx, Vec::new(), Vec::new());
+                // A sub-layer made in a comprehension is made once per element.
+                let copies = comprehension_count(ev, f, scope, &cx).unwrap_or(1);
                 let sub: Vec<WeightAnswer> = match &target {
+                    Val::Builtin(_) => {
+                        let Some((le, lcx)) = sa.first().cloned().or_else(|| {
+                            sk.iter()
+                                .find(|(n, _, _)| n == "layers")
+                                .map(|(_, e, c)| (e.clone(), c.clone()))
+                        }) else {
+                            continue;
+                        };
+                        sequential_weights(ev, &le, &lcx, depth)
+                    }
                     Val::LayerClass(l) => {
                         if ev
                             .data
@@ -281,8 +322,11 @@ pub fn custom_weights(
                 let class_name = match &target {
                     Val::LayerClass(l) => l.clone(),
                     Val::Class(sf, sc) => sf.ir.classes[*sc].name.clone(),
-                    _ => unreachable!(),
+                    _ => "Sequential".to_string(),
                 };
+                if sub.is_empty() {
+                    continue;
+                }
                 let base_name = match sk.iter().rev().find(|(n, _, _)| n == "name") {
                     Some((_, e, ecx)) => match ev.eval(e, ecx).first().map(|c| c.val.clone()) {
                         Some(Val::Str(s)) => s,
@@ -290,16 +334,19 @@ pub fn custom_weights(
                     },
                     None => snake_case(&class_name),
                 };
-                let n = seen.entry(base_name.clone()).or_insert(0);
-                let name = if *n == 0 {
-                    base_name.clone()
-                } else {
-                    format!("{base_name}_{n}")
-                };
-                *n += 1;
-                for mut w in sub {
-                    w.weight = format!("{name}/{}", w.weight);
-                    out.push(w);
+                for _ in 0..copies {
+                    let n = seen.entry(base_name.clone()).or_insert(0);
+                    let name = if *n == 0 {
+                        base_name.clone()
+                    } else {
+                        format!("{base_name}_{n}")
+                    };
+                    *n += 1;
+                    for w in &sub {
+                        let mut w = w.clone();
+                        w.weight = format!("{name}/{}", w.weight);
+                        out.push(w);
+                    }
                 }
             }
         }
@@ -416,4 +463,128 @@ fn add_weight(ev: &mut Evaluator, call: &Call, cx: &Cx, unnamed: &mut usize) -> 
         is_default: init_e.is_none(),
         trainable,
     }
+}
+
+/// How many times a call in comprehension scope `scope` runs: the length of the iterated literal
+/// list or tuple, or `range(n)` with a literal `n`. `None` when it is not a comprehension or the
+/// count is not known statically.
+fn comprehension_count(
+    ev: &mut Evaluator,
+    f: &Arc<FileAnalysis>,
+    scope: usize,
+    cx: &Cx,
+) -> Option<usize> {
+    if f.ir.scopes[scope].kind != ScopeKind::Comprehension {
+        return None;
+    }
+    let mut count = 1usize;
+    for bs in f.ir.scopes[scope].bindings.values() {
+        for b in bs {
+            if let crate::syntax::ir::BindingKind::Element { of, index: None } = &b.kind {
+                let pcx = Cx {
+                    scope: f.ir.scopes[scope].parent.unwrap_or(0),
+                    ..cx.clone()
+                };
+                let n = match of {
+                    Expr::Call(c)
+                        if matches!(&c.func, Expr::Name { id, .. } if id == "range")
+                            && c.args.len() == 1 =>
+                    {
+                        match ev.eval(&c.args[0], &pcx).first().map(|v| v.val.clone()) {
+                            Some(Val::Num(crate::syntax::ir::Number::Int(n))) if n >= 0 => {
+                                n as usize
+                            }
+                            _ => return None,
+                        }
+                    }
+                    other => match ev.eval(other, &pcx).first().map(|v| v.val.clone()) {
+                        Some(Val::List(items)) => items.len(),
+                        _ => return None,
+                    },
+                };
+                count = count.saturating_mul(n);
+            }
+        }
+    }
+    Some(count.min(256))
+}
+
+/// Weights of `keras.Sequential([...])` made inside a custom layer: each listed layer's weights
+/// under its name.
+fn sequential_weights(ev: &mut Evaluator, list: &Expr, cx: &Cx, depth: usize) -> Vec<WeightAnswer> {
+    let mut out = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let items = match ev
+        .eval(list, cx)
+        .into_iter()
+        .map(|c| c.val)
+        .find(|v| matches!(v, Val::List(_)))
+    {
+        Some(Val::List(items)) => items,
+        _ => return out,
+    };
+    for (e, ecx) in items {
+        let Expr::Call(c) = &e else { continue };
+        let callee = ev.eval(&c.func, &ecx);
+        let (a, k, open) = ev.call_args(c, &ecx, Vec::new(), Vec::new());
+        let (class_name, ws) = match callee
+            .into_iter()
+            .map(|v| v.val)
+            .find(|v| matches!(v, Val::LayerClass(_) | Val::Class(..)))
+        {
+            Some(Val::LayerClass(l)) => {
+                let mut notes = Vec::new();
+                let ws = weights_for(
+                    ev,
+                    &l,
+                    &a,
+                    &k,
+                    open.as_deref(),
+                    &ecx,
+                    &mut Vec::new(),
+                    &mut notes,
+                );
+                (l, ws)
+            }
+            Some(Val::Class(sf, sc)) => {
+                let ws = custom_weights(
+                    ev,
+                    &sf,
+                    sc,
+                    a.clone(),
+                    k.clone(),
+                    Some((c.clone(), ecx.clone())),
+                    depth + 1,
+                );
+                (sf.ir.classes[sc].name.clone(), ws)
+            }
+            _ => continue,
+        };
+        if ws.is_empty() {
+            continue;
+        }
+        let base = k
+            .iter()
+            .rev()
+            .find(|(n, _, _)| n == "name")
+            .and_then(
+                |(_, e, c)| match ev.eval(e, c).first().map(|x| x.val.clone()) {
+                    Some(Val::Str(s)) => Some(s),
+                    _ => None,
+                },
+            )
+            .unwrap_or_else(|| snake_case(&class_name));
+        let n = seen.entry(base.clone()).or_insert(0);
+        let name = if *n == 0 {
+            base.clone()
+        } else {
+            format!("{base}_{n}")
+        };
+        *n += 1;
+        for mut w in ws {
+            w.weight = format!("{name}/{}", w.weight);
+            out.push(w);
+        }
+    }
+    out
 }

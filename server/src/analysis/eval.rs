@@ -1962,7 +1962,8 @@ pub fn ns_attr(data: &KerasData, base: &Val, attr: &str) -> Val {
     };
     match ns.as_str() {
         "keras" | "keras.models" => match attr {
-            "Model" | "Sequential" | "Functional" => Val::Builtin("keras.Model"),
+            "Sequential" => Val::Builtin("keras.Sequential"),
+            "Model" | "Functional" => Val::Builtin("keras.Model"),
             "models" => Val::Ns("keras.models".into()),
             "layers" => Val::Ns("keras.layers".into()),
             "initializers" => Val::Ns("keras.initializers".into()),

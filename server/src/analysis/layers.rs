@@ -649,6 +649,56 @@ fn add_weight_default(ev: &mut Evaluator, mut origin: Vec<Step>) -> Vec<Candidat
     }
 }
 
+/// A wrapped layer value: its class name, its layer name (`name=` or the snake_case class name),
+/// and its weights.
+fn inner_layer(
+    ev: &mut Evaluator,
+    v: &Val,
+    cx: &Cx,
+) -> Option<(String, String, Vec<WeightAnswer>)> {
+    match v {
+        Val::Layer {
+            class,
+            args,
+            kws,
+            open,
+        } => {
+            let info = ev.data.layers.get(class)?;
+            let bound = bind(info, args, kws);
+            let ws = resolve_weights(ev, class, info, &bound, open.as_deref(), cx);
+            let name = match param_literal(ev, info, &bound, "name") {
+                Ok(Value::String(s)) => s,
+                _ => snake_case(class),
+            };
+            Some((class.clone(), name, ws))
+        }
+        Val::Instance { file, class, call } => {
+            super::custom::layer_ancestry(ev, file, *class)?;
+            let (args, kws) = match call {
+                Some((c, ccx)) => {
+                    let (a, k, _) = ev.call_args(c, ccx, Vec::new(), Vec::new());
+                    (a, k)
+                }
+                None => (Vec::new(), Vec::new()),
+            };
+            let name = kws
+                .iter()
+                .rev()
+                .find(|(n, _, _)| n == "name")
+                .and_then(
+                    |(_, e, c)| match ev.eval(e, c).first().map(|x| x.val.clone()) {
+                        Some(Val::Str(s)) => Some(s),
+                        _ => None,
+                    },
+                )
+                .unwrap_or_else(|| snake_case(&file.ir.classes[*class].name));
+            let ws = super::custom::custom_weights(ev, file, *class, args, kws, call.clone(), 1);
+            Some((file.ir.classes[*class].name.clone(), name, ws))
+        }
+        _ => None,
+    }
+}
+
 /// Weights of a wrapper (`Bidirectional`, `TimeDistributed`, `RNN`): those of the wrapped layer.
 #[allow(clippy::too_many_arguments)]
 fn wrapper_weights(
@@ -675,27 +725,66 @@ fn wrapper_weights(
         return Vec::new();
     };
     let vals = ev.eval(&e, &ecx);
-    let Some(Val::Layer {
-        class: ic,
-        args: ia,
-        kws: ik,
-        open,
-    }) = vals
+    // A list of cells (`RNN([cell, cell])`): Keras stacks them (StackedRNNCells) and each cell's
+    // weights keep the cell's name.
+    if let Some(Val::List(items)) = vals
+        .iter()
+        .map(|c| c.val.clone())
+        .find(|v| matches!(v, Val::List(_)))
+    {
+        let mut out = Vec::new();
+        let mut seen: std::collections::HashMap<String, usize> = Default::default();
+        for (ie, icx) in items {
+            let Some(v) = ev
+                .eval(&ie, &icx)
+                .into_iter()
+                .map(|c| c.val)
+                .find(|v| matches!(v, Val::Layer { .. } | Val::Instance { .. }))
+            else {
+                notes.push(format!(
+                    "a cell in the list given to `{class}` is not resolved"
+                ));
+                continue;
+            };
+            let Some((_, name, ws)) = inner_layer(ev, &v, cx) else {
+                continue;
+            };
+            let n = seen.entry(name.clone()).or_insert(0);
+            let prefix = if *n == 0 {
+                name.clone()
+            } else {
+                format!("{name}_{n}")
+            };
+            *n += 1;
+            for mut w in ws {
+                w.weight = format!("{prefix}/{}", w.weight);
+                out.push(w);
+            }
+        }
+        return out;
+    }
+    let Some(inner_val) = vals
         .into_iter()
         .map(|c| c.val)
-        .find(|v| matches!(v, Val::Layer { .. }))
+        .find(|v| matches!(v, Val::Layer { .. } | Val::Instance { .. }))
     else {
         notes.push(format!("the layer wrapped by `{class}` is not resolved"));
         return Vec::new();
     };
-    let Some(iinfo) = ev.data.layers.get(&ic) else {
+    let Some((ic, inner_name, inner_weights)) = inner_layer(ev, &inner_val, cx) else {
+        notes.push(format!("the layer wrapped by `{class}` is not a layer"));
         return Vec::new();
     };
-    let ibound = bind(iinfo, &ia, &ik);
-    let inner_weights = resolve_weights(ev, &ic, iinfo, &ibound, open.as_deref(), cx);
-    let inner_name = match param_literal(ev, iinfo, &ibound, "name") {
-        Ok(Value::String(s)) => s,
-        _ => snake_case(&ic),
+    // Bidirectional(backward_layer=...): the backward direction is that layer, under its own name
+    // (keras/src/layers/rnn/bidirectional.py).
+    let backward = match bound.iter().find(|(n, _, _)| n == "backward_layer") {
+        Some((_, be, bcx)) => ev
+            .eval(be, bcx)
+            .into_iter()
+            .map(|c| c.val)
+            .find(|v| matches!(v, Val::Layer { .. } | Val::Instance { .. }))
+            .and_then(|v| inner_layer(ev, &v, cx)),
+        None => None,
     };
     // The generator probed the wrapper with some inner layer; each wrapper weight's path is
     // `<prefix><inner weight path>`, where the prefix names the probe's inner layer.
@@ -761,6 +850,14 @@ fn wrapper_weights(
         }
     }
     for p in prefixes {
+        if let (Some((_, bname, bweights)), true) = (&backward, p.starts_with("backward_")) {
+            for w in bweights {
+                let mut w = w.clone();
+                w.weight = format!("{bname}/{}", w.weight);
+                out.push(w);
+            }
+            continue;
+        }
         for w in &inner_weights {
             let mut w = w.clone();
             w.weight = format!("{p}{}", w.weight);

@@ -20,6 +20,26 @@ pub fn full_init(init: &InitVal) -> String {
 /// `he_normal`, or `random_normal(stddev=0.02)` when the config differs from the class defaults.
 pub fn compact_label(ws: &Workspace, init: &InitVal) -> String {
     let data = knowledge::data(ws.settings.keras);
+    // Stand-ins for closures: `unit_forget_bias(zeros)`, `sqrt(ones)`.
+    if let (Some(inner), true) = (
+        init.config.get("initializer"),
+        matches!(init.class.as_str(), "UnitForgetBias" | "SqrtOf"),
+    ) {
+        if let Ok(cc) = serde_json::from_value::<crate::knowledge::ClassConfig>(inner.clone()) {
+            let inner = InitVal {
+                class: cc.class,
+                config: cc.config,
+                kind: InitKind::Keras,
+                note: None,
+            };
+            let name = if init.class == "SqrtOf" {
+                "sqrt"
+            } else {
+                "unit_forget_bias"
+            };
+            return format!("{name}({})", compact_label(ws, &inner));
+        }
+    }
     match &init.kind {
         InitKind::Keras | InitKind::TfCore { .. } => {
             let defaults = data

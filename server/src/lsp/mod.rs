@@ -41,6 +41,9 @@ pub fn serve_stdio() {
             .serve(service)
             .await;
     });
+    // After `exit` the stdin reader may still be blocked on an open pipe; dropping the runtime
+    // would wait for it. Exit now (code 0 after `shutdown`, as the protocol asks).
+    std::process::exit(0);
 }
 
 #[tower_lsp::async_trait]

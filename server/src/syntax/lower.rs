@@ -142,14 +142,9 @@ impl Lowerer {
                 {
                     if n.id.as_str() == "self" {
                         if let Some(v) = value {
-                            let v = if let Some(i) = index {
-                                Expr::Other {
-                                    what: "tuple unpacking into an attribute",
-                                    span: v.span(),
-                                }
-                                .with_index(i)
-                            } else {
-                                v.clone()
+                            let v = match index {
+                                Some(i) => element(v, i),
+                                None => v.clone(),
                             };
                             self.m.classes[cls]
                                 .self_attrs
@@ -863,9 +858,21 @@ impl Lowerer {
     }
 }
 
-impl Expr {
-    fn with_index(self, _i: usize) -> Expr {
-        self
+/// Element `i` of `v`: the element itself for a literal tuple or list, else `v[i]`.
+fn element(v: &Expr, i: usize) -> Expr {
+    match v {
+        Expr::Tuple { elts, .. } | Expr::List { elts, .. } if elts.len() > i => elts[i].clone(),
+        other => {
+            let sp = other.span();
+            Expr::Subscript {
+                value: Box::new(other.clone()),
+                index: Box::new(Expr::Num {
+                    value: Number::Int(i as i64),
+                    span: sp,
+                }),
+                span: sp,
+            }
+        }
     }
 }
 
