@@ -95,7 +95,26 @@ pub fn layer_calls(ws: &Workspace, file: &Arc<FileAnalysis>) -> Vec<LayerCall> {
             continue;
         };
         let mut notes = Vec::new();
-        let weights = weights_for(
+        // `layer.enable_lora(rank, a_initializer=..., b_initializer=...)` on the name this call
+        // is bound to adds the LoRA weights after construction (Keras 3 Dense, EinsumDense,
+        // Embedding `enable_lora`).
+        let lora = enable_lora_call(file, site.scope, &site.call);
+        let mut kws = kws;
+        if let Some(lc) = &lora {
+            if let Some(rank) = lc
+                .args
+                .first()
+                .or_else(|| lc.keyword("rank").map(|k| &k.value))
+            {
+                kws.retain(|(n, _, _)| n != "lora_rank");
+                kws.push(("lora_rank".into(), rank.clone(), cx.clone()));
+                notes.push(format!(
+                    "LoRA enabled by `enable_lora` at line {}",
+                    file.line1(lc.span.start)
+                ));
+            }
+        }
+        let mut weights = weights_for(
             &mut ev,
             &class,
             &args,
@@ -105,6 +124,36 @@ pub fn layer_calls(ws: &Workspace, file: &Arc<FileAnalysis>) -> Vec<LayerCall> {
             &mut wrapped,
             &mut notes,
         );
+        if let Some(lc) = &lora {
+            for w in &mut weights {
+                let which = if w.weight.starts_with("lora_") && w.weight.ends_with("_a") {
+                    "a_initializer"
+                } else if w.weight.starts_with("lora_") && w.weight.ends_with("_b") {
+                    "b_initializer"
+                } else {
+                    continue;
+                };
+                if let Some(k) = lc.keyword(which) {
+                    let step = Step {
+                        text: format!(
+                            "argument `{which}` of `enable_lora` at line {}",
+                            file.line1(k.value.span().start)
+                        ),
+                        file: Some(file.path.clone()),
+                        span: Some(k.value.span()),
+                    };
+                    let mut cands = Vec::new();
+                    for c in ev.eval(&k.value, &cx) {
+                        let origin = std::iter::once(step.clone())
+                            .chain(c.origin.clone())
+                            .collect();
+                        cands.extend(ev.to_initializer(Cand { val: c.val, origin }));
+                    }
+                    w.candidates = cands;
+                    w.is_default = false;
+                }
+            }
+        }
         out.push(LayerCall {
             span: site.call.span,
             callee_span: site.call.callee_name_span(),
@@ -148,6 +197,26 @@ pub fn weights_for(
         let bound = bind(info, args, kws);
         resolve_weights(ev, class, info, &bound, open, cx)
     }
+}
+
+/// The `name.enable_lora(...)` call on the name that `call` is assigned to in `scope`, if any.
+fn enable_lora_call(
+    file: &FileAnalysis,
+    scope: usize,
+    call: &crate::syntax::ir::Call,
+) -> Option<Arc<crate::syntax::ir::Call>> {
+    let name = file.ir.scopes[scope].bindings.iter().find_map(|(n, bs)| {
+        bs.iter()
+            .any(|b| matches!(&b.kind, crate::syntax::ir::BindingKind::Value(Expr::Call(c)) if c.span == call.span))
+            .then(|| n.clone())
+    })?;
+    file.ir.calls.iter().find_map(|site| {
+        let ok = site.scope == scope
+            && site.call.span.start > call.span.start
+            && matches!(&site.call.func, Expr::Attr { value, attr, .. }
+                if attr == "enable_lora" && matches!(&**value, Expr::Name { id, .. } if *id == name));
+        ok.then(|| site.call.clone())
+    })
 }
 
 fn is_layer_class(v: &Val) -> bool {
@@ -356,6 +425,11 @@ fn with_variants(
             for (k, val) in changes {
                 match k.as_str() {
                     "trainable" => w.trainable = val.as_bool().unwrap_or(w.trainable),
+                    "fixed" => {
+                        if let Ok(f) = serde_json::from_value(val.clone()) {
+                            w.fixed = Some(f);
+                        }
+                    }
                     _ => {
                         if val.is_null() {
                             w.extra.remove(k);
@@ -379,7 +453,20 @@ fn resolve_weight(
     cx: &Cx,
     w: &WeightInfo,
 ) -> WeightAnswer {
-    let created = check_requires(ev, info, bound, &w.requires);
+    let mut created = check_requires(ev, info, bound, &w.requires);
+    // STFTSpectrogram builds only the kernel its `mode` needs: `real` has no `imag_kernel`, `imag`
+    // no `real_kernel` (keras/src/layers/preprocessing/stft_spectrogram.py, `build`).
+    if let (Some(side), Ok(Value::String(mode))) = (
+        w.fixed
+            .as_ref()
+            .and_then(|f| f.config.get("side"))
+            .and_then(Value::as_str),
+        param_literal(ev, info, bound, "mode"),
+    ) {
+        if class == "STFTSpectrogram" && (mode == "real" || mode == "imag") && mode != side {
+            created = Created::No(format!("mode='{mode}'"));
+        }
+    }
     let mut is_default = false;
     if matches!(created, Created::No(_)) {
         // Weights that exist only when opted into (`lora_rank`, `bias_axes`, `renorm`) are not
@@ -457,10 +544,24 @@ fn resolve_weight(
         }
         (None, Some(fixed)) => {
             is_default = true;
+            // A fixed initializer whose config keys are also parameters of the layer takes the
+            // arguments (STFTSpectrogram passes `window`, `scaling`, `periodic` to its STFT
+            // initializer; the generator's `periodic` variant shows it).
+            let mut config = fixed.config.clone();
+            for (k, v) in config.iter_mut() {
+                if info.signature.iter().any(|p| p.name == *k)
+                    && bound.iter().any(|(n, _, _)| n == k)
+                {
+                    match param_literal(ev, info, bound, k) {
+                        Ok(lit) => *v = lit,
+                        Err(_) => {}
+                    }
+                }
+            }
             candidates.push(Candidate::Resolved {
                 init: InitVal {
                     class: fixed.class.clone(),
-                    config: fixed.config.clone(),
+                    config,
                     kind: InitKind::Keras,
                     note: None,
                 },

@@ -17,6 +17,8 @@ fn span(r: rustpython_parser::text_size::TextRange) -> Span {
 
 struct Lowerer {
     m: ModuleIr,
+    /// Names declared `global` in each function scope.
+    globals: std::collections::HashMap<ScopeId, Vec<String>>,
 }
 
 #[derive(Clone, Copy)]
@@ -35,6 +37,7 @@ struct Ctx {
 pub fn lower(suite: &[ast::Stmt]) -> ModuleIr {
     let mut l = Lowerer {
         m: ModuleIr::default(),
+        globals: Default::default(),
     };
     l.m.scopes.push(Scope {
         kind: ScopeKind::Module,
@@ -78,6 +81,25 @@ impl Lowerer {
     }
 
     fn bind(&mut self, ctx: Ctx, name: &str, kind: BindingKind, sp: Span) {
+        // `global name` in a function: the assignment rebinds the module's name, whenever the
+        // function runs (so it may or may not have happened).
+        if self
+            .globals
+            .get(&ctx.scope)
+            .is_some_and(|g| g.iter().any(|n| n == name))
+        {
+            self.m.scopes[0]
+                .bindings
+                .entry(name.to_string())
+                .or_default()
+                .push(Binding {
+                    kind,
+                    span: sp,
+                    conditional: true,
+                    cond: None,
+                });
+            return;
+        }
         self.m.scopes[ctx.scope]
             .bindings
             .entry(name.to_string())
@@ -425,6 +447,10 @@ impl Lowerer {
                         }
                     }
                 }
+            }
+            ast::Stmt::Global(g) => {
+                let names = g.names.iter().map(|n| n.to_string());
+                self.globals.entry(ctx.scope).or_default().extend(names);
             }
             ast::Stmt::Delete(d) => {
                 for t in &d.targets {
