@@ -8,10 +8,13 @@ use crate::knowledge::{self, snake_case};
 use serde_json::Value;
 
 /// `RandomNormal(mean=0.0, stddev=0.02, seed=None)`.
+///
+/// Keras 3's `input_axes`/`output_axes` are shown only when set (EinsumDense clones).
 pub fn full_init(init: &InitVal) -> String {
     let args: Vec<String> = init
         .config
         .iter()
+        .filter(|(k, v)| !(matches!(k.as_str(), "input_axes" | "output_axes") && v.is_null()))
         .map(|(k, v)| format!("{k}={}", py(v)))
         .collect();
     format!("{}({})", init.class, args.join(", "))
