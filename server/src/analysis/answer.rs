@@ -91,6 +91,8 @@ pub struct WeightAnswer {
     /// `true` when the value is the layer's default (no explicit argument).
     pub is_default: bool,
     pub trainable: bool,
+    /// The weight's shape when the call's arguments and its input size make it known.
+    pub shape: Option<Vec<u64>>,
 }
 
 /// One Keras layer construction and its weights.

@@ -462,6 +462,7 @@ fn add_weight(ev: &mut Evaluator, call: &Call, cx: &Cx, unnamed: &mut usize) -> 
         candidates,
         is_default: init_e.is_none(),
         trainable,
+        shape: None,
     }
 }
 

@@ -124,6 +124,10 @@ pub fn layer_calls(ws: &Workspace, file: &Arc<FileAnalysis>) -> Vec<LayerCall> {
             &mut wrapped,
             &mut notes,
         );
+        let shapes = super::shapes::weight_shapes(&mut ev, file, &class, &site.call, &cx);
+        for w in &mut weights {
+            w.shape = shapes.get(&w.weight).cloned();
+        }
         if let Some(lc) = &lora {
             for w in &mut weights {
                 let which = if w.weight.starts_with("lora_") && w.weight.ends_with("_a") {
@@ -487,6 +491,7 @@ fn resolve_weight(
                 candidates: vec![],
                 is_default: true,
                 trainable: w.trainable,
+                shape: None,
             };
         }
     }
@@ -499,6 +504,7 @@ fn resolve_weight(
             candidates,
             is_default: false,
             trainable: w.trainable,
+            shape: None,
         };
     }
     match (&w.parameter, &w.fixed) {
@@ -604,6 +610,7 @@ fn resolve_weight(
         candidates,
         is_default,
         trainable: w.trainable,
+        shape: None,
     }
 }
 

@@ -8,6 +8,7 @@ pub mod answer;
 pub mod custom;
 pub mod eval;
 pub mod layers;
+pub mod shapes;
 
 use crate::knowledge::KerasVersion;
 use crate::syntax::{ir::ModuleIr, parse::SyntaxError, LineIndex};

@@ -103,6 +103,9 @@ fn weight_json(w: &WeightAnswer) -> Value {
     o.insert("weight".into(), json!(w.weight));
     o.insert("parameter".into(), json!(w.parameter));
     o.insert("trainable".into(), json!(w.trainable));
+    if let Some(shape) = &w.shape {
+        o.insert("shape".into(), json!(shape));
+    }
     match &w.created {
         Created::No(why) => {
             o.insert("created".into(), json!(false));
@@ -214,11 +217,17 @@ fn write_text(
                         let mut parts = Vec::new();
                         for cand in &w.candidates {
                             match cand {
-                                Candidate::Resolved { init, origin } => parts.push(format!(
-                                    "{}  [{}]",
-                                    full_init(init),
-                                    origin_text(origin)
-                                )),
+                                Candidate::Resolved { init, origin } => {
+                                    let math = crate::ide::init_math(ws, init, w.shape.as_deref())
+                                        .filter(|m| w.shape.is_some() && m.contains("fan_in ="))
+                                        .map(|m| format!("\n    {:width$}  {m}", ""))
+                                        .unwrap_or_default();
+                                    parts.push(format!(
+                                        "{}  [{}]{math}",
+                                        full_init(init),
+                                        origin_text(origin)
+                                    ))
+                                }
                                 Candidate::Unresolved { reason, origin } => {
                                     n_unresolved += 1;
                                     let o = origin_text(origin);

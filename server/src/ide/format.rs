@@ -264,6 +264,35 @@ pub fn hover_markdown(ws: &Workspace, file: &FileAnalysis, call: &LayerCall) -> 
         }
     }
     let _ = file;
+    let math: Vec<String> = call
+        .weights
+        .iter()
+        .filter(|w| !matches!(w.created, Created::No(_)))
+        .filter_map(|w| {
+            let init = match w.candidates.as_slice() {
+                [Candidate::Resolved { init, .. }] => init,
+                _ => return None,
+            };
+            let m = init_math(ws, init, w.shape.as_deref())?;
+            let shape = w
+                .shape
+                .as_ref()
+                .map(|s| {
+                    format!(" {:?}", s)
+                        .replace('[', "(")
+                        .replace(']', if s.len() == 1 { ",)" } else { ")" })
+                })
+                .unwrap_or_default();
+            Some(format!("- `{}`{shape}: {m}", w.weight))
+        })
+        .collect();
+    if !math.is_empty() {
+        s.push_str("\n**Distributions**\n\n");
+        for m in math {
+            s.push_str(&m);
+            s.push('\n');
+        }
+    }
     if !notes.is_empty() {
         s.push('\n');
         for n in notes {
@@ -329,3 +358,105 @@ fn candidates_cells(cands: &[Candidate]) -> (String, String) {
 
 #[allow(dead_code)]
 fn _unused(_: &Value) {}
+
+fn num(v: Option<&Value>, default: f64) -> f64 {
+    v.and_then(Value::as_f64).unwrap_or(default)
+}
+
+fn fmt4(x: f64) -> String {
+    format!("{:.4}", x)
+}
+
+/// The initializer's distribution, and its numbers when the weight's shape is known
+/// (fans as in `keras/src/initializers/random_initializers.py` `compute_fans`; VarianceScaling
+/// formula at `VarianceScaling.__call__`, truncated normals cut at ±2 stddev).
+pub fn init_math(ws: &Workspace, init: &InitVal, shape: Option<&[u64]>) -> Option<String> {
+    let data = knowledge::data(ws.settings.keras);
+    let c = &init.config;
+    let info = data.initializers.classes.get(&init.class);
+    let is_vs = init.class == "VarianceScaling"
+        || info.is_some_and(|i| i.bases.iter().any(|b| b == "VarianceScaling"));
+    if is_vs && matches!(init.kind, InitKind::Keras) {
+        let eff = info.map(|i| &i.effective);
+        let pick = |k: &str| c.get(k).or_else(|| eff.and_then(|e| e.get(k))).cloned();
+        let scale = num(pick("scale").as_ref(), 1.0);
+        let mode = pick("mode")
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_else(|| "fan_in".into());
+        let dist = pick("distribution")
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_else(|| "truncated_normal".into());
+        let n_text = match mode.as_str() {
+            "fan_out" => "fan_out".to_string(),
+            "fan_avg" => "(fan_in + fan_out) / 2".to_string(),
+            _ => "fan_in".to_string(),
+        };
+        let formula = match dist.as_str() {
+            "uniform" => format!("U(-limit, limit), limit = sqrt(3 · {scale} / n), n = {n_text}"),
+            "untruncated_normal" => format!("N(0, stddev²), stddev = sqrt({scale} / n), n = {n_text}"),
+            _ => format!(
+                "normal truncated to ±2·stddev, stddev = sqrt({scale} / n) / 0.8796 (so the truncated samples have std sqrt({scale} / n)), n = {n_text}"
+            ),
+        };
+        let Some(shape) = shape else {
+            return Some(formula);
+        };
+        let axes = |k: &str| -> Option<Vec<usize>> {
+            c.get(k)?
+                .as_array()?
+                .iter()
+                .map(|x| x.as_u64().map(|u| u as usize))
+                .collect()
+        };
+        let (ia, oa) = (axes("input_axes"), axes("output_axes"));
+        let (fi, fo) = crate::analysis::shapes::fans(shape, ia.as_deref(), oa.as_deref());
+        let n = match mode.as_str() {
+            "fan_out" => fo as f64,
+            "fan_avg" => (fi + fo) as f64 / 2.0,
+            _ => fi as f64,
+        };
+        let s = scale / n.max(1.0);
+        let value = match dist.as_str() {
+            "uniform" => format!("limit = {}", fmt4((3.0 * s).sqrt())),
+            "untruncated_normal" => format!("stddev = {}", fmt4(s.sqrt())),
+            _ => format!(
+                "stddev = {} before truncation",
+                fmt4(s.sqrt() / 0.879_625_661_034_239_8)
+            ),
+        };
+        return Some(format!("{formula}; fan_in = {fi}, fan_out = {fo}: {value}"));
+    }
+    Some(match init.class.as_str() {
+        "RandomNormal" => format!(
+            "N({}, {}²)",
+            num(c.get("mean"), 0.0),
+            num(c.get("stddev"), 0.05)
+        ),
+        "RandomUniform" => format!(
+            "U({}, {})",
+            num(c.get("minval"), -0.05),
+            num(c.get("maxval"), 0.05)
+        ),
+        "TruncatedNormal" => format!(
+            "N({}, {}²) truncated to ±2·stddev (no correction: samples have std ≈ 0.88 · {})",
+            num(c.get("mean"), 0.0),
+            num(c.get("stddev"), 0.05),
+            num(c.get("stddev"), 0.05)
+        ),
+        "Zeros" => "all zeros".into(),
+        "Ones" => "all ones".into(),
+        "Constant" => format!(
+            "all {}",
+            c.get("value").map(py).unwrap_or_else(|| "0.0".into())
+        ),
+        "Orthogonal" => format!(
+            "a random orthogonal matrix (QR of a normal matrix) × gain {}",
+            num(c.get("gain"), 1.0)
+        ),
+        "Identity" => "gain × identity matrix (2-D only)".into(),
+        "UnitForgetBias" => {
+            "the initializer on 3/4 of the bias; ones on the forget-gate quarter".into()
+        }
+        _ => return None,
+    })
+}

@@ -3,7 +3,7 @@
 
 mod format;
 
-pub use format::{compact_label, full_init, origin_text};
+pub use format::{compact_label, full_init, init_math, origin_text};
 
 use crate::analysis::eval::{Cx, Evaluator, Val};
 use crate::analysis::{Candidate, Created, InitKind, LayerCall, Workspace};

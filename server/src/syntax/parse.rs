@@ -6,8 +6,18 @@
 //! a placeholder `pass` or `if 1:`), then parse again. Blanking keeps every byte offset, so the AST of
 //! the remaining statements has exact positions. Each blanked unit becomes a [`SyntaxError`].
 //!
-//! Run this on a thread with a large stack (see [`crate::syntax::with_big_stack`]): deep expressions
-//! make the parser's AST and its drop recurse.
+//! When the whole file does not parse, it is cut into *segments* at top-level statements that the
+//! scanner sees as cleanly separated (no bracket, string or backslash continuation open, not an
+//! `else:`/`except:`/... clause, not after a decorator), and each segment is parsed on its own at its
+//! own offset. A syntax error then costs at most its segment, recovery re-parses only that segment,
+//! and a file with many errors stays linear.
+//!
+//! Statements nested too deeply for CPython (more than [`MAX_BRACKET_DEPTH`] brackets, or an
+//! estimated expression nesting above [`MAX_EXPR_NESTING`], e.g. `x = 1+1+...` 100k long) are
+//! blanked before parsing: the parser's AST and its drop recurse, and a 10M-deep chain would overflow
+//! even a big stack.
+//!
+//! Run this on a thread with a large stack (see [`crate::syntax::with_big_stack`]).
 
 use rustpython_parser::{ast, Parse};
 
@@ -30,8 +40,17 @@ pub struct Parsed {
 /// parsing, which also keeps pathological inputs from building very deep trees.
 pub const MAX_BRACKET_DEPTH: u32 = 200;
 
-/// How many re-parses the recovery may spend on one file.
+/// Upper bound of the expression nesting of one statement, as estimated by the scanner (operators,
+/// attribute accesses, calls and subscripts, `not`/`lambda`/`if`/`await` in a comma-separated
+/// element, summed over the enclosing brackets). CPython gives up near 3,000 (`RecursionError
+/// during ast construction`); the estimate over-counts, so the limit is higher.
+pub const MAX_EXPR_NESTING: u32 = 10_000;
+
+/// How many re-parses the recovery may spend on one segment.
 const MAX_RECOVERY_ROUNDS: usize = 64;
+
+/// How many bytes the recovery may re-parse for one segment (bounds the work on a huge segment).
+const RECOVERY_BUDGET: usize = 256 << 20;
 
 #[derive(Clone, Debug)]
 struct Unit {
@@ -43,6 +62,19 @@ struct Unit {
     /// Brackets or strings still open at the end of the unit.
     unbalanced: bool,
     max_depth: u32,
+    /// Estimated expression nesting (see [`MAX_EXPR_NESTING`]).
+    nesting: u32,
+    /// Starts after a `;` on the line of the unit before it.
+    mid_line: bool,
+}
+
+/// Python keywords that nest an expression (`not not x`, `lambda: lambda: x`, `a if b else c if d
+/// else e`, `await await x`).
+fn nesting_keyword(w: &[u8]) -> bool {
+    matches!(
+        w,
+        b"not" | b"lambda" | b"if" | b"else" | b"await" | b"yield" | b"in" | b"is"
+    )
 }
 
 /// Splits `text` into statement units. Never fails.
@@ -52,6 +84,12 @@ fn units(text: &str) -> Vec<Unit> {
     let mut depth: i64 = 0;
     let mut in_triple: Option<u8> = None;
     let mut backslash = false;
+    // Operator counts per open bracket (index 0: outside brackets), and their sum.
+    let mut chain: Vec<u64> = vec![0];
+    let mut chain_total: u64 = 0;
+    // Where the open triple-quoted string started: (unit, end of its line, start of the next line).
+    let mut triple_open: Option<(usize, usize, usize)> = None;
+    let mut restarts = 0;
     let mut pos = 0usize;
     while pos < b.len() {
         // One physical line: [pos, line_end), then its break.
@@ -87,16 +125,22 @@ fn units(text: &str) -> Vec<Unit> {
                     u.unbalanced = depth != 0 || backslash;
                 }
                 depth = 0;
+                chain.clear();
+                chain.push(0);
+                chain_total = 0;
                 out.push(Unit {
                     start: i,
                     end: line_end,
                     indent,
                     unbalanced: false,
                     max_depth: 0,
+                    nesting: 0,
+                    mid_line: false,
                 });
             }
         }
-        // Scan the line's tokens that matter: strings, comments, brackets, a final backslash.
+        // Scan the line's tokens that matter: strings, comments, brackets, operators, a final
+        // backslash.
         backslash = false;
         let mut j = if in_triple.is_some() { pos } else { i };
         while j < line_end {
@@ -114,11 +158,13 @@ fn units(text: &str) -> Vec<Unit> {
                 j += 1;
                 continue;
             }
+            let mut bump = false;
             match c {
                 b'#' => break,
                 b'\'' | b'"' => {
                     if b.get(j + 1) == Some(&c) && b.get(j + 2) == Some(&c) {
                         in_triple = Some(c);
+                        triple_open = Some((out.len().saturating_sub(1), line_end, next));
                         j += 3;
                         continue;
                     }
@@ -133,14 +179,88 @@ fn units(text: &str) -> Vec<Unit> {
                     continue;
                 }
                 b'(' | b'[' | b'{' => {
+                    // `f()()` and `x[0][0]` nest like operators do.
+                    if c != b'{' {
+                        *chain.last_mut().expect("level") += 1;
+                        chain_total += 1;
+                    }
                     depth += 1;
+                    chain.push(0);
                     if let Some(u) = out.last_mut() {
                         u.max_depth = u.max_depth.max(depth.min(u32::MAX as i64) as u32);
+                        let est = chain_total + chain.len() as u64;
+                        u.nesting = u.nesting.max(est.min(u32::MAX as u64) as u32);
                     }
                 }
-                b')' | b']' | b'}' => depth = (depth - 1).max(0),
+                b')' | b']' | b'}' => {
+                    depth = (depth - 1).max(0);
+                    if chain.len() > 1 {
+                        chain_total -= chain.pop().expect("level");
+                    }
+                }
+                b',' | b';' => {
+                    chain_total -= std::mem::take(chain.last_mut().expect("level"));
+                    // `a = 1; b = 2`: two units, so that a broken one does not take the other.
+                    let mut k = j + 1;
+                    while k < line_end && (b[k] == b' ' || b[k] == b'\t') {
+                        k += 1;
+                    }
+                    if c == b';' && depth == 0 && k < line_end && b[k] != b'#' {
+                        if let Some(u) = out.last_mut() {
+                            let mut end = j;
+                            while end > u.start && (b[end - 1] == b' ' || b[end - 1] == b'\t') {
+                                end -= 1;
+                            }
+                            u.end = end;
+                            let indent = u.indent;
+                            chain.clear();
+                            chain.push(0);
+                            chain_total = 0;
+                            out.push(Unit {
+                                start: k,
+                                end: line_end,
+                                indent,
+                                unbalanced: false,
+                                max_depth: 0,
+                                nesting: 0,
+                                mid_line: true,
+                            });
+                        }
+                    }
+                }
+                b'+' | b'-' | b'*' | b'/' | b'%' | b'@' | b'&' | b'|' | b'^' | b'~' | b'<'
+                | b'>' | b'.' => bump = true,
                 b'\\' if j + 1 == line_end => backslash = true,
+                b'0'..=b'9' => {
+                    // A number (`1.5e-3`): not operators.
+                    while j + 1 < line_end
+                        && (b[j + 1].is_ascii_alphanumeric()
+                            || b[j + 1] == b'_'
+                            || b[j + 1] == b'.')
+                    {
+                        j += 1;
+                    }
+                }
+                c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
+                    let w0 = j;
+                    while j + 1 < line_end
+                        && (b[j + 1].is_ascii_alphanumeric()
+                            || b[j + 1] == b'_'
+                            || b[j + 1] >= 0x80)
+                    {
+                        j += 1;
+                    }
+                    bump = nesting_keyword(&b[w0..=j]);
+                }
                 _ => {}
+            }
+            if bump {
+                *chain.last_mut().expect("level") += 1;
+                chain_total += 1;
+                if let Some(u) = out.last_mut() {
+                    let est = chain_total + chain.len() as u64;
+                    u.nesting = u.nesting.max(est.min(u32::MAX as u64) as u32);
+                }
             }
             j += 1;
         }
@@ -150,6 +270,25 @@ fn units(text: &str) -> Vec<Unit> {
             }
         }
         pos = next;
+        // A triple-quoted string still open at the end of the file (being typed): let it end with
+        // its first line, and scan the rest again as code.
+        if pos >= b.len() && in_triple.is_some() && restarts < 16 {
+            if let Some((k, opening_line_end, after)) = triple_open.take() {
+                restarts += 1;
+                out.truncate(k + 1);
+                if let Some(u) = out.last_mut() {
+                    u.end = opening_line_end.max(u.start);
+                    u.unbalanced = true;
+                }
+                in_triple = None;
+                depth = 0;
+                backslash = false;
+                chain.clear();
+                chain.push(0);
+                chain_total = 0;
+                pos = after;
+            }
+        }
     }
     if let Some(u) = out.last_mut() {
         u.unbalanced = depth != 0 || backslash || in_triple.is_some();
@@ -160,7 +299,10 @@ fn units(text: &str) -> Vec<Unit> {
 /// Replaces unit `u` in `buf` by a placeholder statement of the same byte length.
 fn blank(buf: &mut [u8], units: &[Unit], k: usize) {
     let u = &units[k];
-    let opens_block = units.get(k + 1).is_some_and(|n| n.indent > u.indent);
+    let opens_block = units
+        .get(k + 1)
+        .is_some_and(|n| n.indent > u.indent && !n.mid_line);
+    let original = buf[u.start..u.end].to_vec();
     for byte in &mut buf[u.start..u.end] {
         if *byte != b'\n' && *byte != b'\r' {
             *byte = b' ';
@@ -170,7 +312,13 @@ fn blank(buf: &mut [u8], units: &[Unit], k: usize) {
         .iter()
         .position(|&c| c == b'\n' || c == b'\r')
         .unwrap_or(u.end - u.start);
-    let placeholder: &[u8] = if opens_block && first_line_len >= 5 {
+    // A broken `def NAME...`/`class NAME...` header keeps its name and scope when there is room.
+    let named = opens_block
+        .then(|| named_placeholder(&original, first_line_len))
+        .flatten();
+    let placeholder: &[u8] = if let Some(p) = &named {
+        p.as_bytes()
+    } else if opens_block && first_line_len >= 5 {
         b"if 1:"
     } else if first_line_len >= 4 {
         b"pass"
@@ -180,12 +328,56 @@ fn blank(buf: &mut [u8], units: &[Unit], k: usize) {
     buf[u.start..u.start + placeholder.len()].copy_from_slice(placeholder);
 }
 
-/// Parses `buf`, whose byte 0 is at offset `base` of the file; errors are relative to `buf`.
-fn parse_bytes(buf: &[u8], base: u32) -> Result<Vec<ast::Stmt>, (u32, String)> {
-    // Blanking only writes ASCII over whole units that start and end on character boundaries.
-    let src = std::str::from_utf8(buf).map_err(|e| (e.valid_up_to() as u32, e.to_string()))?;
-    ast::Suite::parse_starts_at(src, "<file>", base.into())
-        .map_err(|e| (e.offset.to_u32().saturating_sub(base), e.error.to_string()))
+/// `def NAME(*_, **__):` or `class NAME:` for a broken header that starts `def NAME` or `class NAME`,
+/// if it fits in `room` bytes.
+fn named_placeholder(header: &[u8], room: usize) -> Option<String> {
+    let s = std::str::from_utf8(header).ok()?;
+    let (kw, rest) = if let Some(r) = s.strip_prefix("def ") {
+        ("def", r)
+    } else if let Some(r) = s.strip_prefix("async def ") {
+        ("def", r)
+    } else if let Some(r) = s.strip_prefix("class ") {
+        ("class", r)
+    } else {
+        return None;
+    };
+    let rest = rest.trim_start();
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    if name.is_empty() || name.as_bytes()[0].is_ascii_digit() || KEYWORDS.contains(&name.as_str()) {
+        return None;
+    }
+    let p = if kw == "def" {
+        format!("def {name}(*_, **__):")
+    } else {
+        format!("class {name}:")
+    };
+    (p.len() <= room).then_some(p)
+}
+
+const KEYWORDS: &[&str] = &[
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue",
+    "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import",
+    "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while",
+    "with", "yield",
+];
+
+/// Parses `buf[a..z]`; `base` is the file offset of `buf[0]`. Error offsets are indexes into `buf`.
+fn parse_range(
+    buf: &[u8],
+    a: usize,
+    z: usize,
+    base: u32,
+) -> Result<Vec<ast::Stmt>, (usize, String)> {
+    // Segments start and end at unit starts, and blanking only writes ASCII over whole units, so
+    // the range is valid UTF-8 whenever the text is.
+    let src = std::str::from_utf8(&buf[a..z]).map_err(|e| (a + e.valid_up_to(), e.to_string()))?;
+    ast::Suite::parse_starts_at(src, "<file>", (base + a as u32).into()).map_err(|e| {
+        let off = (e.offset.to_u32().saturating_sub(base) as usize).clamp(a, z);
+        (off, e.error.to_string())
+    })
 }
 
 fn hint(text: &str, u: &Unit) -> &'static str {
@@ -197,106 +389,196 @@ fn hint(text: &str, u: &Unit) -> &'static str {
     }
 }
 
+/// A clause that continues the compound statement before it (`else:`, `except E:`, ...).
+fn continues_previous(text: &str, u: &Unit) -> bool {
+    let s = &text.as_bytes()[u.start..u.end];
+    let word_end = s
+        .iter()
+        .position(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+        .unwrap_or(s.len());
+    matches!(&s[..word_end], b"else" | b"elif" | b"except" | b"finally")
+}
+
+/// Cuts the units into segments that parse independently when the code is valid: a segment starts
+/// at a top-level unit whose predecessor is closed and that does not continue it. Returns the
+/// index of each segment's first unit.
+fn segment_starts(text: &str, all: &[Unit]) -> Vec<usize> {
+    let mut starts = vec![0];
+    for k in 1..all.len() {
+        let (prev, u) = (&all[k - 1], &all[k]);
+        if u.indent == 0
+            && !u.mid_line
+            && !prev.unbalanced
+            && !continues_previous(text, u)
+            && text.as_bytes()[prev.start] != b'@'
+        {
+            starts.push(k);
+        }
+    }
+    starts
+}
+
+/// State shared by the recovery of every segment.
+struct Recovery<'a> {
+    text: &'a str,
+    base: u32,
+    all: &'a [Unit],
+    buf: Vec<u8>,
+    gone: Vec<bool>,
+    errors: Vec<SyntaxError>,
+}
+
+impl Recovery<'_> {
+    fn skip(&mut self, k: usize, message: String) {
+        blank(&mut self.buf, self.all, k);
+        self.gone[k] = true;
+        let u = &self.all[k];
+        self.errors.push(SyntaxError {
+            range: (self.base + u.start as u32, self.base + u.end as u32),
+            message,
+        });
+    }
+
+    /// Parses units `us` (bytes `a..z`), blanking units until what remains parses.
+    fn segment(&mut self, us: std::ops::Range<usize>, a: usize, z: usize) -> Vec<ast::Stmt> {
+        let mut last = parse_range(&self.buf, a, z, self.base);
+        let mut spent = z - a;
+        let rounds = if us.is_empty() {
+            0
+        } else {
+            MAX_RECOVERY_ROUNDS
+        };
+        for _ in 0..rounds {
+            let (off, msg) = match &last {
+                Ok(_) => break,
+                Err(e) => e.clone(),
+            };
+            if spent > RECOVERY_BUDGET {
+                break;
+            }
+            let here = match self.all[us.clone()].binary_search_by(|u| u.start.cmp(&off)) {
+                Ok(k) => us.start + k,
+                Err(0) => us.start,
+                Err(k) => us.start + k - 1,
+            };
+            // Candidates: the unit the error is in, the one before it, and the nearest unbalanced
+            // unit before it (a missing closing bracket usually fails only at a later statement).
+            let gone = &self.gone;
+            let prev_live = |from: usize| (us.start..from).rev().find(|&k| !gone[k]);
+            let mut cands: Vec<usize> = Vec::new();
+            if !gone[here] {
+                cands.push(here);
+            }
+            if let Some(p) = prev_live(here) {
+                cands.push(p);
+            }
+            if let Some(p) = (us.start..here)
+                .rev()
+                .find(|&k| !gone[k] && self.all[k].unbalanced)
+            {
+                cands.push(p);
+            }
+            if gone[here] {
+                if let Some(p) = prev_live(us.end) {
+                    cands.push(p);
+                }
+            }
+            cands.dedup();
+            if cands.is_empty() {
+                break;
+            }
+            // Keep the candidate that gets the parse furthest.
+            let mut best: Option<(usize, Result<Vec<ast::Stmt>, (usize, String)>)> = None;
+            for &k in &cands {
+                let u = &self.all[k];
+                let saved = self.buf[u.start..u.end].to_vec();
+                blank(&mut self.buf, self.all, k);
+                let r = parse_range(&self.buf, a, z, self.base);
+                self.buf[u.start..u.end].copy_from_slice(&saved);
+                spent += z - a;
+                let better = match (&best, &r) {
+                    (None, _) => true,
+                    (Some((_, Ok(_))), _) => false,
+                    (Some((_, Err(_))), Ok(_)) => true,
+                    (Some((_, Err((bo, _)))), Err((ro, _))) => ro > bo,
+                };
+                if better {
+                    best = Some((k, r));
+                }
+                if matches!(best, Some((_, Ok(_)))) {
+                    break;
+                }
+            }
+            let (k, r) = best.expect("at least one candidate");
+            let message = format!(
+                "syntax error: {msg}{}; statement skipped",
+                hint(self.text, &self.all[k])
+            );
+            self.skip(k, message);
+            last = r;
+        }
+        match last {
+            Ok(s) => s,
+            Err((off, msg)) => {
+                self.errors.push(SyntaxError {
+                    range: (self.base + off as u32, self.base + z as u32),
+                    message: format!(
+                        "syntax error: {msg}; the rest of this part of the file could not be recovered"
+                    ),
+                });
+                Vec::new()
+            }
+        }
+    }
+}
+
 /// Parses `text`, leaving out statements that do not parse. Never fails, never panics on any input.
 pub fn parse(text: &str) -> Parsed {
     // A byte order mark is not Python: parse what follows it, at offset 3.
     let base: u32 = if text.starts_with('\u{feff}') { 3 } else { 0 };
-    let full = text;
     let text = &text[base as usize..];
     let all = units(text);
-    let mut buf = text.as_bytes().to_vec();
-    let mut gone = vec![false; all.len()];
-    let mut errors = Vec::new();
+    let mut r = Recovery {
+        text,
+        base,
+        all: &all,
+        buf: text.as_bytes().to_vec(),
+        gone: vec![false; all.len()],
+        errors: Vec::new(),
+    };
     for (k, u) in all.iter().enumerate() {
         if u.max_depth > MAX_BRACKET_DEPTH {
-            blank(&mut buf, &all, k);
-            gone[k] = true;
-            errors.push(SyntaxError {
-                range: (base + u.start as u32, base + u.end as u32),
-                message: format!("too many nested brackets (more than {MAX_BRACKET_DEPTH}, as CPython allows); statement skipped"),
-            });
+            r.skip(k, format!("too many nested brackets (more than {MAX_BRACKET_DEPTH}, as CPython allows); statement skipped"));
+        } else if u.nesting > MAX_EXPR_NESTING {
+            r.skip(
+                k,
+                format!("expression nested too deeply (CPython refuses it too); statement skipped"),
+            );
         }
     }
-    let unit_at = |off: usize| -> Option<usize> {
-        match all.binary_search_by(|u| u.start.cmp(&off)) {
-            Ok(k) => Some(k),
-            Err(0) => None,
-            Err(k) => Some(k - 1),
-        }
-    };
-    let mut last = parse_bytes(&buf, base);
-    for _ in 0..MAX_RECOVERY_ROUNDS {
-        let (off, msg) = match &last {
-            Ok(_) => break,
-            Err(e) => e.clone(),
+    if let Ok(suite) = parse_range(&r.buf, 0, text.len(), base) {
+        let mut errors = r.errors;
+        errors.sort_by_key(|e| e.range);
+        return Parsed { suite, errors };
+    }
+    let starts = segment_starts(text, &all);
+    let mut suite = Vec::new();
+    for (s, &first) in starts.iter().enumerate() {
+        let end_unit = starts.get(s + 1).copied().unwrap_or(all.len());
+        let a = if s == 0 { 0 } else { all[first].start };
+        let z = if end_unit < all.len() {
+            all[end_unit].start
+        } else {
+            text.len()
         };
-        let here = unit_at(off as usize).unwrap_or(0);
-        // Candidates: the unit the error is in, the one before it, and the nearest unbalanced unit
-        // before it (a missing closing bracket usually fails only at a later statement).
-        let mut cands: Vec<usize> = Vec::new();
-        let prev_live = |from: usize| (0..from).rev().find(|&k| !gone[k]);
-        if here < all.len() && !gone[here] {
-            cands.push(here);
-        }
-        if let Some(p) = prev_live(here) {
-            cands.push(p);
-        }
-        if let Some(p) = (0..here.min(all.len()))
-            .rev()
-            .find(|&k| !gone[k] && all[k].unbalanced)
-        {
-            cands.push(p);
-        }
-        if here >= all.len() || gone[here] {
-            if let Some(p) = prev_live(all.len()) {
-                cands.push(p);
-            }
-        }
-        cands.dedup();
-        if cands.is_empty() {
-            break;
-        }
-        // Keep the candidate that gets the parse furthest.
-        let mut best: Option<(usize, Result<Vec<ast::Stmt>, (u32, String)>)> = None;
-        for &k in &cands {
-            let mut trial = buf.clone();
-            blank(&mut trial, &all, k);
-            let r = parse_bytes(&trial, base);
-            let better = match (&best, &r) {
-                (None, _) => true,
-                (Some((_, Ok(_))), _) => false,
-                (Some((_, Err(_))), Ok(_)) => true,
-                (Some((_, Err((bo, _)))), Err((ro, _))) => ro > bo,
-            };
-            if better {
-                best = Some((k, r));
-            }
-            if matches!(best, Some((_, Ok(_)))) {
-                break;
-            }
-        }
-        let (k, r) = best.expect("at least one candidate");
-        blank(&mut buf, &all, k);
-        gone[k] = true;
-        let u = &all[k];
-        errors.push(SyntaxError {
-            range: (base + u.start as u32, base + u.end as u32),
-            message: format!("syntax error: {msg}{}; statement skipped", hint(text, u)),
-        });
-        last = r;
+        suite.extend(r.segment(first..end_unit, a, z));
     }
-    let suite = match last {
-        Ok(s) => s,
-        Err((off, msg)) => {
-            errors.push(SyntaxError {
-                range: (base + off, full.len() as u32),
-                message: format!(
-                    "syntax error: {msg}; the rest of the file could not be recovered"
-                ),
-            });
-            Vec::new()
-        }
-    };
+    if all.is_empty() {
+        // Nothing but blank lines and comments, yet it did not parse (e.g. invalid UTF-8 is
+        // impossible here; a stray form feed or NUL in a comment-only file).
+        suite.extend(r.segment(0..0, 0, text.len()));
+    }
+    let mut errors = r.errors;
     errors.sort_by_key(|e| e.range);
     Parsed { suite, errors }
 }
@@ -371,5 +653,79 @@ mod tests {
         let p = parse(&text);
         assert_eq!(p.suite.len(), 3);
         assert!(p.errors[0].message.contains("nested"));
+    }
+    #[test]
+    fn deep_operator_chains_are_refused_before_parsing() {
+        let n = 100_000;
+        let chains = [
+            format!("x = {}", vec!["1"; n].join("+")),
+            format!("x = a{}", ".b".repeat(n)),
+            format!("x = {}1", "-".repeat(n)),
+            format!("x = {}1", "not ".repeat(n)),
+            format!("x = f{}", "()".repeat(n)),
+            format!("x = f{}", "[0]".repeat(n)),
+            format!("x = {}1", "lambda: ".repeat(n)),
+        ];
+        for chain in chains {
+            let text = format!("a = 1\n{chain}\nc = 2\n");
+            let p = parse(&text);
+            assert_eq!(
+                names(&p, &text),
+                ["a = 1", "x = ", "c = 2"],
+                "{}",
+                &chain[..12]
+            );
+            assert!(
+                p.errors[0].message.contains("nested too deeply"),
+                "{:?}",
+                p.errors
+            );
+        }
+    }
+
+    #[test]
+    fn long_flat_statements_are_kept() {
+        let n = 100_000;
+        let list = format!("x = [{}]", vec!["1.5e-3 + a.b"; n].join(", "));
+        let chain = format!("y = {}", vec!["1"; 2000].join("+"));
+        let text = format!("{list}\n{chain}\n");
+        let p = parse(&text);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        assert_eq!(p.suite.len(), 2);
+    }
+
+    #[test]
+    fn errors_stay_in_their_top_level_segment() {
+        // The error is unrecoverable inside `f`, but `g`, the decorated `h` and the if/else at
+        // top level are their own segments and keep every statement.
+        let text = "def f():\n    x = (\n    [\n    y = {\n\ndef g():\n    return Dense(1)\n\n@dec\ndef h():\n    pass\nif a:\n    b = 1\nelse:\n    b = 2\n";
+        let p = parse(text);
+        let n = names(&p, text);
+        assert!(
+            n.ends_with(&[
+                "def g():".to_string(),
+                "def h():".to_string(),
+                "if a:".to_string()
+            ]),
+            "{n:?} {:?}",
+            p.errors
+        );
+    }
+
+    #[test]
+    fn odd_bytes_do_not_panic() {
+        for text in [
+            "\u{feff}a = 1\n",
+            "a = 1\0\nb = 2\n",
+            "a = 1\rb = (\rc = 3\r",
+            "\0",
+            "\u{feff}",
+            "\r\r\n(",
+            "'''",
+            "\\",
+            "\t\tx\n  y\n",
+        ] {
+            let _ = parse(text);
+        }
     }
 }

@@ -1,0 +1,315 @@
+//! Weight shapes, when a layer call's arguments and its input size make them known: the input size
+//! comes from `input_shape=`/`input_dim=`, the previous entry of a `Sequential([...])` list, or a
+//! simple functional chain (`Dense(8)(x)` with `x = keras.Input(shape=(16,))` or `x = Dense(16)(y)`).
+//!
+//! The shape rules mirror the `build` methods of Keras 3 (`keras/src/layers/core/dense.py`,
+//! `convolutional/base_conv.py`, `base_conv_transpose.py`, `base_depthwise_conv.py`,
+//! `base_separable_conv.py`, `core/embedding.py`, `rnn/{simple_rnn,lstm,gru}.py`).
+
+use super::eval::{Cx, Evaluator, Val};
+use super::FileAnalysis;
+use crate::syntax::ir::{Call, Expr, Number};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+const MAX_CHAIN: usize = 16;
+
+fn int(ev: &mut Evaluator, e: &Expr, cx: &Cx) -> Option<u64> {
+    match ev.eval(e, cx).as_slice() {
+        [c] => match c.val {
+            Val::Num(Number::Int(i)) if i > 0 => Some(i as u64),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn ints(ev: &mut Evaluator, e: &Expr, cx: &Cx) -> Option<Vec<Option<u64>>> {
+    match ev.eval(e, cx).as_slice() {
+        [c] => match &c.val {
+            Val::List(items) => Some(
+                items
+                    .clone()
+                    .iter()
+                    .map(|(x, xcx)| match ev.eval(x, xcx).as_slice() {
+                        [v] => match v.val {
+                            Val::Num(Number::Int(i)) if i > 0 => Some(i as u64),
+                            _ => None,
+                        },
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            Val::Num(Number::Int(i)) if *i > 0 => Some(vec![Some(*i as u64)]),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Argument `name` (or positional `index`) of a call.
+fn arg<'a>(call: &'a Call, name: &str, index: Option<usize>) -> Option<&'a Expr> {
+    call.keyword(name)
+        .map(|k| &k.value)
+        .or_else(|| index.and_then(|i| call.args.get(i)))
+}
+
+/// The layer class a constructor call builds (built-in only).
+fn class_of(ev: &mut Evaluator, call: &Call, cx: &Cx) -> Option<String> {
+    ev.eval(&call.func, cx)
+        .into_iter()
+        .find_map(|c| match c.val {
+            Val::LayerClass(l) => Some(l),
+            _ => None,
+        })
+}
+
+/// Size of the last axis of the input of the layer built by `ctor` (the constructor call).
+pub fn input_dim(
+    ev: &mut Evaluator,
+    file: &Arc<FileAnalysis>,
+    ctor: &Call,
+    cx: &Cx,
+    depth: usize,
+) -> Option<u64> {
+    if depth > MAX_CHAIN {
+        return None;
+    }
+    if let Some(e) = ctor.keyword("input_dim").map(|k| k.value.clone()) {
+        return int(ev, &e, cx);
+    }
+    if let Some(e) = ctor.keyword("input_shape").map(|k| k.value.clone()) {
+        return ints(ev, &e, cx)?.last().copied().flatten();
+    }
+    // `Layer(...)(x)`: the call that applies this layer.
+    for site in &file.ir.calls {
+        if let Expr::Call(inner) = &site.call.func {
+            if inner.span == ctor.span {
+                let x = site.call.args.first()?.clone();
+                let xcx = Cx {
+                    at: site.call.span.start,
+                    scope: site.scope,
+                    ..cx.clone()
+                };
+                return tensor_dim(ev, file, &x, &xcx, depth + 1);
+            }
+        }
+        // `Sequential([..., previous, this, ...])`
+        if let Some(Expr::List { elts, .. }) = site.call.args.first() {
+            if let Some(i) = elts
+                .iter()
+                .position(|e| matches!(e, Expr::Call(c) if c.span == ctor.span))
+            {
+                let is_seq = ev
+                    .eval(&site.call.func, cx)
+                    .iter()
+                    .any(|c| matches!(c.val, Val::Builtin("keras.Sequential")));
+                if is_seq && i > 0 {
+                    if let Expr::Call(prev) = &elts[i - 1] {
+                        return output_dim(ev, file, prev, cx, depth + 1);
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Last-axis size of the tensor held by `x`.
+fn tensor_dim(
+    ev: &mut Evaluator,
+    file: &Arc<FileAnalysis>,
+    x: &Expr,
+    cx: &Cx,
+    depth: usize,
+) -> Option<u64> {
+    if depth > MAX_CHAIN {
+        return None;
+    }
+    let value = match x {
+        Expr::Name { id, .. } => {
+            let bs = file.ir.scopes[cx.scope].bindings.get(id)?.clone();
+            let chosen = ev.choose(file, &bs, cx.at, None);
+            match chosen.as_slice() {
+                [b] => match &b.kind {
+                    crate::syntax::ir::BindingKind::Value(e) => {
+                        let cx2 = Cx {
+                            at: b.span.start,
+                            ..cx.clone()
+                        };
+                        return tensor_dim(ev, file, &e.clone(), &cx2, depth + 1);
+                    }
+                    _ => return None,
+                },
+                _ => return None,
+            }
+        }
+        Expr::Call(c) => c.clone(),
+        _ => return None,
+    };
+    // keras.Input(shape=(..., d)) / keras.Input((..., d))
+    if let Expr::Attr { attr, .. } | Expr::Name { id: attr, .. } = &value.func {
+        if attr == "Input" {
+            let shape = arg(&value, "shape", Some(0))?.clone();
+            return ints(ev, &shape, cx)?.last().copied().flatten();
+        }
+    }
+    // Layer(...)(y): the layer's output size.
+    if let Expr::Call(ctor) = &value.func {
+        return output_dim(ev, file, ctor, cx, depth + 1);
+    }
+    None
+}
+
+/// Last-axis size of the output of the layer built by `ctor`.
+fn output_dim(
+    ev: &mut Evaluator,
+    file: &Arc<FileAnalysis>,
+    ctor: &Call,
+    cx: &Cx,
+    depth: usize,
+) -> Option<u64> {
+    if depth > MAX_CHAIN {
+        return None;
+    }
+    if let Expr::Attr { attr, .. } | Expr::Name { id: attr, .. } = &ctor.func {
+        if attr == "Input" || attr == "InputLayer" {
+            let shape = arg(ctor, "shape", Some(0))
+                .or_else(|| arg(ctor, "input_shape", None))?
+                .clone();
+            return ints(ev, &shape, cx)?.last().copied().flatten();
+        }
+    }
+    let class = class_of(ev, ctor, cx)?;
+    let first = |name: &str| arg(ctor, name, Some(0)).cloned();
+    match class.as_str() {
+        "Dense" | "SimpleRNN" | "LSTM" | "GRU" => int(ev, &first("units")?, cx),
+        c if c.starts_with("Conv") => int(ev, &first("filters")?, cx),
+        "SeparableConv1D" | "SeparableConv2D" => int(ev, &first("filters")?, cx),
+        "Embedding" => int(ev, &arg(ctor, "output_dim", Some(1))?.clone(), cx),
+        "Dropout"
+        | "BatchNormalization"
+        | "LayerNormalization"
+        | "GroupNormalization"
+        | "Activation"
+        | "ReLU"
+        | "LeakyReLU"
+        | "PReLU"
+        | "GaussianNoise"
+        | "UnitNormalization"
+        | "RMSNormalization"
+        | "MaxPooling1D"
+        | "MaxPooling2D"
+        | "MaxPooling3D"
+        | "AveragePooling1D"
+        | "AveragePooling2D"
+        | "AveragePooling3D"
+        | "GlobalAveragePooling1D"
+        | "GlobalAveragePooling2D"
+        | "GlobalMaxPooling1D"
+        | "GlobalMaxPooling2D"
+        | "SpatialDropout1D"
+        | "SpatialDropout2D" => input_dim(ev, file, ctor, cx, depth + 1),
+        _ => None,
+    }
+}
+
+/// Shapes of the weights of built-in layer `class` built by `ctor`, when known.
+pub fn weight_shapes(
+    ev: &mut Evaluator,
+    file: &Arc<FileAnalysis>,
+    class: &str,
+    ctor: &Call,
+    cx: &Cx,
+) -> HashMap<String, Vec<u64>> {
+    let mut out = HashMap::new();
+    let input = input_dim(ev, file, ctor, cx, 0);
+    let a = |n: &str, i: Option<usize>| arg(ctor, n, i).cloned();
+    let rank = |c: &str| -> usize {
+        if c.contains("1D") {
+            1
+        } else if c.contains("3D") {
+            3
+        } else {
+            2
+        }
+    };
+    match class {
+        "Dense" => {
+            if let (Some(i), Some(u)) = (input, a("units", Some(0)).and_then(|e| int(ev, &e, cx))) {
+                out.insert("kernel".into(), vec![i, u]);
+                out.insert("bias".into(), vec![u]);
+            }
+        }
+        "Embedding" => {
+            if let (Some(i), Some(o)) = (
+                a("input_dim", Some(0)).and_then(|e| int(ev, &e, cx)),
+                a("output_dim", Some(1)).and_then(|e| int(ev, &e, cx)),
+            ) {
+                out.insert("embeddings".into(), vec![i, o]);
+            }
+        }
+        "SimpleRNN" | "LSTM" | "GRU" | "SimpleRNNCell" | "LSTMCell" | "GRUCell" => {
+            let gates = match class {
+                "LSTM" | "LSTMCell" => 4,
+                "GRU" | "GRUCell" => 3,
+                _ => 1,
+            };
+            if let Some(u) = a("units", Some(0)).and_then(|e| int(ev, &e, cx)) {
+                out.insert("recurrent_kernel".into(), vec![u, gates * u]);
+                if let Some(i) = input {
+                    out.insert("kernel".into(), vec![i, gates * u]);
+                }
+            }
+        }
+        c if c.starts_with("Conv") && !c.contains("LSTM") => {
+            let r = rank(c);
+            let filters = a("filters", Some(0)).and_then(|e| int(ev, &e, cx));
+            let ks = a("kernel_size", Some(1)).and_then(|e| ints(ev, &e, cx));
+            let ks: Option<Vec<u64>> = ks.and_then(|k| {
+                let k: Option<Vec<u64>> = k.into_iter().collect();
+                let k = k?;
+                Some(if k.len() == 1 { vec![k[0]; r] } else { k })
+            });
+            if let (Some(f), Some(mut ks), Some(i)) = (filters, ks, input) {
+                if c.contains("Transpose") {
+                    ks.extend([f, i]);
+                } else {
+                    let groups = a("groups", None).and_then(|e| int(ev, &e, cx)).unwrap_or(1);
+                    ks.extend([i / groups.max(1), f]);
+                }
+                out.insert("kernel".into(), ks);
+                out.insert("bias".into(), vec![f]);
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// `compute_fans` of Keras 3 (`keras/src/initializers/random_initializers.py`): with both axes
+/// lists, the products over them; else rank 0 → (1, 1), rank 1 → (n, n), rank 2 → (rows, cols),
+/// rank ≥ 3 → receptive field × the last two.
+pub fn fans(
+    shape: &[u64],
+    input_axes: Option<&[usize]>,
+    output_axes: Option<&[usize]>,
+) -> (u64, u64) {
+    if let (Some(i), Some(o)) = (input_axes, output_axes) {
+        let p = |ax: &[usize]| {
+            ax.iter()
+                .map(|&a| shape.get(a).copied().unwrap_or(1))
+                .product::<u64>()
+        };
+        return (p(i), p(o));
+    }
+    match shape.len() {
+        0 => (1, 1),
+        1 => (shape[0], shape[0]),
+        2 => (shape[0], shape[1]),
+        n => {
+            let rf: u64 = shape[..n - 2].iter().product();
+            (shape[n - 2] * rf, shape[n - 1] * rf)
+        }
+    }
+}
