@@ -174,6 +174,10 @@ def main(argv=None):
                 what = "missing" if aw is None else "reported as not created"
                 report("DISAGREE", key, name, f"weight {what} (expected {fmt_init(w['initializer'])})")
                 continue
+            if "shape" in w and "shape" in aw and list(aw["shape"]) != list(w["shape"]):
+                # keras-lsp gives a shape only when it can derive it; when it does, it must be right.
+                report("DISAGREE", key, name, f"shape: expected {w['shape']}, check says {aw['shape']}")
+                continue
             got = aw.get("initializer")
             if w.get("initializer") is None:
                 alts = " | ".join(fmt_init(a) for a in w.get("alternatives", []))

@@ -354,6 +354,10 @@ def child_main(root, path, out_path):
             for e, vname in zip(own, uniquify(var_names)):
                 init, notes, ignore = describe(lyr, e)
                 w = {"weight": "/".join(prefix + [vname]), "initializer": init}
+                try:
+                    w["shape"] = [int(d) for d in e["variable"].shape]
+                except Exception:  # noqa: BLE001 - a shape that is not all integers is not recorded
+                    pass
                 if notes:
                     w["notes"] = notes
                 if ignore:
@@ -481,8 +485,9 @@ def merge(results):
         per_weight = {}
         for inst in e["built"]:
             for w in inst:
-                slot = per_weight.setdefault(w["weight"], {"answers": {}, "count": 0, "notes": set(), "ignore": set()})
+                slot = per_weight.setdefault(w["weight"], {"answers": {}, "count": 0, "notes": set(), "ignore": set(), "shapes": set()})
                 slot["count"] += 1
+                slot["shapes"].add(tuple(w["shape"]) if "shape" in w else None)
                 slot["answers"][canon(w["initializer"])] = w["initializer"]
                 slot["notes"].update(w.get("notes", []))
                 slot["ignore"].update(w.get("ignore", []))
@@ -499,6 +504,8 @@ def merge(results):
             else:
                 w["initializer"] = None
                 w["alternatives"] = answers
+            if len(slot["shapes"]) == 1 and None not in slot["shapes"]:
+                w["shape"] = list(next(iter(slot["shapes"])))
             if slot["count"] != n_built:
                 w["partial"] = True  # created by some instances only
             if slot["notes"]:

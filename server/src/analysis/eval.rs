@@ -362,7 +362,13 @@ impl<'w> Evaluator<'w> {
     ) -> Vec<Binding> {
         let pick = |ev: &mut Self, at: u32| -> Vec<Binding> {
             let mut out = Vec::new();
-            for b in bs.iter().filter(|b| b.span.start < at).rev() {
+            // A use inside the value being bound (`x = f(x)`) sees the previous binding.
+            let inside_own_value = |b: &Binding| matches!(&b.kind, BindingKind::Value(e) if e.span().start <= at && at < e.span().end);
+            for b in bs
+                .iter()
+                .filter(|b| b.span.start < at && !inside_own_value(b))
+                .rev()
+            {
                 let holds = match b.cond {
                     Some(c) => ev.cond_holds(file, c, frame.clone()),
                     None => Some(true),
