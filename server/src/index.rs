@@ -97,10 +97,28 @@ pub fn read_source(path: &Path, max_size: u64) -> Option<String> {
     }
 }
 
+/// `true` when `path`, symlinks resolved, is inside one of `roots` (symlinks resolved too). The
+/// server reads files from disk only when this holds: a symlink that points out of the workspace,
+/// or a path the client names outside it, is not read.
+pub fn within_roots(path: &Path, roots: &[PathBuf]) -> bool {
+    let Ok(real) = path.canonicalize() else {
+        return false;
+    };
+    roots.iter().any(|r| {
+        r.canonicalize()
+            .is_ok_and(|root| real.starts_with(&root) && (real != root || root.is_file()))
+    })
+}
+
 /// Analyses one file's text: files that cannot matter get an empty IR cheaply.
 pub fn analyse(path: &Path, text: String, roots: &[PathBuf]) -> Arc<FileAnalysis> {
+    analyse_shared(path, Arc::from(text), roots)
+}
+
+/// [`analyse`] for a text that is already shared: the analysis keeps this very `Arc`, so that an
+/// open document can be recognised by pointer.
+pub fn analyse_shared(path: &Path, text: Arc<str>, roots: &[PathBuf]) -> Arc<FileAnalysis> {
     let names = module_names_for(path, roots);
-    let text: Arc<str> = Arc::from(text);
     if !is_relevant(&text) {
         return Arc::new(FileAnalysis::new(Arc::from(path), Arc::from(""), names).with_text(text));
     }

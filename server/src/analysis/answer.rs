@@ -35,6 +35,9 @@ pub struct InitVal {
     pub kind: InitKind,
     /// A fact that changes the meaning, e.g. the LSTM forget-gate quarter.
     pub note: Option<String>,
+    /// Where this initializer *object* was constructed (file, call span), when it is one object
+    /// (not a string, which Keras turns into a fresh object per weight).
+    pub instance: Option<(Arc<Path>, Span)>,
 }
 
 /// One step of where a value came from.

@@ -1132,10 +1132,14 @@ impl<'w> Evaluator<'w> {
         let mut out = Vec::new();
         for c in callee {
             let origin = c.origin.clone();
+            let constructs = matches!(c.val, Val::InitClass(_) | Val::TfInit(_));
             for mut r in self.apply(&c.val, call, cx, Vec::new(), Vec::new()) {
                 let mut o = origin.clone();
                 o.append(&mut r.origin);
                 r.origin = o;
+                if let (true, Val::Init(i)) = (constructs, &mut r.val) {
+                    i.instance.get_or_insert((cx.file.path.clone(), call.span));
+                }
                 out.push(r);
             }
         }
@@ -1384,6 +1388,7 @@ impl<'w> Evaluator<'w> {
             config,
             kind: InitKind::Keras,
             note: None,
+            instance: None,
         }))
     }
 
@@ -1449,6 +1454,7 @@ impl<'w> Evaluator<'w> {
                 spelling: key.to_string(),
             },
             note: None,
+            instance: None,
         }))
     }
 
@@ -1537,6 +1543,9 @@ impl<'w> Evaluator<'w> {
                                     base: Some(base),
                                 },
                                 note: None,
+                                instance: call
+                                    .as_ref()
+                                    .map(|(c, ccx)| (ccx.file.path.clone(), c.span)),
                             },
                             origin,
                         }]
@@ -1577,6 +1586,7 @@ impl<'w> Evaluator<'w> {
                             doc: f.doc.clone(),
                         },
                         note: None,
+                        instance: None,
                     },
                     origin,
                 }]
@@ -1593,6 +1603,7 @@ impl<'w> Evaluator<'w> {
                         doc: None,
                     },
                     note: None,
+                    instance: None,
                 },
                 origin,
             }],

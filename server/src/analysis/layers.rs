@@ -570,6 +570,7 @@ fn resolve_weight(
                     config,
                     kind: InitKind::Keras,
                     note: None,
+                    instance: None,
                 },
                 origin: vec![Step {
                     text: format!(
@@ -666,6 +667,8 @@ fn apply_weight_facts(ev: &Evaluator, init: &mut InitVal, w: &WeightInfo) {
             init.note = Some(
                 "cloned at build with fan axes from the einsum equation and a concrete seed (Keras 3 EinsumDense)".into(),
             );
+            // Each sub-layer gets its own clone.
+            init.instance = None;
         }
     }
     let partial = w
@@ -724,6 +727,7 @@ fn default_candidates(ev: &mut Evaluator, default: &Value, step: Step) -> Vec<Ca
                     config,
                     kind: InitKind::Keras,
                     note: None,
+                    instance: None,
                 },
                 origin: vec![step],
             }]

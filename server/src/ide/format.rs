@@ -34,6 +34,7 @@ pub fn compact_label(ws: &Workspace, init: &InitVal) -> String {
                 config: cc.config,
                 kind: InitKind::Keras,
                 note: None,
+                instance: None,
             };
             let name = if init.class == "SqrtOf" {
                 "sqrt"
@@ -196,7 +197,12 @@ fn weight_label(
 }
 
 /// The hover: qualified layer name, Keras version, then one row per weight.
-pub fn hover_markdown(ws: &Workspace, file: &FileAnalysis, call: &LayerCall) -> String {
+pub fn hover_markdown(
+    ws: &Workspace,
+    file: &FileAnalysis,
+    call: &LayerCall,
+    all: &[LayerCall],
+) -> String {
     let data = knowledge::data(ws.settings.keras);
     let mut s = String::new();
     s.push_str(&format!(
@@ -263,7 +269,51 @@ pub fn hover_markdown(ws: &Workspace, file: &FileAnalysis, call: &LayerCall) -> 
             }
         }
     }
-    let _ = file;
+    // One initializer object shared by several weights: Keras draws its seed once, so weights of
+    // the same shape get identical values (Keras 3, and tf.keras since 2.10).
+    for w in &call.weights {
+        for c in &w.candidates {
+            let Candidate::Resolved { init, .. } = c else {
+                continue;
+            };
+            let Some(id) = &init.instance else { continue };
+            let mut others = Vec::new();
+            for other in all {
+                for ow in &other.weights {
+                    if std::ptr::eq(ow, w) || matches!(ow.created, Created::No(_)) {
+                        continue;
+                    }
+                    let shares = ow.candidates.iter().any(|oc| {
+                        matches!(oc, Candidate::Resolved { init: oi, .. } if oi.instance.as_ref() == Some(id))
+                    });
+                    if shares {
+                        let line = file.line1(other.span.start);
+                        let same = if ow.shape.is_some() && ow.shape == w.shape {
+                            ", same shape"
+                        } else {
+                            ""
+                        };
+                        others.push(format!(
+                            "`{}` of `{}` at line {line}{same}",
+                            ow.weight, other.layer
+                        ));
+                    }
+                }
+            }
+            if !others.is_empty() {
+                let n = format!(
+                    "`{}`: the same `{}` object (made at line {}) also initializes {}; Keras draws its seed once, so weights of the same shape get identical values",
+                    w.weight,
+                    init.class,
+                    ws.file(&id.0).map(|f| f.line1(id.1.start)).unwrap_or(0),
+                    others.join(", ")
+                );
+                if !notes.contains(&n) {
+                    notes.push(n);
+                }
+            }
+        }
+    }
     let math: Vec<String> = call
         .weights
         .iter()

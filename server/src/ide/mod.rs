@@ -59,7 +59,7 @@ pub fn hover(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
     let calls = ws.layer_calls(path);
     let call = call_at(&calls, offset)?;
     Some(Hover {
-        markdown: format::hover_markdown(ws, file, call),
+        markdown: format::hover_markdown(ws, file, call, &calls),
         span: call.callee_span,
     })
 }
@@ -69,8 +69,8 @@ pub fn inlay_hints(ws: &Workspace, path: &Path, range: Span) -> Vec<InlayHint> {
     let Some(file) = ws.file(path) else {
         return Vec::new();
     };
-    let mut out: Vec<InlayHint> = ws
-        .layer_calls(path)
+    let calls = ws.layer_calls(path);
+    let mut out: Vec<InlayHint> = calls
         .iter()
         .filter(|c| range.contains(c.span.end))
         .filter_map(|c| {
@@ -81,7 +81,7 @@ pub fn inlay_hints(ws: &Workspace, path: &Path, range: Span) -> Vec<InlayHint> {
             Some(InlayHint {
                 offset: c.span.end,
                 parts,
-                tooltip: format::hover_markdown(ws, file, c),
+                tooltip: format::hover_markdown(ws, file, c, &calls),
             })
         })
         .collect();
@@ -252,3 +252,6 @@ pub(crate) fn visible(w: &crate::analysis::WeightAnswer, show_defaults: bool) ->
 
 #[allow(dead_code)]
 fn _paths(_: PathBuf) {}
+
+#[cfg(test)]
+mod tests;

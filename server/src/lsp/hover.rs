@@ -17,6 +17,7 @@ pub async fn hover(b: &Backend, p: HoverParams) -> Result<Option<Hover>> {
     let p2 = path.clone();
     let result = text_sync::run_blocking(move || {
         let file = ws.file(&p2)?.clone();
+        text_sync::test_panic_hook(&file.text);
         let off = convert::offset(&file.line_index, &file.text, pos.position, enc)?;
         let h = ide::hover(&ws, &p2, off)?;
         Some(Hover {

@@ -6,7 +6,7 @@ use super::{convert, Backend};
 use crate::index;
 use rayon::prelude::*;
 use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use tower_lsp::lsp_types::notification::Progress;
 use tower_lsp::lsp_types::request::WorkDoneProgressCreate;
 use tower_lsp::lsp_types::*;
@@ -45,7 +45,11 @@ pub async fn index_roots(client: Client, state: Arc<State>) {
         .await;
     }
     let roots = state.roots();
-    let opts = state.walk.lock().unwrap().clone();
+    let opts = state
+        .walk
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone();
     let files = {
         let (roots, opts) = (roots.clone(), opts.clone());
         tokio::task::spawn_blocking(move || {
@@ -104,7 +108,7 @@ pub async fn index_roots(client: Client, state: Arc<State>) {
 
 pub async fn did_change_workspace_folders(b: &Backend, p: DidChangeWorkspaceFoldersParams) {
     {
-        let mut roots = b.state.roots.lock().unwrap();
+        let mut roots = b.state.roots.lock().unwrap_or_else(PoisonError::into_inner);
         for r in &p.event.removed {
             if let Some(path) = convert::path(&r.uri) {
                 roots.retain(|x| *x != path);

@@ -3,6 +3,7 @@
 use super::convert::{self, Encoding};
 use super::{indexing, settings, Backend};
 use std::sync::atomic::Ordering;
+use std::sync::PoisonError;
 use tower_lsp::jsonrpc::Result;
 use tower_lsp::lsp_types::*;
 
@@ -18,7 +19,10 @@ pub fn initialize(b: &Backend, p: InitializeParams) -> Result<InitializeResult> 
     } else {
         Encoding::Utf16
     };
-    *b.state.encoding.lock().unwrap() = enc;
+    *b.state
+        .encoding
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = enc;
     let ws_caps = caps.workspace.as_ref();
     b.state.refresh_support.store(
         ws_caps
@@ -51,8 +55,11 @@ pub fn initialize(b: &Backend, p: InitializeParams) -> Result<InitializeResult> 
             roots.push(r);
         }
     }
-    *b.state.roots.lock().unwrap() = roots;
-    *b.state.keras_setting.lock().unwrap() = "auto".into();
+    *b.state.roots.lock().unwrap_or_else(PoisonError::into_inner) = roots;
+    *b.state
+        .keras_setting
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner) = "auto".into();
     let auto = settings::resolve_keras(b, "auto");
     b.state.update(|ws| ws.settings.keras = auto);
     if let Some(opts) = &p.initialization_options {

@@ -20,6 +20,7 @@ pub async fn inlay_hint(b: &Backend, p: InlayHintParams) -> Result<Option<Vec<In
     let p2 = path.clone();
     let hints = text_sync::run_blocking(move || {
         let file = ws.file(&p2)?.clone();
+        text_sync::test_panic_hook(&file.text);
         let idx = &file.line_index;
         let start = convert::offset(idx, &file.text, p.range.start, enc).unwrap_or(0);
         let end =

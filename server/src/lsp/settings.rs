@@ -6,6 +6,7 @@ use super::Backend;
 use crate::index;
 use crate::knowledge::KerasVersion;
 use serde_json::Value;
+use std::sync::PoisonError;
 use tower_lsp::lsp_types::*;
 
 /// Applies a settings object; returns `true` when answers may have changed.
@@ -17,7 +18,10 @@ pub fn apply(b: &Backend, v: &Value) -> bool {
     let mut changed = false;
     if let Some(h) = v.get("inlayHints") {
         if let Some(e) = h.get("enabled").and_then(Value::as_bool) {
-            *b.state.hints_enabled.lock().unwrap() = Some(e);
+            *b.state
+                .hints_enabled
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) = Some(e);
             changed = true;
         }
         if let Some(d) = h.get("showDefaults").and_then(Value::as_bool) {
@@ -30,13 +34,16 @@ pub fn apply(b: &Backend, v: &Value) -> bool {
             .map(String::from)
             .or_else(|| k.as_i64().map(|i| i.to_string()))
     }) {
-        *b.state.keras_setting.lock().unwrap() = k.clone();
+        *b.state
+            .keras_setting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = k.clone();
         let version = resolve_keras(b, &k);
         b.state.update(|ws| ws.settings.keras = version);
         changed = true;
     }
     if let Some(ex) = v.get("exclude").and_then(Value::as_array) {
-        let mut w = b.state.walk.lock().unwrap();
+        let mut w = b.state.walk.lock().unwrap_or_else(PoisonError::into_inner);
         w.excludes = index::DEFAULT_EXCLUDES
             .iter()
             .map(|s| s.to_string())
@@ -45,7 +52,11 @@ pub fn apply(b: &Backend, v: &Value) -> bool {
             .extend(ex.iter().filter_map(Value::as_str).map(String::from));
     }
     if let Some(m) = v.get("maxFileSize").and_then(Value::as_u64) {
-        b.state.walk.lock().unwrap().max_file_size = m;
+        b.state
+            .walk
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .max_file_size = m;
     }
     changed
 }

@@ -7,7 +7,7 @@ use crate::index::WalkOptions;
 use dashmap::DashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// An open document: its text and version.
 #[derive(Clone, Debug)]
@@ -35,11 +35,14 @@ pub struct State {
 
 impl State {
     pub fn encoding(&self) -> Encoding {
-        *self.encoding.lock().unwrap()
+        *self.encoding.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub fn snapshot(&self) -> Arc<Workspace> {
-        self.ws.lock().unwrap().clone()
+        self.ws
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn settings(&self) -> Settings {
@@ -47,7 +50,10 @@ impl State {
     }
 
     pub fn hints_enabled(&self) -> bool {
-        self.hints_enabled.lock().unwrap().unwrap_or(true)
+        self.hints_enabled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .unwrap_or(true)
     }
 
     pub fn refresh_supported(&self) -> bool {
@@ -61,7 +67,7 @@ impl State {
 
     /// Replaces files in the snapshot (copy on write).
     pub fn update(&self, f: impl FnOnce(&mut Workspace)) {
-        let mut guard = self.ws.lock().unwrap();
+        let mut guard = self.ws.lock().unwrap_or_else(PoisonError::into_inner);
         let mut ws = (**guard).clone();
         f(&mut ws);
         *guard = Arc::new(ws);
@@ -79,6 +85,9 @@ impl State {
     }
 
     pub fn roots(&self) -> Vec<PathBuf> {
-        self.roots.lock().unwrap().clone()
+        self.roots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }

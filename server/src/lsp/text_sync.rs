@@ -8,7 +8,7 @@ use crate::analysis::Workspace;
 use crate::index;
 use crate::syntax::LineIndex;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use tower_lsp::jsonrpc::{Error, ErrorCode};
 use tower_lsp::lsp_types::*;
 
@@ -57,7 +57,20 @@ pub fn did_change(b: &Backend, p: DidChangeTextDocumentParams) {
     // Read, edit and store without awaiting; the guard is released before `insert`.
     let old = b.state.doc(&path);
     let Some(old) = old else { return };
-    let text = apply_changes(&old.text, p.content_changes, enc);
+    let changes = p.content_changes;
+    // This runs on the task that serves every request: a panic here would end the server.
+    let text = match std::panic::catch_unwind(move || apply_changes(&old.text, changes, enc)) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(
+                "could not apply the edits of version {} of {}: {}",
+                p.text_document.version,
+                path.display(),
+                crate::syntax::panic_message(&e)
+            );
+            return;
+        }
+    };
     b.state.docs.insert(
         path,
         Doc {
@@ -72,10 +85,18 @@ pub fn did_close(b: &Backend, p: DidCloseTextDocumentParams) {
         return;
     };
     b.state.docs.remove(&path);
-    // The file on disk is the truth again.
+    // The file on disk is the truth again (if it is in the workspace).
     let roots = b.state.roots();
-    let max = b.state.walk.lock().unwrap().max_file_size;
-    match index::read_source(&path, max) {
+    let max = b
+        .state
+        .walk
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .max_file_size;
+    let on_disk = index::within_roots(&path, &roots)
+        .then(|| index::read_source(&path, max))
+        .flatten();
+    match on_disk {
         Some(t) => {
             let fa = index::analyse(&path, t, &roots);
             b.state.update(|ws| ws.insert(fa));
@@ -86,7 +107,12 @@ pub fn did_close(b: &Backend, p: DidCloseTextDocumentParams) {
 
 pub async fn did_change_watched_files(b: &Backend, p: DidChangeWatchedFilesParams) {
     let roots = b.state.roots();
-    let max = b.state.walk.lock().unwrap().max_file_size;
+    let max = b
+        .state
+        .walk
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .max_file_size;
     let state = b.state.clone();
     let changes = p.changes;
     let _ = tokio::task::spawn_blocking(move || {
@@ -98,6 +124,12 @@ pub async fn did_change_watched_files(b: &Backend, p: DidChangeWatchedFilesParam
                 continue; // the editor's text wins while open
             }
             if c.typ == FileChangeType::DELETED || !path.exists() {
+                state.update(|ws| ws.remove(&path));
+            } else if !index::within_roots(&path, &roots) {
+                tracing::info!(
+                    "not reading {}: outside the workspace folders",
+                    path.display()
+                );
                 state.update(|ws| ws.remove(&path));
             } else if let Some(t) = index::read_source(&path, max) {
                 let fa = index::analyse(&path, t, &roots);
@@ -111,29 +143,44 @@ pub async fn did_change_watched_files(b: &Backend, p: DidChangeWatchedFilesParam
     }
 }
 
-/// A snapshot in which `path` is analysed at the open document's current version (or from disk),
-/// and that version (`None` for a file that is not open).
+/// A snapshot in which every open document is analysed at its current version (or `path` from disk
+/// when it is not open), and the version of `path` (`None` for a file that is not open).
 pub async fn snapshot_for(b: &Backend, path: &Path) -> Option<(Arc<Workspace>, Option<i32>)> {
     let doc = b.state.doc(path);
     let ws = b.state.snapshot();
+    // Open documents whose analysis is not of their current text: `path`, and any other open
+    // document it may import (answers must not mix versions).
+    let stale: Vec<(PathBuf, Arc<str>)> = b
+        .state
+        .docs
+        .iter()
+        .filter(|d| {
+            ws.file(d.key())
+                .is_none_or(|f| !Arc::ptr_eq(&f.text, &d.text) && *f.text != *d.text)
+        })
+        .map(|d| (d.key().clone(), d.text.clone()))
+        .collect();
     match doc {
         Some(doc) => {
-            if let Some(f) = ws.file(path) {
-                if *f.text == *doc.text {
-                    return Some((ws, Some(doc.version)));
-                }
+            if stale.is_empty() {
+                return Some((ws, Some(doc.version)));
             }
             let roots = b.state.roots();
-            let p: PathBuf = path.to_path_buf();
-            let text = doc.text.clone();
-            let fa =
-                tokio::task::spawn_blocking(move || index::analyse(&p, text.to_string(), &roots))
-                    .await
-                    .ok()?;
-            b.state.insert_if_current(fa.clone());
+            let analysed = tokio::task::spawn_blocking(move || {
+                use rayon::prelude::*;
+                stale
+                    .into_par_iter()
+                    .map(|(p, text)| index::analyse_shared(&p, text, &roots))
+                    .collect::<Vec<_>>()
+            })
+            .await
+            .ok()?;
             let mut ws = (*b.state.snapshot()).clone();
-            if ws.file(path).is_none_or(|f| *f.text != *fa.text) {
-                ws.insert(fa);
+            for fa in analysed {
+                b.state.insert_if_current(fa.clone());
+                if ws.file(&fa.path).is_none_or(|f| *f.text != *fa.text) {
+                    ws.insert(fa);
+                }
             }
             Some((Arc::new(ws), Some(doc.version)))
         }
@@ -142,7 +189,19 @@ pub async fn snapshot_for(b: &Backend, path: &Path) -> Option<(Arc<Workspace>, O
                 return Some((ws, None));
             }
             let roots = b.state.roots();
-            let max = b.state.walk.lock().unwrap().max_file_size;
+            if !index::within_roots(path, &roots) {
+                tracing::info!(
+                    "not reading {}: outside the workspace folders",
+                    path.display()
+                );
+                return None;
+            }
+            let max = b
+                .state
+                .walk
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .max_file_size;
             let p = path.to_path_buf();
             let fa = tokio::task::spawn_blocking(move || {
                 index::read_source(&p, max).map(|t| index::analyse(&p, t, &roots))
@@ -168,6 +227,18 @@ pub fn check_version(b: &Backend, path: &Path, version: Option<i32>) -> Result<(
         }
     }
     Ok(())
+}
+
+/// Test hook: with `KERAS_LSP_TEST_PANIC=1` in the server's environment, a request on a file whose
+/// text contains `__keras_lsp_panic__` panics inside its analysis (used by `tests/e2e/robustness.rs`
+/// to prove that a panic becomes an error response and the server keeps serving). Off otherwise.
+pub fn test_panic_hook(text: &str) {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if *ON.get_or_init(|| std::env::var("KERAS_LSP_TEST_PANIC").is_ok_and(|v| v == "1"))
+        && text.contains("__keras_lsp_panic__")
+    {
+        panic!("KERAS_LSP_TEST_PANIC: panic requested by the test hook");
+    }
 }
 
 /// Runs analysis work off the serve task; a panic becomes an error response.
