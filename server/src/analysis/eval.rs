@@ -1470,7 +1470,16 @@ impl<'w> Evaluator<'w> {
             Val::Init(init) => vec![Candidate::Resolved { init, origin }],
             Val::Str(s) => match self.identifier(&s) {
                 Ok(init) => vec![Candidate::Resolved { init, origin }],
-                Err(r) => vec![unresolved(r)],
+                Err(r) => match self.registered(&s) {
+                    // A name registered as a custom object resolves to the workspace class or
+                    // function (`initializers.get` looks custom objects up by name).
+                    Some((v, reg)) => {
+                        let mut origin = origin;
+                        origin.push(reg);
+                        self.to_initializer(Cand { val: v, origin })
+                    }
+                    None => vec![unresolved(r)],
+                },
             },
             Val::Dict { entries, open } => {
                 let class = entries
@@ -1755,6 +1764,85 @@ impl<'w> Evaluator<'w> {
                         }
                     }
                     _ => {}
+                }
+            }
+        }
+        None
+    }
+
+    /// A workspace class or function registered as a custom object under `name`:
+    /// `@keras.saving.register_keras_serializable(package=..., name=...)` (registered as
+    /// `package>name`, name defaulting to the class name, package to `Custom`),
+    /// `get_custom_objects().update({...})` / `get_custom_objects()[name] = ...`, and
+    /// `custom_objects={...}` arguments.
+    pub fn registered(&mut self, name: &str) -> Option<(Val, Step)> {
+        let files: Vec<Arc<FileAnalysis>> = self.ws.files.values().cloned().collect();
+        for f in &files {
+            // Decorated classes and functions.
+            let decorated: Vec<(Vec<Expr>, Val, String, Span)> = f
+                .ir
+                .classes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.decorators.clone(), Val::Class(f.clone(), i), c.name.clone(), c.name_span))
+                .chain(f.ir.functions.iter().enumerate().map(|(i, fun)| {
+                    (fun.decorators.clone(), Val::Func(f.clone(), i), fun.name.clone(), fun.name_span)
+                }))
+                .collect();
+            for (decos, val, own, span) in decorated {
+                for d in decos {
+                    let Expr::Call(c) = &d else { continue };
+                    let is_reg = matches!(&c.func, Expr::Attr { attr, .. } | Expr::Name { id: attr, .. }
+                        if attr == "register_keras_serializable");
+                    if !is_reg {
+                        continue;
+                    }
+                    let cx = Cx { file: f.clone(), scope: 0, at: c.span.start, frame: None };
+                    let lit = |ev: &mut Self, k: &str, pos: usize| -> Option<String> {
+                        let e = c.keyword(k).map(|k| k.value.clone()).or_else(|| c.args.get(pos).cloned())?;
+                        match ev.eval(&e, &cx).first().map(|v| v.val.clone()) {
+                            Some(Val::Str(s)) => Some(s),
+                            _ => None,
+                        }
+                    };
+                    let package = lit(self, "package", 0).unwrap_or_else(|| "Custom".into());
+                    let reg_name = lit(self, "name", 1).unwrap_or_else(|| own.clone());
+                    if name == format!("{package}>{reg_name}") || name == reg_name && lit(self, "name", 1).is_some() {
+                        let step = Step {
+                            text: format!("registered as '{package}>{reg_name}' at {}", place(f, span, f)),
+                            file: Some(f.path.clone()),
+                            span: Some(span),
+                        };
+                        return Some((val, step));
+                    }
+                }
+            }
+            // Dicts of custom objects.
+            for site in &f.ir.calls {
+                let call = &site.call;
+                let cx = Cx { file: f.clone(), scope: site.scope, at: call.span.start, frame: None };
+                let dict = if let (Expr::Attr { value, attr, .. }, true) = (&call.func, true) {
+                    let on_custom_objects = attr == "update"
+                        && matches!(&**value, Expr::Call(c) if matches!(&c.func, Expr::Attr { attr, .. } | Expr::Name { id: attr, .. } if attr == "get_custom_objects"));
+                    if on_custom_objects { call.args.first().cloned() } else { call.keyword("custom_objects").map(|k| k.value.clone()) }
+                } else {
+                    call.keyword("custom_objects").map(|k| k.value.clone())
+                };
+                let Some(dict) = dict else { continue };
+                for d in self.eval(&dict, &cx) {
+                    let Val::Dict { entries, .. } = d.val else { continue };
+                    if let Some((_, e, ecx)) = entries.iter().rev().find(|(k, _, _)| k == name) {
+                        for v in self.eval(e, ecx) {
+                            if matches!(v.val, Val::Class(..) | Val::Func(..)) {
+                                let step = Step {
+                                    text: format!("registered as '{name}' at {}", place(f, call.span, f)),
+                                    file: Some(f.path.clone()),
+                                    span: Some(call.span),
+                                };
+                                return Some((v.val, step));
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -92,3 +92,23 @@ fn definition_of_custom_initializer_across_files() {
         "MyInit"
     );
 }
+
+#[test]
+fn definition_and_hint_from_registered_names() {
+    let inits = "import keras\n\n@keras.saving.register_keras_serializable(package='mine', name='scaled')\nclass Scaled(keras.initializers.Initializer):\n    \"\"\"Scaled ones.\"\"\"\n    def __init__(self, scale=2.0):\n        self.scale = scale\n    def __call__(self, shape, dtype=None):\n        return keras.ops.ones(shape) * self.scale\n    def get_config(self):\n        return {'scale': self.scale}\n\ndef tiny(shape, dtype=None):\n    return keras.ops.zeros(shape)\n\nkeras.saving.get_custom_objects().update({'tiny': tiny})\n";
+    let model = "from keras import layers\nimport inits\na = layers.Dense(3, kernel_initializer='mine>scaled')\nb = layers.Dense(3, kernel_initializer='tiny')\n";
+    let ws = workspace(&[("inits.py", inits), ("model.py", model)]);
+    let p = std::path::Path::new("/ws/model.py");
+    let t = definition(&ws, p, offset_of(model, "mine>scaled") + 2);
+    assert_eq!(t.len(), 1, "{t:?}");
+    assert_eq!(&inits[t[0].span.start as usize..t[0].span.end as usize], "Scaled");
+    let t = definition(&ws, p, offset_of(model, "'tiny'") + 2);
+    assert_eq!(&inits[t[0].span.start as usize..t[0].span.end as usize], "tiny");
+    let hints = inlay_hints(&ws, p, Span::new(0, model.len() as u32));
+    let labels: Vec<String> = hints.iter().map(|h| h.parts.iter().map(|p| p.text.as_str()).collect()).collect();
+    assert_eq!(labels, ["kernel=Scaled(scale=2.0) bias=zeros", "kernel=tiny bias=zeros"]);
+    // The custom class part of the label is clickable.
+    assert!(hints[0].parts.iter().any(|p| p.target.is_some() && p.text.starts_with("Scaled")));
+    let h = hover(&ws, p, offset_of(model, "Dense") + 1).unwrap();
+    assert!(h.markdown.contains("custom initializer `Scaled` (inits.py:4, subclass of `Initializer`): Scaled ones."), "{}", h.markdown);
+}
