@@ -1779,16 +1779,27 @@ impl<'w> Evaluator<'w> {
         let files: Vec<Arc<FileAnalysis>> = self.ws.files.values().cloned().collect();
         for f in &files {
             // Decorated classes and functions.
-            let decorated: Vec<(Vec<Expr>, Val, String, Span)> = f
-                .ir
-                .classes
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (c.decorators.clone(), Val::Class(f.clone(), i), c.name.clone(), c.name_span))
-                .chain(f.ir.functions.iter().enumerate().map(|(i, fun)| {
-                    (fun.decorators.clone(), Val::Func(f.clone(), i), fun.name.clone(), fun.name_span)
-                }))
-                .collect();
+            let decorated: Vec<(Vec<Expr>, Val, String, Span)> =
+                f.ir.classes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| {
+                        (
+                            c.decorators.clone(),
+                            Val::Class(f.clone(), i),
+                            c.name.clone(),
+                            c.name_span,
+                        )
+                    })
+                    .chain(f.ir.functions.iter().enumerate().map(|(i, fun)| {
+                        (
+                            fun.decorators.clone(),
+                            Val::Func(f.clone(), i),
+                            fun.name.clone(),
+                            fun.name_span,
+                        )
+                    }))
+                    .collect();
             for (decos, val, own, span) in decorated {
                 for d in decos {
                     let Expr::Call(c) = &d else { continue };
@@ -1797,9 +1808,17 @@ impl<'w> Evaluator<'w> {
                     if !is_reg {
                         continue;
                     }
-                    let cx = Cx { file: f.clone(), scope: 0, at: c.span.start, frame: None };
+                    let cx = Cx {
+                        file: f.clone(),
+                        scope: 0,
+                        at: c.span.start,
+                        frame: None,
+                    };
                     let lit = |ev: &mut Self, k: &str, pos: usize| -> Option<String> {
-                        let e = c.keyword(k).map(|k| k.value.clone()).or_else(|| c.args.get(pos).cloned())?;
+                        let e = c
+                            .keyword(k)
+                            .map(|k| k.value.clone())
+                            .or_else(|| c.args.get(pos).cloned())?;
                         match ev.eval(&e, &cx).first().map(|v| v.val.clone()) {
                             Some(Val::Str(s)) => Some(s),
                             _ => None,
@@ -1807,9 +1826,14 @@ impl<'w> Evaluator<'w> {
                     };
                     let package = lit(self, "package", 0).unwrap_or_else(|| "Custom".into());
                     let reg_name = lit(self, "name", 1).unwrap_or_else(|| own.clone());
-                    if name == format!("{package}>{reg_name}") || name == reg_name && lit(self, "name", 1).is_some() {
+                    if name == format!("{package}>{reg_name}")
+                        || name == reg_name && lit(self, "name", 1).is_some()
+                    {
                         let step = Step {
-                            text: format!("registered as '{package}>{reg_name}' at {}", place(f, span, f)),
+                            text: format!(
+                                "registered as '{package}>{reg_name}' at {}",
+                                place(f, span, f)
+                            ),
                             file: Some(f.path.clone()),
                             span: Some(span),
                         };
@@ -1820,22 +1844,36 @@ impl<'w> Evaluator<'w> {
             // Dicts of custom objects.
             for site in &f.ir.calls {
                 let call = &site.call;
-                let cx = Cx { file: f.clone(), scope: site.scope, at: call.span.start, frame: None };
+                let cx = Cx {
+                    file: f.clone(),
+                    scope: site.scope,
+                    at: call.span.start,
+                    frame: None,
+                };
                 let dict = if let (Expr::Attr { value, attr, .. }, true) = (&call.func, true) {
                     let on_custom_objects = attr == "update"
                         && matches!(&**value, Expr::Call(c) if matches!(&c.func, Expr::Attr { attr, .. } | Expr::Name { id: attr, .. } if attr == "get_custom_objects"));
-                    if on_custom_objects { call.args.first().cloned() } else { call.keyword("custom_objects").map(|k| k.value.clone()) }
+                    if on_custom_objects {
+                        call.args.first().cloned()
+                    } else {
+                        call.keyword("custom_objects").map(|k| k.value.clone())
+                    }
                 } else {
                     call.keyword("custom_objects").map(|k| k.value.clone())
                 };
                 let Some(dict) = dict else { continue };
                 for d in self.eval(&dict, &cx) {
-                    let Val::Dict { entries, .. } = d.val else { continue };
+                    let Val::Dict { entries, .. } = d.val else {
+                        continue;
+                    };
                     if let Some((_, e, ecx)) = entries.iter().rev().find(|(k, _, _)| k == name) {
                         for v in self.eval(e, ecx) {
                             if matches!(v.val, Val::Class(..) | Val::Func(..)) {
                                 let step = Step {
-                                    text: format!("registered as '{name}' at {}", place(f, call.span, f)),
+                                    text: format!(
+                                        "registered as '{name}' at {}",
+                                        place(f, call.span, f)
+                                    ),
                                     file: Some(f.path.clone()),
                                     span: Some(call.span),
                                 };

@@ -510,3 +510,39 @@ pub fn init_math(ws: &Workspace, init: &InitVal, shape: Option<&[u64]>) -> Optio
         _ => return None,
     })
 }
+
+/// Hover for a value that resolves to an initializer: each possibility with where it came from.
+pub fn value_markdown(ws: &Workspace, cands: &[Candidate]) -> String {
+    let data = knowledge::data(ws.settings.keras);
+    let mut s = format!("**initializer** — Keras {}\n\n", data.keras_version());
+    for c in cands {
+        match c {
+            Candidate::Resolved { init, origin } => {
+                s.push_str(&format!("- `{}`", full_init(init)));
+                if let InitKind::CustomClass { doc, base, .. } = &init.kind {
+                    s.push_str(&format!(
+                        " — custom initializer{}",
+                        base.as_ref()
+                            .map(|b| format!(", subclass of `{b}`"))
+                            .unwrap_or_default()
+                    ));
+                    if let Some(first) = doc.as_deref().and_then(|d| d.trim().lines().next()) {
+                        s.push_str(&format!(": {first}"));
+                    }
+                }
+                let o = origin_text(origin);
+                if !o.is_empty() {
+                    s.push_str(&format!(" ({o})"));
+                }
+                if let Some(m) = init_math(ws, init, None) {
+                    s.push_str(&format!("\n  {m}"));
+                }
+                s.push('\n');
+            }
+            Candidate::Unresolved { reason, .. } => {
+                s.push_str(&format!("- unresolved: {reason}\n"))
+            }
+        }
+    }
+    s
+}

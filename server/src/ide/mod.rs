@@ -57,10 +57,102 @@ pub fn hover(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
         return None;
     }
     let calls = ws.layer_calls(path);
-    let call = call_at(&calls, offset)?;
+    if let Some(call) = call_at(&calls, offset) {
+        return Some(Hover {
+            markdown: format::hover_markdown(ws, file, call, &calls),
+            span: call.callee_span,
+        });
+    }
+    if let Some(h) = class_hover(ws, file, offset) {
+        return Some(h);
+    }
+    value_hover(ws, path, offset)
+}
+
+/// Hover on `class MyLayer(Layer)`: the weights it creates (with its parameters' defaults) and
+/// the parameters that control them; on `class MyInit(Initializer)`: its effective config.
+fn class_hover(
+    ws: &Workspace,
+    file: &Arc<crate::analysis::FileAnalysis>,
+    offset: u32,
+) -> Option<Hover> {
+    let (cid, cls) = file
+        .ir
+        .classes
+        .iter()
+        .enumerate()
+        .find(|(_, c)| c.name_span.contains(offset))?;
+    let mut ev = Evaluator::new(ws);
+    if let Some((_, builtin)) = crate::analysis::custom::layer_ancestry(&mut ev, file, cid) {
+        let weights =
+            crate::analysis::custom::custom_weights(&mut ev, file, cid, vec![], vec![], None, 0);
+        let call = LayerCall {
+            span: cls.name_span,
+            callee_span: cls.name_span,
+            layer: cls.name.clone(),
+            qualified: format!(
+                "class {}{}",
+                cls.name,
+                builtin.map(|b| format!(" (a subclass of keras.layers.{b})")).unwrap_or_default()
+            ),
+            weights,
+            notes: vec!["answers with the constructor's default arguments; each construction site shows its own".into()],
+        };
+        return Some(Hover {
+            markdown: format::hover_markdown(ws, file, &call, std::slice::from_ref(&call)),
+            span: cls.name_span,
+        });
+    }
+    if ev.initializer_base(file, cid).is_some() {
+        let v = Val::Instance {
+            file: file.clone(),
+            class: cid,
+            call: None,
+        };
+        let cands = ev.to_initializer(crate::analysis::eval::Cand {
+            val: v,
+            origin: vec![],
+        });
+        return Some(Hover {
+            markdown: format::value_markdown(ws, &cands),
+            span: cls.name_span,
+        });
+    }
+    None
+}
+
+/// Hover on a name, attribute or string that resolves to an initializer.
+fn value_hover(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
+    let file = ws.file(path)?;
+    let (e, scope) = exprs_at(ws, path, offset).last().cloned()?;
+    if !e.span().contains(offset) {
+        return None;
+    }
+    let cx = Cx {
+        file: file.clone(),
+        scope,
+        at: e.span().end,
+        frame: None,
+    };
+    let mut ev = Evaluator::new(ws);
+    let mut cands = Vec::new();
+    for c in ev.eval(&e, &cx) {
+        if matches!(
+            c.val,
+            Val::Init(_) | Val::Instance { .. } | Val::Func(..) | Val::Str(_) | Val::Dict { .. }
+        ) {
+            cands.extend(ev.to_initializer(c));
+        }
+    }
+    if !cands
+        .iter()
+        .any(|c| matches!(c, Candidate::Resolved { .. }))
+    {
+        return None;
+    }
     Some(Hover {
-        markdown: format::hover_markdown(ws, file, call, &calls),
-        span: call.callee_span,
+        markdown: format::value_markdown(ws, &cands),
+        span: e.span(),
     })
 }
 
@@ -157,8 +249,20 @@ fn exprs_at(ws: &Workspace, path: &Path, offset: u32) -> Vec<(Expr, usize)> {
         }
     }
     for (sid, s) in file.ir.scopes.iter().enumerate() {
-        for bs in s.bindings.values() {
+        for (name, bs) in &s.bindings {
             for b in bs {
+                // The bound name itself (hover on `init` in `init = HeNormal()`).
+                if matches!(b.kind, crate::syntax::ir::BindingKind::Value(_))
+                    && b.span.contains(offset)
+                {
+                    found.push((
+                        Expr::Name {
+                            id: name.clone(),
+                            span: b.span,
+                        },
+                        sid,
+                    ));
+                }
                 if let crate::syntax::ir::BindingKind::Value(e) = &b.kind {
                     walk(e, sid, offset, &mut found, 0);
                 }

@@ -101,14 +101,64 @@ fn definition_and_hint_from_registered_names() {
     let p = std::path::Path::new("/ws/model.py");
     let t = definition(&ws, p, offset_of(model, "mine>scaled") + 2);
     assert_eq!(t.len(), 1, "{t:?}");
-    assert_eq!(&inits[t[0].span.start as usize..t[0].span.end as usize], "Scaled");
+    assert_eq!(
+        &inits[t[0].span.start as usize..t[0].span.end as usize],
+        "Scaled"
+    );
     let t = definition(&ws, p, offset_of(model, "'tiny'") + 2);
-    assert_eq!(&inits[t[0].span.start as usize..t[0].span.end as usize], "tiny");
+    assert_eq!(
+        &inits[t[0].span.start as usize..t[0].span.end as usize],
+        "tiny"
+    );
     let hints = inlay_hints(&ws, p, Span::new(0, model.len() as u32));
-    let labels: Vec<String> = hints.iter().map(|h| h.parts.iter().map(|p| p.text.as_str()).collect()).collect();
-    assert_eq!(labels, ["kernel=Scaled(scale=2.0) bias=zeros", "kernel=tiny bias=zeros"]);
+    let labels: Vec<String> = hints
+        .iter()
+        .map(|h| h.parts.iter().map(|p| p.text.as_str()).collect())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            "kernel=Scaled(scale=2.0) bias=zeros",
+            "kernel=tiny bias=zeros"
+        ]
+    );
     // The custom class part of the label is clickable.
-    assert!(hints[0].parts.iter().any(|p| p.target.is_some() && p.text.starts_with("Scaled")));
+    assert!(hints[0]
+        .parts
+        .iter()
+        .any(|p| p.target.is_some() && p.text.starts_with("Scaled")));
     let h = hover(&ws, p, offset_of(model, "Dense") + 1).unwrap();
-    assert!(h.markdown.contains("custom initializer `Scaled` (inits.py:4, subclass of `Initializer`): Scaled ones."), "{}", h.markdown);
+    assert!(
+        h.markdown.contains(
+            "custom initializer `Scaled` (inits.py:4, subclass of `Initializer`): Scaled ones."
+        ),
+        "{}",
+        h.markdown
+    );
+}
+
+#[test]
+fn hover_on_layer_class_definition_and_on_values() {
+    let text = "import keras\nfrom keras import layers, initializers\n\nclass Block(layers.Layer):\n    def __init__(self, units, kernel_initializer='glorot_normal', **kwargs):\n        super().__init__(**kwargs)\n        self.proj = layers.Dense(units, kernel_initializer=kernel_initializer)\n\n    def build(self, input_shape):\n        self.scale = self.add_weight(shape=(1,), initializer='ones', name='scale')\n\nSTD = initializers.TruncatedNormal(stddev=0.02)\n";
+    let ws = workspace(&[("m.py", text)]);
+    let p = std::path::Path::new("/ws/m.py");
+    let h = hover(&ws, p, offset_of(text, "Block") + 1)
+        .unwrap()
+        .markdown;
+    assert!(
+        h.contains("| `dense/kernel` | `GlorotNormal(seed=None)` |"),
+        "{h}"
+    );
+    assert!(
+        h.contains("default of parameter `kernel_initializer` of `__init__`"),
+        "{h}"
+    );
+    assert!(h.contains("| `scale` | `Ones()` |"), "{h}");
+    let v = hover(&ws, p, offset_of(text, "STD =") + 1)
+        .unwrap()
+        .markdown;
+    assert!(
+        v.contains("`TruncatedNormal(mean=0.0, seed=None, stddev=0.02)`"),
+        "{v}"
+    );
 }

@@ -1,5 +1,17 @@
 //! The LSP layer: thin, one file per method. It converts LSP positions to byte offsets, calls the
 //! analysis on a blocking thread, and converts the answers back.
+//!
+//! Guarantees (tested by `tests/e2e/robustness.rs` and `tests/e2e/stress.rs`):
+//! - edits are applied in order, before any `.await`; a request is answered for the version of the
+//!   document it was sent after, or fails with `ContentModified` (-32801) when the document changed
+//!   while it was computed; every open document is analysed at its current text;
+//! - analysis runs off the serve task; a panic in it becomes an `InternalError` response and the
+//!   server keeps serving (locks ignore poisoning);
+//! - files are read from disk only inside the workspace folders (symlinks resolved), up to
+//!   `maxFileSize`.
+//!
+//! Test hook: `KERAS_LSP_TEST_PANIC=1` makes hover and inlay hints panic on a file containing
+//! `__keras_lsp_panic__` (see [`text_sync::test_panic_hook`]); without the variable it does nothing.
 
 mod convert;
 mod definition;

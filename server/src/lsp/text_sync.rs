@@ -166,10 +166,10 @@ pub async fn snapshot_for(b: &Backend, path: &Path) -> Option<(Arc<Workspace>, O
                 return Some((ws, Some(doc.version)));
             }
             let roots = b.state.roots();
+            // Not on rayon's pool: background indexing may keep it busy.
             let analysed = tokio::task::spawn_blocking(move || {
-                use rayon::prelude::*;
                 stale
-                    .into_par_iter()
+                    .into_iter()
                     .map(|(p, text)| index::analyse_shared(&p, text, &roots))
                     .collect::<Vec<_>>()
             })
