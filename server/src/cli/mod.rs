@@ -209,6 +209,9 @@ fn write_text(
                 c.qualified
             )?;
             let width = c.weights.iter().map(|w| w.weight.len()).max().unwrap_or(0);
+            if c.weights.is_empty() && c.notes.is_empty() {
+                writeln!(out, "    (no weights)")?;
+            }
             for w in &c.weights {
                 n_weights += 1;
                 let text = match &w.created {
