@@ -13,6 +13,7 @@ pub async fn hover(b: &Backend, p: HoverParams) -> Result<Option<Hover>> {
     let Some((ws, version)) = text_sync::snapshot_for(b, &path).await else {
         return Ok(None);
     };
+    let ws = super::imports::ensure(b, ws, &path).await;
     let enc = b.state.encoding();
     let p2 = path.clone();
     let result = text_sync::run_blocking(move || {

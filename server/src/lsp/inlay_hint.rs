@@ -16,6 +16,7 @@ pub async fn inlay_hint(b: &Backend, p: InlayHintParams) -> Result<Option<Vec<In
     let Some((ws, version)) = text_sync::snapshot_for(b, &path).await else {
         return Ok(None);
     };
+    let ws = super::imports::ensure(b, ws, &path).await;
     let enc = b.state.encoding();
     let p2 = path.clone();
     let hints = text_sync::run_blocking(move || {

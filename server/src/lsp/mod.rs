@@ -16,6 +16,7 @@
 mod convert;
 mod definition;
 mod hover;
+mod imports;
 mod indexing;
 mod initialize;
 mod inlay_hint;
@@ -77,7 +78,25 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
-        text_sync::did_change(self, params)
+        let (uri, version) = (
+            params.text_document.uri.clone(),
+            params.text_document.version,
+        );
+        text_sync::did_change(self, params);
+        // Other open files may depend on this one: once typing pauses, ask the client to
+        // re-request inlay hints (when it supports `workspace/inlayHint/refresh`).
+        if self.state.refresh_supported() && self.state.docs.len() > 1 {
+            let (client, state) = (self.client.clone(), self.state.clone());
+            tokio::spawn(async move {
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                let current = convert::path(&uri)
+                    .and_then(|p| state.doc(&p))
+                    .map(|d| d.version);
+                if current == Some(version) {
+                    let _ = client.inlay_hint_refresh().await;
+                }
+            });
+        }
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
