@@ -13,7 +13,7 @@
 //! Test hook: `KERAS_LSP_TEST_PANIC=1` makes hover and inlay hints panic on a file containing
 //! `__keras_lsp_panic__` (see [`text_sync::test_panic_hook`]); without the variable it does nothing.
 
-mod convert;
+pub mod convert;
 mod definition;
 mod hover;
 mod imports;
@@ -26,6 +26,7 @@ mod text_sync;
 
 pub use convert::Encoding;
 pub use state::State;
+pub use text_sync::apply_changes;
 
 use std::sync::Arc;
 use tower_lsp::jsonrpc::Result;
