@@ -1,0 +1,52 @@
+//! Parse + lower + layer calls + hover at every offset + inlay hints, on arbitrary text.
+//! Invariants: no panic; hints sorted and inside the document; every hint and hover position
+//! converts to a valid UTF-16 position and back.
+#![no_main]
+
+use keras_lsp::analysis::Workspace;
+use keras_lsp::syntax::ir::Span;
+use keras_lsp::syntax::{ColumnUnit, LineIndex};
+use libfuzzer_sys::fuzz_target;
+use std::path::Path;
+
+fn check_position(text: &str, idx: &LineIndex, offset: u32) {
+    assert!(offset as usize <= text.len(), "offset {offset} past the end");
+    let lc = idx.to_line_col(text, offset, ColumnUnit::Utf16);
+    let (a, z) = idx.line_range(text, lc.line).expect("line exists");
+    let line_utf16: u32 = text[a as usize..z as usize].chars().map(char::len_utf16).sum();
+    assert!(lc.col <= line_utf16, "column {} past the line ({line_utf16})", lc.col);
+    let back = idx.to_offset(text, lc, ColumnUnit::Utf16).expect("round trip");
+    assert!(text.is_char_boundary(back as usize));
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let path = Path::new("/fuzz/model.py");
+    let fa = keras_lsp::index::analyse(path, text.to_string(), &[Path::new("/fuzz").to_path_buf()]);
+    let mut ws = Workspace::new(Default::default());
+    ws.insert(fa.clone());
+    let calls = ws.layer_calls(path);
+    let idx = &fa.line_index;
+    for c in &calls {
+        assert!(c.span.start <= c.span.end && c.span.end as usize <= text.len());
+        check_position(text, idx, c.span.start);
+        check_position(text, idx, c.span.end);
+    }
+    let hints = keras_lsp::ide::inlay_hints(&ws, path, Span::new(0, text.len() as u32));
+    for w in hints.windows(2) {
+        assert!(w[0].offset <= w[1].offset, "hints sorted");
+    }
+    for h in &hints {
+        check_position(text, idx, h.offset);
+    }
+    // Hover at every character boundary (and one past the end).
+    for off in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
+        if let Some(h) = keras_lsp::ide::hover(&ws, path, off as u32) {
+            check_position(text, idx, h.span.start);
+            check_position(text, idx, h.span.end);
+        }
+        let _ = keras_lsp::ide::definition(&ws, path, off as u32);
+    }
+});
