@@ -1393,28 +1393,52 @@ impl<'w> Evaluator<'w> {
     }
 
     fn construct_tf(&mut self, key: &str, args: &[(Expr, Cx)], kws: &[(String, Expr, Cx)]) -> Cand {
-        let Some(info) = self.data.tf_core.get(key).cloned().or_else(|| {
-            knowledge::data(knowledge::KerasVersion::Keras2)
-                .tf_core
-                .get(key)
-                .cloned()
-        }) else {
+        let Some(info) = tf_spelling(key) else {
             return Cand::unknown(format!("`{key}` is not in the TensorFlow data"));
         };
-        let class = info
-            .get("class")
-            .and_then(Value::as_str)
+        if info.get("exists").and_then(Value::as_bool) == Some(false) {
+            let err = info
+                .get("error")
+                .and_then(Value::as_str)
+                .unwrap_or("it does not exist");
+            return Cand::unknown(format!("`{key}` does not exist in TensorFlow 2.21 ({err})"));
+        }
+        // What a layer ends up holding: Keras 3 on the TF backend keeps the TF object and serializes
+        // it as recorded under `keras3_tf_backend`; tf_keras as recorded for its Dense kernel.
+        let (class, module, mut config) = if self.data.flavor == "keras2" {
+            let i = info.pointer("/tf_keras_dense_kernel/initializer");
+            (
+                i.and_then(|i| i.get("class")).and_then(Value::as_str),
+                i.and_then(|i| i.get("module")).and_then(Value::as_str),
+                i.and_then(|i| i.get("config"))
+                    .and_then(Value::as_object)
+                    .cloned(),
+            )
+        } else {
+            let i = info.pointer("/keras3_tf_backend/serialized");
+            (
+                i.and_then(|i| i.get("class_name")).and_then(Value::as_str),
+                i.and_then(|i| i.get("module")).and_then(Value::as_str),
+                i.and_then(|i| i.get("config"))
+                    .and_then(Value::as_object)
+                    .cloned(),
+            )
+        };
+        let class = class
+            .or(info.get("class").and_then(Value::as_str))
             .unwrap_or(key)
             .to_string();
-        let module = info
-            .get("module")
-            .and_then(Value::as_str)
+        let module = module
+            .or(info.get("module").and_then(Value::as_str))
             .unwrap_or("tensorflow")
             .to_string();
-        let mut config = info
-            .get("default_config")
-            .and_then(Value::as_object)
-            .cloned()
+        let mut config = config
+            .take()
+            .or_else(|| {
+                info.get("default_config")
+                    .and_then(Value::as_object)
+                    .cloned()
+            })
             .unwrap_or_default();
         let sig: Vec<String> = info
             .get("signature")
@@ -2093,15 +2117,24 @@ pub fn describe(v: &Val) -> String {
     }
 }
 
+/// The generated facts about a TensorFlow spelling (`tf.random_normal_initializer`,
+/// `tf.compat.v1.initializers.he_normal`, ...), measured with TensorFlow 2.21 (`keras2.json`).
+pub fn tf_spelling(key: &str) -> Option<&'static Value> {
+    knowledge::data(knowledge::KerasVersion::Keras2)
+        .tf_core
+        .get("spellings")?
+        .get(key)
+}
+
 /// `ns.attr` for Keras and TensorFlow namespaces.
 pub fn ns_attr(data: &KerasData, base: &Val, attr: &str) -> Val {
     let Val::Ns(ns) = base else {
         return Val::Unknown("not a namespace".into());
     };
+    let _ = data;
     let tf_key = |prefix: &str| -> Option<String> {
         let k = format!("{prefix}.{attr}");
-        let k2 = knowledge::data(knowledge::KerasVersion::Keras2);
-        (data.tf_core.contains_key(&k) || k2.tf_core.contains_key(&k)).then_some(k)
+        tf_spelling(&k).is_some().then_some(k)
     };
     match ns.as_str() {
         "keras" | "keras.models" => match attr {

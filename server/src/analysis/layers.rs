@@ -124,6 +124,40 @@ pub fn layer_calls(ws: &Workspace, file: &Arc<FileAnalysis>) -> Vec<LayerCall> {
             &mut wrapped,
             &mut notes,
         );
+        // `*_initializer` keywords the layer does not declare: Keras 2 may swallow them through
+        // `**kwargs` (recorded per layer by the generator), Keras 3 raises.
+        for (k, _, _) in &kws {
+            if !k.ends_with("_initializer") || info.signature.iter().any(|p| p.name == *k) {
+                continue;
+            }
+            match info
+                .extra
+                .get("undeclared_initializer_kwargs")
+                .and_then(|u| u.get(k))
+            {
+                Some(u)
+                    if u.get("reached_weights")
+                        .and_then(Value::as_array)
+                        .is_some_and(|a| a.is_empty()) =>
+                {
+                    notes.push(format!(
+                    "`{k}` is accepted by Keras {} but reaches no weight: it is silently ignored",
+                    ev.data.keras_version()
+                ))
+                }
+                Some(_) => {}
+                None => notes.push(format!(
+                    "`{k}` is not a parameter of `{class}`: Keras {} raises {}",
+                    ev.data.keras_version(),
+                    ev.data
+                        .extra
+                        .get("undeclared_initializer_kwarg_error")
+                        .and_then(Value::as_str)
+                        .map(|e| e.split(':').next().unwrap_or(e).to_string())
+                        .unwrap_or_else(|| "an error".into())
+                )),
+            }
+        }
         let shapes = super::shapes::weight_shapes(&mut ev, file, &class, &site.call, &cx);
         for w in &mut weights {
             w.shape = shapes.get(&w.weight).cloned();

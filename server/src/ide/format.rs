@@ -102,7 +102,8 @@ fn cell_escape(s: &str) -> String {
 }
 
 /// Label parts: `kernel=he_normal bias=zeros`; a custom class part carries its location.
-pub fn label_parts(call: &LayerCall, show_defaults: bool) -> Vec<super::LabelPart> {
+pub fn label_parts(ws: &Workspace, call: &LayerCall) -> Vec<super::LabelPart> {
+    let show_defaults = ws.settings.show_defaults;
     let mut parts: Vec<super::LabelPart> = Vec::new();
     let ws_labels: Vec<(
         String,
@@ -111,7 +112,7 @@ pub fn label_parts(call: &LayerCall, show_defaults: bool) -> Vec<super::LabelPar
         .weights
         .iter()
         .filter(|w| super::visible(w, show_defaults))
-        .map(|w| weight_label(w))
+        .map(|w| weight_label(ws, w))
         .collect();
     for (i, (text, target)) in ws_labels.into_iter().enumerate() {
         let sep = if i == 0 { "" } else { " " };
@@ -155,6 +156,7 @@ fn short_weight(w: &str) -> &str {
 }
 
 fn weight_label(
+    ws: &Workspace,
     w: &WeightAnswer,
 ) -> (
     String,
@@ -171,8 +173,7 @@ fn weight_label(
     for c in &w.candidates {
         match c {
             Candidate::Resolved { init, .. } => {
-                let ws_default = Workspace::default();
-                let t = compact_label(&ws_default, init);
+                let t = compact_label(ws, init);
                 if let InitKind::CustomClass { file, span, .. }
                 | InitKind::CustomFunction { file, span, .. } = &init.kind
                 {

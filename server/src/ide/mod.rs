@@ -166,7 +166,7 @@ pub fn inlay_hints(ws: &Workspace, path: &Path, range: Span) -> Vec<InlayHint> {
         .iter()
         .filter(|c| range.contains(c.span.end))
         .filter_map(|c| {
-            let parts = format::label_parts(c, ws.settings.show_defaults);
+            let parts = format::label_parts(ws, c);
             if parts.is_empty() {
                 return None;
             }
