@@ -250,6 +250,11 @@ pub fn custom_weights(
                     at: cl.span.start,
                     frame: Some(frame.clone()),
                 };
+                // `tf.Variable(init(shape))` and `tf.compat.v1.get_variable(name, shape, initializer=...)`.
+                if let Some(w) = tf_variable(ev, &cl, &cx, &mut unnamed) {
+                    out.push(w);
+                    continue;
+                }
                 if let Expr::Attr { value, attr, .. } = &cl.func {
                     if matches!(&**value, Expr::Name { id, .. } if id == "self")
                         && matches!(attr.as_str(), "add_weight" | "add_variable")
@@ -588,4 +593,100 @@ fn sequential_weights(ev: &mut Evaluator, list: &Expr, cx: &Cx, depth: usize) ->
         }
     }
     out
+}
+
+/// A weight made with TensorFlow directly in a layer's method: `tf.Variable(init(shape=...))`
+/// (the initializer is the callee of the call passed as the initial value) or
+/// `tf.compat.v1.get_variable(name, shape, initializer=...)` (no initializer: glorot_uniform).
+fn tf_variable(
+    ev: &mut Evaluator,
+    call: &Call,
+    cx: &Cx,
+    unnamed: &mut usize,
+) -> Option<WeightAnswer> {
+    let kind = ev
+        .eval(&call.func, cx)
+        .into_iter()
+        .find_map(|c| match c.val {
+            Val::Builtin(b @ ("tf.Variable" | "tf.get_variable")) => Some(b),
+            _ => None,
+        })?;
+    let lit = |ev: &mut Evaluator, e: Option<&Expr>| -> Option<String> {
+        match ev.eval(e?, cx).first().map(|v| v.val.clone()) {
+            Some(Val::Str(s)) => Some(s),
+            _ => None,
+        }
+    };
+    let here = super::eval::place(&cx.file, call.span, &cx.file);
+    let step = Step {
+        text: format!("`{kind}` at {here}"),
+        file: Some(cx.file.path.clone()),
+        span: Some(call.span),
+    };
+    let (name, init_expr) = if kind == "tf.Variable" {
+        let name = lit(ev, call.keyword("name").map(|k| &k.value));
+        let init = call
+            .args
+            .first()
+            .or_else(|| call.keyword("initial_value").map(|k| &k.value));
+        let init = match init {
+            Some(Expr::Call(c)) => Some(c.func.clone()),
+            _ => None,
+        };
+        (name, init)
+    } else {
+        let name = lit(
+            ev,
+            call.keyword("name").map(|k| &k.value).or(call.args.first()),
+        );
+        (
+            name,
+            call.keyword("initializer")
+                .map(|k| k.value.clone())
+                .or_else(|| call.args.get(3).cloned()),
+        )
+    };
+    let name = name.unwrap_or_else(|| {
+        let n = if *unnamed == 0 {
+            "variable".to_string()
+        } else {
+            format!("variable_{unnamed}")
+        };
+        *unnamed += 1;
+        n
+    });
+    let mut candidates = Vec::new();
+    match init_expr {
+        Some(e) => {
+            for c in ev.eval(&e, cx) {
+                let origin = std::iter::once(step.clone())
+                    .chain(c.origin.clone())
+                    .collect();
+                candidates.extend(ev.to_initializer(super::eval::Cand { val: c.val, origin }));
+            }
+        }
+        None if kind == "tf.get_variable" => match ev.identifier("glorot_uniform") {
+            Ok(init) => candidates.push(Candidate::Resolved {
+                init,
+                origin: vec![step],
+            }),
+            Err(r) => candidates.push(Candidate::Unresolved {
+                reason: r,
+                origin: vec![step],
+            }),
+        },
+        None => candidates.push(Candidate::Unresolved {
+            reason: "the initial value is not a call of an initializer".into(),
+            origin: vec![step],
+        }),
+    }
+    Some(WeightAnswer {
+        weight: name,
+        parameter: None,
+        created: Created::Yes,
+        candidates,
+        is_default: false,
+        trainable: true,
+        shape: None,
+    })
 }

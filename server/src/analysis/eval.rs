@@ -2171,6 +2171,7 @@ pub fn ns_attr(data: &KerasData, base: &Val, attr: &str) -> Val {
             },
         },
         "tf" => match attr {
+            "Variable" => Val::Builtin("tf.Variable"),
             "keras" => Val::Ns("keras".into()),
             "initializers" => Val::Ns("keras.initializers".into()),
             "compat" => Val::Ns("tf.compat".into()),
@@ -2185,6 +2186,8 @@ pub fn ns_attr(data: &KerasData, base: &Val, attr: &str) -> Val {
             _ => Val::Unknown(format!("`tf.compat.{attr}` is not followed")),
         },
         "tf.compat.v1" => match attr {
+            "get_variable" => Val::Builtin("tf.get_variable"),
+            "Variable" => Val::Builtin("tf.Variable"),
             "keras" => Val::Ns("keras".into()),
             "initializers" => Val::Ns("tf.compat.v1.initializers".into()),
             _ => match tf_key("tf.compat.v1") {
