@@ -248,7 +248,7 @@ fn write_text(
                             format!("one of: {}", parts.join(" | "))
                         };
                         if let Created::Unknown(why) = &w.created {
-                            t.push_str(&format!("  (created unless {why})"));
+                            t.push_str(&format!("  (whether it is created is unresolved: {why})"));
                         }
                         t
                     }

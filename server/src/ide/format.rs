@@ -360,7 +360,7 @@ fn weight_cells(w: &WeightAnswer) -> (String, String) {
             let (i, f) = candidates_cells(&w.candidates);
             return (
                 format!("{i} (if created)"),
-                format!("{f}; created unless {why}"),
+                format!("{f}; whether it is created is unresolved: {why}"),
             );
         }
         Created::Yes => {}
