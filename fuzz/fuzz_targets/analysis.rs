@@ -13,7 +13,7 @@ fn check_position(text: &str, idx: &LineIndex, offset: u32) {
     assert!(offset as usize <= text.len(), "offset {offset} past the end");
     let lc = idx.to_line_col(text, offset, ColumnUnit::Utf16);
     let (a, z) = idx.line_range(text, lc.line).expect("line exists");
-    let line_utf16: u32 = text[a as usize..z as usize].chars().map(char::len_utf16).sum();
+    let line_utf16: u32 = text[a as usize..z as usize].chars().map(|c| c.len_utf16() as u32).sum();
     assert!(lc.col <= line_utf16, "column {} past the line ({line_utf16})", lc.col);
     let back = idx.to_offset(text, lc, ColumnUnit::Utf16).expect("round trip");
     assert!(text.is_char_boundary(back as usize));
