@@ -333,13 +333,51 @@ pub struct ModuleIr {
     pub calls: Vec<CallSite>,
     /// `from m import *` (module, level).
     pub star_imports: Vec<(String, u32)>,
-    /// Conditions of `if` statements (see [`Binding::cond`]).
+    /// Conditions of `if` statements that some binding depends on (see [`Binding::cond`]); the
+    /// others are dropped after lowering, so only [`Binding::cond`] and [`Cond::parent`] may hold
+    /// indices into this list.
     pub conds: Vec<Cond>,
     /// `__all__`, when it is a literal list or tuple of strings.
     pub all: Option<Vec<String>>,
 }
 
 impl ModuleIr {
+    /// Releases the spare capacity of every vector and map, once lowering is done. Most names have
+    /// one binding, and a `Vec` grown by `push` holds four: without this, binding vectors alone
+    /// are a third of the IR's memory.
+    pub fn shrink_to_fit(&mut self) {
+        for s in &mut self.scopes {
+            for v in s.bindings.values_mut() {
+                v.shrink_to_fit();
+            }
+            s.bindings.shrink_to_fit();
+            for v in s.mutations.values_mut() {
+                v.shrink_to_fit();
+            }
+            s.mutations.shrink_to_fit();
+        }
+        for f in &mut self.functions {
+            f.params.shrink_to_fit();
+            f.returns.shrink_to_fit();
+            f.decorators.shrink_to_fit();
+        }
+        for c in &mut self.classes {
+            for v in c.self_attrs.values_mut() {
+                v.shrink_to_fit();
+            }
+            c.self_attrs.shrink_to_fit();
+            c.methods.shrink_to_fit();
+            c.bases.shrink_to_fit();
+            c.decorators.shrink_to_fit();
+        }
+        self.scopes.shrink_to_fit();
+        self.functions.shrink_to_fit();
+        self.classes.shrink_to_fit();
+        self.calls.shrink_to_fit();
+        self.star_imports.shrink_to_fit();
+        self.conds.shrink_to_fit();
+    }
+
     /// Innermost scope whose defining statement contains `offset`.
     pub fn scope_at(&self, offset: u32) -> ScopeId {
         let mut best = 0;

@@ -55,7 +55,52 @@ pub fn lower(suite: &[ast::Stmt]) -> ModuleIr {
         depth: 0,
     };
     l.stmts(suite, ctx);
+    prune_conds(&mut l.m);
+    l.m.shrink_to_fit();
     l.m
+}
+
+/// Drops the `if` conditions that no binding refers to (directly or as a parent): most branches
+/// bind nothing, and each condition holds a copy of its test. The rest are renumbered.
+fn prune_conds(m: &mut ModuleIr) {
+    let n = m.conds.len();
+    let mut used = vec![false; n];
+    for b in m.scopes.iter().flat_map(|s| s.bindings.values().flatten()) {
+        let mut cur = b.cond;
+        while let Some(i) = cur {
+            if i >= n || used[i] {
+                break;
+            }
+            used[i] = true;
+            cur = m.conds[i].parent;
+        }
+    }
+    if used.iter().all(|u| *u) {
+        return;
+    }
+    let mut remap = vec![None; n];
+    let mut next = 0;
+    for (i, u) in used.iter().enumerate() {
+        if *u {
+            remap[i] = Some(next);
+            next += 1;
+        }
+    }
+    let old = std::mem::take(&mut m.conds);
+    m.conds = old
+        .into_iter()
+        .zip(&used)
+        .filter(|(_, u)| **u)
+        .map(|(mut c, _)| {
+            c.parent = c.parent.and_then(|p| remap[p]);
+            c
+        })
+        .collect();
+    for s in &mut m.scopes {
+        for b in s.bindings.values_mut().flatten() {
+            b.cond = b.cond.and_then(|i| remap.get(i).copied().flatten());
+        }
+    }
 }
 
 fn docstring(body: &[ast::Stmt]) -> Option<String> {
