@@ -102,6 +102,14 @@ def main(argv=None):
         sys.stderr.write("compare.py: actual JSON has no `layers` list\n")
         return 2
 
+    exp_keras, act_keras = expected.get("keras"), actual.get("keras")
+    if exp_keras is not None and act_keras is not None and str(exp_keras) != str(act_keras):
+        sys.stderr.write(
+            f"compare.py: the oracle ran Keras {exp_keras} but check answered for Keras {act_keras} "
+            f"(run check with --keras {exp_keras})\n"
+        )
+        return 2
+
     known_files = set(expected.get("scripts", []))
     for key in ("layers", "weightless", "unbuilt"):
         known_files.update(s["file"] for s in expected.get(key, []))

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Runtime oracle for keras-lsp: which initializer did real Keras 3 give each weight?
+"""Runtime oracle for keras-lsp: which initializer did real Keras give each weight?
 
 Usage:
     KERAS_BACKEND=numpy .venv-keras/bin/python tests/oracle/oracle.py DIR... --out FILE.json
+    .venv-tf/bin/python tests/oracle/oracle.py DIR... --backend tensorflow --out FILE.json   # tf.keras = Keras 3
+    .venv-tf/bin/python tests/oracle/oracle.py DIR... --flavor keras2 --out FILE.json        # tf_keras (Keras 2)
 
 Every ``*.py`` file under each DIR (``__init__.py`` excepted) is run in a fresh
 subprocess, as ``__main__``, with cwd = the file's folder and that folder on
@@ -10,13 +12,15 @@ subprocess, as ``__main__``, with cwd = the file's folder and that folder on
 ``runpy.run_module`` from the package root so relative imports work.
 
 Inside the subprocess ``keras.layers.Layer.__init__`` and ``Layer.add_weight`` are
-wrapped.  The call site of a layer is the first frame outside the ``__init__`` chain
+wrapped (``tf_keras``' ``Layer`` with ``--flavor keras2``, which also sets
+``TF_USE_LEGACY_KERAS=1``).  The call site of a layer is the first frame outside the ``__init__`` chain
 of the layer object; it counts as a *site* only when that frame is user code (not
 site-packages).  See tests/oracle/README.md for the output format and every
 normalization applied.
 """
 
 import argparse
+import inspect
 import json
 import os
 import re
@@ -24,6 +28,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import types
 
 ORACLE_VERSION = 1
 EXCEPTION_RE = re.compile(r"#\s*oracle-exception:\s*([^:#]+?)\s*:\s*([^#]*)")
@@ -63,24 +68,48 @@ def canon(value):
 # --------------------------------------------------------------------------------------
 
 
-def child_main(root, path, out_path):
+def child_main(root, path, out_path, flavor="keras3"):
     root = os.path.abspath(root)
     path = os.path.abspath(path)
     folder = os.path.dirname(path)
+    keras2 = flavor == "keras2"
 
-    import keras
-    from keras.src import initializers as k_initializers
-    from keras.src.initializers import Initializer, VarianceScaling
-    from keras.src.layers.layer import Layer
-    from keras.src.layers.core.einsum_dense import EinsumDense
-    from keras.src.layers.core.input_layer import InputLayer
-    from keras.src.layers.normalization.batch_normalization import BatchNormalization
-    from keras.src.layers.rnn.rnn import RNN
-    from keras.src.layers.rnn.stacked_rnn_cells import StackedRNNCells
-    from keras.src.models.functional import Functional
-    from keras.src.models.model import Model
-    from keras.src.models.sequential import Sequential
-    from keras.src.utils.naming import to_snake_case
+    if keras2:
+        # Keras 2 = tf_keras; `tf.keras` is tf_keras only with this flag (set before TensorFlow is imported).
+        os.environ["TF_USE_LEGACY_KERAS"] = "1"
+        import tf_keras  # noqa: F401
+        from tf_keras.src import initializers as k_initializers
+        from tf_keras.src.initializers import Initializer
+        from tf_keras.src.engine.base_layer import Layer
+        from tf_keras.src.engine.input_layer import InputLayer
+        from tf_keras.src.engine.functional import Functional
+        from tf_keras.src.engine.training import Model
+        from tf_keras.src.engine.sequential import Sequential
+        from tf_keras.src.layers.normalization.batch_normalization import (
+            BatchNormalizationBase as BatchNormalization,
+        )
+        from tf_keras.src.layers.rnn.base_rnn import RNN
+        from tf_keras.src.layers.rnn.stacked_rnn_cells import StackedRNNCells
+        from tf_keras.src.utils.generic_utils import to_snake_case
+
+        EinsumDense = VarianceScaling = None  # Keras 2 EinsumDense keeps the initializer (no seeded clone)
+        library_module_prefix = "tf_keras."
+    else:
+        import keras
+        from keras.src import initializers as k_initializers
+        from keras.src.initializers import Initializer, VarianceScaling
+        from keras.src.layers.layer import Layer
+        from keras.src.layers.core.einsum_dense import EinsumDense
+        from keras.src.layers.core.input_layer import InputLayer
+        from keras.src.layers.normalization.batch_normalization import BatchNormalization
+        from keras.src.layers.rnn.rnn import RNN
+        from keras.src.layers.rnn.stacked_rnn_cells import StackedRNNCells
+        from keras.src.models.functional import Functional
+        from keras.src.models.model import Model
+        from keras.src.models.sequential import Sequential
+        from keras.src.utils.naming import to_snake_case
+
+        library_module_prefix = "keras."
 
     stdlib_dirs = {
         os.path.realpath(p)
@@ -103,11 +132,24 @@ def child_main(root, path, out_path):
                 return "transparent"
         return "user"
 
-    def is_own_init(frame, obj):
+    def first_argument(frame):
         code = frame.f_code
-        if code.co_name != "__init__" or code.co_argcount == 0:
-            return False
-        return frame.f_locals.get(code.co_varnames[0]) is obj
+        if code.co_argcount > 0:
+            return frame.f_locals.get(code.co_varnames[0])
+        if code.co_flags & inspect.CO_VARARGS:  # def wrapper(*args, **kwargs)
+            args = frame.f_locals.get(code.co_varnames[code.co_kwonlyargcount])
+            if isinstance(args, tuple) and args:
+                return args[0]
+        return None
+
+    def is_own_init(frame, obj):
+        """A frame of the construction of obj itself: an `__init__` of obj (super() chains), or a
+        decorator around one (tf_keras: `allow_initializer_layout`, TensorFlow's tracking and
+        traceback wrappers) whose first argument is obj."""
+        code = frame.f_code
+        if code.co_name == "__init__":
+            return code.co_argcount > 0 and frame.f_locals.get(code.co_varnames[0]) is obj
+        return first_argument(frame) is obj
 
     def char_column(filename, lineno, byte_col):
         import linecache
@@ -178,13 +220,26 @@ def child_main(root, path, out_path):
             }
         return None
 
+    init_signature = inspect.signature(orig_init)
+    add_weight_signature = inspect.signature(orig_add_weight)
+
+    def name_argument(signature, self, args, kwargs):
+        """The `name` argument of a call.  Keras 3 takes it by keyword only; Keras 2 also positionally
+        (`Layer.__init__(trainable, name, ...)`, `add_weight(name, shape, dtype, initializer, ...)`)."""
+        if not keras2:
+            return kwargs.get("name")
+        try:
+            return signature.bind(self, *args, **kwargs).arguments.get("name")
+        except TypeError:
+            return kwargs.get("name")
+
     def init_wrapper(self, *args, **kwargs):
         first = id(self) not in records
         if first:
             rec = {
                 "layer": self,
                 "site": site_of(self),
-                "explicit_name": kwargs.get("name") is not None,
+                "explicit_name": name_argument(init_signature, self, args, kwargs) is not None,
                 "weights": [],
             }
             records[id(self)] = rec
@@ -192,11 +247,13 @@ def child_main(root, path, out_path):
         result = orig_init(self, *args, **kwargs)
         return result
 
-    def get_wrapper(identifier):
-        result = orig_get(identifier)
+    def get_wrapper(identifier, *args, **kwargs):
+        result = orig_get(identifier, *args, **kwargs)
         if add_weight_ctx and add_weight_ctx[-1][0] is False:
-            add_weight_ctx[-1][0] = True
-            add_weight_ctx[-1][1] = result
+            # Keras 2 add_weight first calls get(None) -> None, then get("glorot_uniform") / get("zeros").
+            if not (keras2 and result is None):
+                add_weight_ctx[-1][0] = True
+                add_weight_ctx[-1][1] = result
         return result
 
     def add_weight_wrapper(self, *args, **kwargs):
@@ -210,10 +267,12 @@ def child_main(root, path, out_path):
             rec = {"layer": self, "site": None, "explicit_name": True, "weights": []}
             records[id(self)] = rec
             order.append(rec)
+        name = name_argument(add_weight_signature, self, args, kwargs)
         rec["weights"].append(
             {
                 "variable": variable,
-                "explicit_name": kwargs.get("name") is not None,
+                "name": name,
+                "explicit_name": name is not None,
                 "initializer": got[1],
             }
         )
@@ -258,13 +317,23 @@ def child_main(root, path, out_path):
             except NotImplementedError:
                 config = {}
             return {"class": type(init).__name__, "config": to_json(config)}
+        get_config = getattr(init, "get_config", None)
+        if callable(get_config) and not isinstance(init, (types.FunctionType, types.MethodType)):
+            # An initializer of another family, used as-is by Keras: TensorFlow's own
+            # (`tf.random_normal_initializer` = init_ops_v2.RandomNormal, `tf.compat.v1.*` = init_ops.*),
+            # or tf_keras' `initializers_v1`.  Recorded with its class name, module and get_config().
+            try:
+                config = get_config()
+            except Exception:  # noqa: BLE001
+                config = {}
+            return {"class": type(init).__name__, "module": type(init).__module__, "config": to_json(config)}
         name = getattr(init, "__qualname__", type(init).__name__)
         return {"class": "Callable", "config": {"name": name}}
 
     def describe(layer, entry):
         """Returns (initializer json, notes, ignore_keys)."""
         init = entry["initializer"]
-        name = entry["variable"].name
+        name = entry["name"] if keras2 else entry["variable"].name
         notes, ignore = [], []
         qual = getattr(init, "__qualname__", "")
         if not isinstance(init, Initializer) and callable(init):
@@ -278,7 +347,20 @@ def child_main(root, path, out_path):
                 return {"class": "SqrtOf", "config": {"initializer": inner}}, notes, ignore
         desc = describe_plain(init)
         if (
-            isinstance(layer, EinsumDense)
+            keras2
+            and type(layer).__name__ == "RandomFourierFeatures"
+            and name == "unscaled_kernel"
+            and str(getattr(layer, "kernel_initializer", "")).lower() == "laplacian"
+            and desc["class"] == "Constant"
+        ):
+            # kernel_initializer="laplacian": a Constant holding Cauchy samples drawn with np.random at
+            # build time.  The values are neither reproducible nor useful: only the shape is kept.
+            desc["config"]["value"] = {"$cauchy_samples": [int(d) for d in entry["variable"].shape]}
+            notes.append('RandomFourierFeatures "laplacian": Constant of Cauchy(0, 1) samples drawn at build')
+            return desc, notes, ignore
+        if (
+            not keras2
+            and isinstance(layer, EinsumDense)
             and name == "kernel"
             and isinstance(layer.kernel_initializer, VarianceScaling)
             and init is not layer.kernel_initializer
@@ -325,7 +407,10 @@ def child_main(root, path, out_path):
 
     def child_segments(parent):
         """[(child, segment or None)] for the tracked sublayers of parent."""
-        kids = list(getattr(parent, "_layers", []))
+        if keras2:
+            kids = list(parent._flatten_layers(recursive=False, include_self=False))
+        else:
+            kids = list(getattr(parent, "_layers", []))
         segs = []
         for kid in kids:
             if isinstance(kid, StackedRNNCells):
@@ -338,11 +423,28 @@ def child_main(root, path, out_path):
         uniq = iter(uniquify(named))
         return [(kid, None if s is None else next(uniq)) for kid, s in zip(kids, segs)]
 
+    def scoped_prefix(site_layer, prefix, raws, variable):
+        """Keras 2: keep only the segments whose layer name is in the variable's name scope.
+
+        tf_keras names a variable after the name scopes active when it is created: a sublayer that
+        its parent builds directly (`self.layer.build(...)`, as TimeDistributed and
+        SpectralNormalization do) adds no scope, so `time_distributed/kernel:0` has no `dense/`."""
+        scope = variable.name.split(":")[0].split("/")[:-1]
+        if site_layer.name in scope:
+            scope = scope[scope.index(site_layer.name) + 1:]
+        kept, pos = [], 0
+        for seg, raw in zip(prefix, raws):
+            if raw in scope[pos:]:
+                pos = scope.index(raw, pos) + 1
+                kept.append(seg)
+        return kept
+
     def collect(site_layer):
         out = []
         visited = set()
+        seen_paths = set()
 
-        def walk(lyr, prefix):
+        def walk(lyr, prefix, raws):
             if id(lyr) in visited:
                 return
             visited.add(id(lyr))
@@ -350,10 +452,22 @@ def child_main(root, path, out_path):
             own = rec["weights"] if rec else []
             var_names = []
             for e in own:
-                var_names.append(e["variable"].name if e["explicit_name"] else "variable")
+                if keras2:
+                    var_names.append(e["name"] if e["explicit_name"] else "variable")
+                else:
+                    var_names.append(e["variable"].name if e["explicit_name"] else "variable")
             for e, vname in zip(own, uniquify(var_names)):
                 init, notes, ignore = describe(lyr, e)
-                w = {"weight": "/".join(prefix + [vname]), "initializer": init}
+                if keras2:
+                    path = "/".join(scoped_prefix(site_layer, prefix, raws, e["variable"]) + [vname])
+                    base, k = path, 1
+                    while path in seen_paths:  # two variables with one scoped name: Keras-style suffix
+                        path = f"{base}_{k}"
+                        k += 1
+                else:
+                    path = "/".join(prefix + [vname])
+                seen_paths.add(path)
+                w = {"weight": path, "initializer": init}
                 try:
                     w["shape"] = [int(d) for d in e["variable"].shape]
                 except Exception:  # noqa: BLE001 - a shape that is not all integers is not recorded
@@ -364,14 +478,17 @@ def child_main(root, path, out_path):
                     w["ignore"] = ignore
                 out.append(w)
             for kid, seg in child_segments(lyr):
-                walk(kid, prefix + ([seg] if seg else []))
+                if seg:
+                    walk(kid, prefix + [seg], raws + [kid.name])
+                else:
+                    walk(kid, prefix, raws)
 
-        walk(site_layer, [])
+        walk(site_layer, [], [])
         return out
 
     def excluded(lyr):
         t = type(lyr)
-        if not t.__module__.startswith("keras."):
+        if not t.__module__.startswith(library_module_prefix):
             return False
         return t in (Sequential, Functional, Model) or isinstance(lyr, InputLayer)
 
@@ -390,7 +507,9 @@ def child_main(root, path, out_path):
                 "line": site["line"],
                 "column": site["column"],
                 "layer": type(lyr).__name__,
-                "built": bool(lyr.built),
+                # tf_keras sets `built` in __call__, not in build(): a layer whose build() was called
+                # directly has its weights but built=False.
+                "built": bool(lyr.built) or (keras2 and bool(weights)),
                 "weights": weights,
             }
         )
@@ -436,15 +555,28 @@ def scan_exceptions(root, files):
     return out
 
 
-def run_one(root, path, python, timeout):
+def child_env(flavor, backend):
+    env = dict(os.environ)
+    if flavor == "keras2":
+        env["TF_USE_LEGACY_KERAS"] = "1"  # `tf.keras` = tf_keras (Keras 2)
+        env.pop("KERAS_BACKEND", None)
+    else:
+        env["KERAS_BACKEND"] = backend
+        env.pop("TF_USE_LEGACY_KERAS", None)
+    if flavor == "keras2" or backend == "tensorflow":
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        env.setdefault("CUDA_VISIBLE_DEVICES", "")
+    return env
+
+
+def run_one(root, path, python, timeout, flavor="keras3", backend="numpy"):
     fd, tmp = tempfile.mkstemp(suffix=".json")
     os.close(fd)
-    env = dict(os.environ)
-    env["KERAS_BACKEND"] = "numpy"
+    env = child_env(flavor, backend)
     env.setdefault("PYTHONHASHSEED", "0")
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.pop("PYTHONPATH", None)
-    cmd = [python, os.path.abspath(__file__), "--child", root, path, tmp]
+    cmd = [python, os.path.abspath(__file__), "--child", root, path, tmp, flavor]
     try:
         proc = subprocess.run(
             cmd, cwd=os.path.dirname(path), env=env, capture_output=True, text=True, timeout=timeout
@@ -527,7 +659,19 @@ def parent_main(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dirs", nargs="+", help="fixture roots; file paths in the output are relative to their root")
     ap.add_argument("--out", required=True)
-    ap.add_argument("--python", default=sys.executable, help="interpreter with keras 3 (default: this one)")
+    ap.add_argument("--python", default=sys.executable, help="interpreter with keras 3 / tf_keras (default: this one)")
+    ap.add_argument(
+        "--flavor",
+        choices=("keras3", "keras2"),
+        default="keras3",
+        help="keras3: Keras 3 (`keras`, and `tf.keras` of TensorFlow >= 2.16); "
+        "keras2: tf_keras with TF_USE_LEGACY_KERAS=1 (`tf_keras`, and `tf.keras` under the flag)",
+    )
+    ap.add_argument(
+        "--backend",
+        default="numpy",
+        help="KERAS_BACKEND for --flavor keras3 (default numpy; tensorflow for tf.keras fixtures)",
+    )
     ap.add_argument("--jobs", "-j", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=300)
     ap.add_argument("--quiet", "-q", action="store_true")
@@ -545,7 +689,9 @@ def parent_main(argv):
         jobs.extend((root, f) for f in files)
         exceptions.extend(scan_exceptions(root, files))
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:
-        results = list(pool.map(lambda rf: run_one(rf[0], rf[1], args.python, args.timeout), jobs))
+        results = list(
+            pool.map(lambda rf: run_one(rf[0], rf[1], args.python, args.timeout, args.flavor, args.backend), jobs)
+        )
 
     errors = []
     for res in results:
@@ -555,15 +701,29 @@ def parent_main(argv):
                 sys.stderr.write(f"ERROR in {res['script']}: {res['error']}\n{res.get('stderr', '')}\n")
 
     layers, weightless, unbuilt = merge(results)
-    version = subprocess.run(
-        [args.python, "-c", "import keras; print(keras.__version__)"],
-        env=dict(os.environ, KERAS_BACKEND="numpy"),
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
-    out = {
-        "keras": "3",
-        "keras_version": version,
+    def installed(code, env):
+        return subprocess.run([args.python, "-c", code], env=env, capture_output=True, text=True).stdout.strip()
+
+    out = {}
+    if args.flavor == "keras2":
+        metadata = "import importlib.metadata as m; print(m.version(%r))"
+        out["keras"] = "2"
+        out["keras_version"] = installed(metadata % "tf_keras", dict(os.environ))
+        out["backend"] = "tensorflow"
+        out["tensorflow_version"] = installed(metadata % "tensorflow", dict(os.environ))
+        out["TF_USE_LEGACY_KERAS"] = "1"
+    else:
+        out["keras"] = "3"
+        out["keras_version"] = installed(
+            "import keras; print(keras.__version__)", dict(os.environ, KERAS_BACKEND=args.backend)
+        )
+        if args.backend != "numpy":
+            out["backend"] = args.backend
+            if args.backend == "tensorflow":
+                out["tensorflow_version"] = installed(
+                    "import importlib.metadata as m; print(m.version('tensorflow'))", dict(os.environ)
+                )
+    out.update({
         "generator": "tests/oracle/oracle.py",
         "scripts": sorted(os.path.relpath(f, r).replace(os.sep, "/") for r, f in jobs),
         "layers": layers,
@@ -571,7 +731,7 @@ def parent_main(argv):
         "unbuilt": unbuilt,
         "exceptions": sorted(exceptions, key=lambda e: (e["file"], e["line"], e["weight"])),
         "errors": sorted(errors, key=lambda e: e["script"]),
-    }
+    })
     tmp = args.out + ".tmp"
     with open(tmp, "w") as f:
         json.dump(out, f, indent=1, sort_keys=False)
@@ -588,8 +748,9 @@ def parent_main(argv):
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        _, _, root_arg, path_arg, out_arg = sys.argv
+        root_arg, path_arg, out_arg = sys.argv[2:5]
+        flavor_arg = sys.argv[5] if len(sys.argv) > 5 else "keras3"
         sys.argv = sys.argv[:1]
-        child_main(root_arg, path_arg, out_arg)
+        child_main(root_arg, path_arg, out_arg, flavor_arg)
     else:
         sys.exit(parent_main(sys.argv[1:]))
