@@ -29,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
     ws.insert(fa.clone());
     let calls = ws.layer_calls(path);
     let idx = &fa.line_index;
-    for c in &calls {
+    for c in calls.iter() {
         assert!(c.span.start <= c.span.end && c.span.end as usize <= text.len());
         check_position(text, idx, c.span.start);
         check_position(text, idx, c.span.end);

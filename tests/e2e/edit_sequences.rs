@@ -138,7 +138,7 @@ fn check(text: &str) -> Result<(), TestCaseError> {
     let mut ws = Workspace::new(Default::default());
     ws.insert(fa.clone());
     let idx = &fa.line_index;
-    for c in ws.layer_calls(path) {
+    for c in ws.layer_calls(path).iter() {
         prop_assert!(c.span.start <= c.span.end && c.span.end as usize <= text.len());
         prop_assert!(text.is_char_boundary(c.span.start as usize));
     }

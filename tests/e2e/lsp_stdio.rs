@@ -9,13 +9,19 @@ use serde_json::{json, Value};
 use support::Client;
 
 fn workspace() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/workspace").canonicalize().unwrap()
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/e2e/workspace")
+        .canonicalize()
+        .unwrap()
 }
 
 fn label(h: &Value) -> String {
     match &h["label"] {
         Value::String(s) => s.clone(),
-        Value::Array(parts) => parts.iter().map(|p| p["value"].as_str().unwrap_or("")).collect(),
+        Value::Array(parts) => parts
+            .iter()
+            .map(|p| p["value"].as_str().unwrap_or(""))
+            .collect(),
         _ => String::new(),
     }
 }
@@ -43,13 +49,31 @@ fn hover_hints_and_utf16_edits_over_stdio() {
     c.notify("initialized", json!({}));
 
     // 2. didOpen
-    c.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}));
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+    );
 
     // 3. hover on `Dense` of the first Dense line.
-    let line = text.lines().position(|l| l.contains("layers.Dense(64")).unwrap() as u32;
-    let col = text.lines().nth(line as usize).unwrap().find("Dense").unwrap() as u32 + 2;
-    let hover = c.request("textDocument/hover", json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": col}}));
-    let md = hover["result"]["contents"]["value"].as_str().unwrap_or_default().to_string();
+    let line = text
+        .lines()
+        .position(|l| l.contains("layers.Dense(64"))
+        .unwrap() as u32;
+    let col = text
+        .lines()
+        .nth(line as usize)
+        .unwrap()
+        .find("Dense")
+        .unwrap() as u32
+        + 2;
+    let hover = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": col}}),
+    );
+    let md = hover["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert!(md.contains("keras.layers.Dense"), "{md}");
     assert!(md.contains("HeNormal(seed=42)"), "{md}");
     assert!(md.contains("Zeros()"), "{md}");
@@ -73,7 +97,10 @@ fn hover_hints_and_utf16_edits_over_stdio() {
     );
     let dense_line = text.lines().nth(line as usize).unwrap();
     let close = dense_line.rfind("),").unwrap() as u32 + 1;
-    assert_eq!(hints[0]["position"], json!({"line": line, "character": close}));
+    assert_eq!(
+        hints[0]["position"],
+        json!({"line": line, "character": close})
+    );
 
     // 5. Incremental edit: a new line with non-ASCII text (😀 is outside the BMP) before a layer.
     let lines: Vec<&str> = text.lines().collect();
@@ -94,17 +121,27 @@ fn hover_hints_and_utf16_edits_over_stdio() {
     let hints = hints["result"].as_array().cloned().unwrap_or_default();
     assert_eq!(hints.len(), 1, "{hints:#?}");
     let utf16_end = appended.trim_end().encode_utf16().count() as u32;
-    assert_eq!(hints[0]["position"], json!({"line": last, "character": utf16_end}));
+    assert_eq!(
+        hints[0]["position"],
+        json!({"line": last, "character": utf16_end})
+    );
     assert_eq!(label(&hints[0]), "kernel=glorot_uniform bias=zeros");
     // The earlier layers still answer after the edits.
     let all = c.request(
         "textDocument/inlayHint",
         json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 100, "character": 0}}}),
     );
-    assert_eq!(all["result"].as_array().map(|a| a.len()), Some(4), "{all:#?}");
+    assert_eq!(
+        all["result"].as_array().map(|a| a.len()),
+        Some(4),
+        "{all:#?}"
+    );
 
     // A position past the end of the document gets null.
-    let none = c.request("textDocument/hover", json!({"textDocument": {"uri": uri}, "position": {"line": 999, "character": 0}}));
+    let none = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 999, "character": 0}}),
+    );
     assert_eq!(none["result"], Value::Null);
 
     // 7. shutdown and exit with code 0.

@@ -410,7 +410,13 @@ fn add_weight(ev: &mut Evaluator, call: &Call, cx: &Cx, unnamed: &mut usize) -> 
         *unnamed += 1;
         n
     });
-    let dtype = literal(ev, &dtype_e).unwrap_or_else(|| "float32".into());
+    // `dtype="int32"`, or `tf.int32` / `np.int32` / `"int32"` given positionally.
+    let dtype = literal(ev, &dtype_e)
+        .or_else(|| match &dtype_e {
+            Some(Expr::Attr { attr, .. }) => Some(attr.clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| "float32".into());
     let here = super::eval::place(&cx.file, call.span, &cx.file);
     let step = Step {
         text: format!("`add_weight` at {here}"),

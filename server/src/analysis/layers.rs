@@ -579,8 +579,48 @@ fn resolve_weight(
                     file: None,
                     span: None,
                 };
-                candidates.extend(default_candidates(ev, &default, step));
+                let from_default = default_candidates(ev, &default, step.clone());
+                // A layer-specific default string (RandomFourierFeatures' 'gaussian') is not an
+                // initializer identifier: use what the generator saw the layer build.
+                let measured = w.extra.get("default_initializer").and_then(|d| {
+                    serde_json::from_value::<crate::knowledge::ClassConfig>(d.clone()).ok()
+                });
+                match (from_default.as_slice(), measured) {
+                    ([Candidate::Unresolved { .. }], Some(m)) => {
+                        candidates.push(Candidate::Resolved {
+                            init: InitVal {
+                                class: m.class,
+                                config: m.config,
+                                kind: InitKind::Keras,
+                                note: Some(format!("what `{class}` builds for its default `{p}`")),
+                                instance: None,
+                            },
+                            origin: vec![step],
+                        })
+                    }
+                    _ => candidates.extend(from_default),
+                }
             }
+        }
+        (None, Some(fixed))
+            if w.extra.get("fixed_with_probe_constants").is_some_and(|f| {
+                serde_json::from_value::<crate::knowledge::ClassConfig>(f.clone())
+                    .ok()
+                    .as_ref()
+                    != Some(fixed)
+            }) =>
+        {
+            // The generator saw this fixed initializer change with other arguments.
+            candidates.push(Candidate::Unresolved {
+                reason: format!(
+                    "`{class}` computes it from other arguments and the input size{}",
+                    w.note
+                        .as_deref()
+                        .map(|n| format!(" ({n})"))
+                        .unwrap_or_default()
+                ),
+                origin: vec![],
+            });
         }
         (None, Some(fixed)) => {
             is_default = true;

@@ -135,11 +135,25 @@ pub fn module_names_for(path: &Path, roots: &[PathBuf]) -> Vec<String> {
 }
 
 /// An immutable snapshot of the analysed workspace.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct Workspace {
     pub files: HashMap<Arc<Path>, Arc<FileAnalysis>>,
     pub modules: HashMap<String, Arc<FileAnalysis>>,
     pub settings: Settings,
+    /// Layer calls per file, computed at most once per snapshot (a clone starts empty, so a
+    /// changed workspace never reuses answers that may depend on the change).
+    memo: std::sync::Mutex<HashMap<Arc<Path>, Arc<Vec<LayerCall>>>>,
+}
+
+impl Clone for Workspace {
+    fn clone(&self) -> Self {
+        Workspace {
+            files: self.files.clone(),
+            modules: self.modules.clone(),
+            settings: self.settings.clone(),
+            memo: Default::default(),
+        }
+    }
 }
 
 impl std::fmt::Debug for Workspace {
@@ -156,8 +170,20 @@ impl Workspace {
         }
     }
 
+    /// Forgets computed answers (after changing `settings` in place).
+    pub fn invalidate(&mut self) {
+        self.memo
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
     /// Adds or replaces a file.
     pub fn insert(&mut self, file: Arc<FileAnalysis>) {
+        self.memo
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         if let Some(old) = self.files.insert(file.path.clone(), file.clone()) {
             for n in &old.module_names {
                 if self.modules.get(n).is_some_and(|f| f.path == old.path) {
@@ -172,6 +198,10 @@ impl Workspace {
 
     /// Removes a file.
     pub fn remove(&mut self, path: &Path) {
+        self.memo
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         if let Some(old) = self.files.remove(path) {
             for n in &old.module_names {
                 if self.modules.get(n).is_some_and(|f| f.path == old.path) {
@@ -186,11 +216,24 @@ impl Workspace {
     }
 
     /// Every Keras layer construction in `path`, in source order, with resolved weights.
-    pub fn layer_calls(&self, path: &Path) -> Vec<LayerCall> {
-        match self.files.get(path) {
-            Some(f) => layers::layer_calls(self, f),
-            None => Vec::new(),
+    pub fn layer_calls(&self, path: &Path) -> Arc<Vec<LayerCall>> {
+        let Some(f) = self.files.get(path) else {
+            return Arc::new(Vec::new());
+        };
+        if let Some(hit) = self
+            .memo
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(path)
+        {
+            return hit.clone();
         }
+        let calls = Arc::new(layers::layer_calls(self, f));
+        self.memo
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(f.path.clone(), calls.clone());
+        calls
     }
 }
 

@@ -71,7 +71,7 @@ pub fn run(
     let ws = index::load(paths, settings, &WalkOptions::default());
     let mut files: Vec<&Path> = ws.files.keys().map(|p| p.as_ref()).collect();
     files.sort();
-    let mut all: Vec<(&Path, Vec<LayerCall>)> = Vec::new();
+    let mut all: Vec<(&Path, std::sync::Arc<Vec<LayerCall>>)> = Vec::new();
     for f in files {
         let calls = ws.layer_calls(f);
         if !calls.is_empty() {
@@ -162,11 +162,11 @@ fn weight_json(w: &WeightAnswer) -> Value {
 }
 
 /// The documented JSON (see README, "JSON output").
-pub fn to_json(ws: &Workspace, all: &[(&Path, Vec<LayerCall>)]) -> Value {
+pub fn to_json(ws: &Workspace, all: &[(&Path, std::sync::Arc<Vec<LayerCall>>)]) -> Value {
     let mut layers = Vec::new();
     for (path, calls) in all {
         let file = ws.file(path).expect("file of a layer call");
-        for c in calls {
+        for c in calls.iter() {
             let lc = file
                 .line_index
                 .to_line_col(&file.text, c.span.start, ColumnUnit::Char);
@@ -189,13 +189,13 @@ pub fn to_json(ws: &Workspace, all: &[(&Path, Vec<LayerCall>)]) -> Value {
 
 fn write_text(
     ws: &Workspace,
-    all: &[(&Path, Vec<LayerCall>)],
+    all: &[(&Path, std::sync::Arc<Vec<LayerCall>>)],
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let (mut n_layers, mut n_weights, mut n_unresolved) = (0, 0, 0);
     for (path, calls) in all {
         let file = ws.file(path).expect("file of a layer call");
-        for c in calls {
+        for c in calls.iter() {
             n_layers += 1;
             let lc = file
                 .line_index

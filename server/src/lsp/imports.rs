@@ -82,7 +82,7 @@ pub async fn ensure(b: &Backend, ws: Arc<Workspace>, path: &Path) -> Arc<Workspa
                                     {
                                         continue;
                                     }
-                                    if !cand.is_file() {
+                                    if !cand.is_file() || !index::within_roots(&cand, &roots) {
                                         continue;
                                     }
                                     if let Some(text) = index::read_source(&cand, max) {

@@ -201,7 +201,7 @@ pub fn variants(text: &str) -> Vec<Variant> {
 
 /// The answers of one call, without its position (matched by span instead).
 fn answers(ws: &Workspace, path: &Path, calls: &[LayerCall]) -> HashMap<(u32, u32), Value> {
-    let json = keras_lsp::cli::to_json(ws, &[(path, calls.to_vec())]);
+    let json = keras_lsp::cli::to_json(ws, &[(path, std::sync::Arc::new(calls.to_vec()))]);
     let layers = json["layers"].as_array().cloned().unwrap_or_default();
     calls
         .iter()
