@@ -482,7 +482,8 @@ PROBES = {
                       variants=[{"score_mode": "concat"}]),
     "AdditiveAttention": dict(inputs=[F(1, 3, 4), F(1, 5, 4)], mode="call_list"),
     # normalization
-    "BatchNormalization": dict(inputs=[F(2, 4)]),
+    # tf_keras takes `renorm` through **kwargs, so it is not toggled as a declared bool: probe it.
+    "BatchNormalization": dict(inputs=[F(2, 4)], variants=[{"renorm": True}]),
     "SyncBatchNormalization": dict(inputs=[F(2, 4)]),
     "LayerNormalization": dict(inputs=VEC, keras3=dict(variants=[{"rms_scaling": True}])),
     "GroupNormalization": dict(kwargs={"groups": 2}, inputs=[F(1, 4, 4, 4)]),
@@ -946,8 +947,11 @@ def variant_list(cls, spec):
     if "lora_rank" in sig:
         variants.append(({"lora_rank": 2}, {"param": "lora_rank", "not_none": True},
                          {"param": "lora_rank", "equals": None}))
+    declared_bools = {name for name, _ in bool_params(cls)}
     for extra in spec.get("variants", []):
         k, v = next(iter((k, v) for k, v in extra.items() if not k.startswith("$")))
+        if k in declared_bools:
+            continue  # already toggled above
         default = sig[k].default if k in sig else inspect.Parameter.empty
         if default is None:
             cond = {"param": k, "not_none": True}

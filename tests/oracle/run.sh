@@ -19,8 +19,8 @@ PYTHON="${PYTHON:-.venv-keras/bin/python}"
 TF_PYTHON="${TF_PYTHON:-.venv-tf/bin/python}"
 KERAS_LSP="${KERAS_LSP:-target/release/keras-lsp}"
 JOBS="${ORACLE_JOBS:-2}"
-# TODO(server): tf-keras2 still disagrees on 9 weights (tests/fixtures/tf/README.md); when check agrees, make the tf-* suites strict by defaulting KERAS_LSP_STRICT_TF=1 here.
-STRICT_TF="${KERAS_LSP_STRICT_TF:-0}"
+# The tf-* suites are strict (KERAS_LSP_STRICT_TF=0 makes their disagreements warnings).
+STRICT_TF="${KERAS_LSP_STRICT_TF:-1}"
 export KERAS_BACKEND=numpy
 
 tmp="$(mktemp -d)"

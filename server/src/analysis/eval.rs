@@ -2131,7 +2131,6 @@ pub fn ns_attr(data: &KerasData, base: &Val, attr: &str) -> Val {
     let Val::Ns(ns) = base else {
         return Val::Unknown("not a namespace".into());
     };
-    let _ = data;
     let tf_key = |prefix: &str| -> Option<String> {
         let k = format!("{prefix}.{attr}");
         tf_spelling(&k).is_some().then_some(k)
@@ -2188,12 +2187,25 @@ pub fn ns_attr(data: &KerasData, base: &Val, attr: &str) -> Val {
         "tf.compat.v1" => match attr {
             "get_variable" => Val::Builtin("tf.get_variable"),
             "Variable" => Val::Builtin("tf.Variable"),
+            // With Keras 2 (the legacy flag), `tf.compat.v1.keras` is tf_keras' v1 API, whose
+            // initializers are the TF1 classes; with Keras 3 it is Keras 3's module.
+            "keras" if data.flavor == "keras2" => Val::Ns("tf.compat.v1.keras".into()),
             "keras" => Val::Ns("keras".into()),
             "initializers" => Val::Ns("tf.compat.v1.initializers".into()),
             _ => match tf_key("tf.compat.v1") {
                 Some(k) => Val::TfInit(k),
                 None => Val::Unknown(format!("`tf.compat.v1.{attr}` is not followed")),
             },
+        },
+        "tf.compat.v1.keras" => match attr {
+            "initializers" => Val::Ns("tf.compat.v1.keras.initializers".into()),
+            _ => ns_attr(data, &Val::Ns("keras".into()), attr),
+        },
+        "tf.compat.v1.keras.initializers" => match tf_key("tf.compat.v1.keras.initializers") {
+            Some(k) => Val::TfInit(k),
+            None => Val::Unknown(format!(
+                "`tf.compat.v1.keras.initializers.{attr}` (the TF1 classes of Keras 2's v1 API) is not in the data"
+            )),
         },
         "tf.compat.v1.initializers" => match tf_key("tf.compat.v1.initializers") {
             Some(k) => Val::TfInit(k),

@@ -335,14 +335,13 @@ fn param_literal(
             },
         };
     }
-    match info
-        .signature
-        .iter()
-        .find(|p| p.name == name)
-        .and_then(|p| p.default.clone())
-    {
-        Some(v) => Ok(v),
-        None => Err(format!("`{name}` has no default")),
+    match info.signature.iter().find(|p| p.name == name) {
+        Some(p) => p
+            .default
+            .clone()
+            .ok_or_else(|| format!("`{name}` has no default")),
+        // Taken through `**kwargs` (tf_keras BatchNormalization `renorm`): absent means off.
+        None => Ok(Value::Null),
     }
 }
 
