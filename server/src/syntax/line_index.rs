@@ -31,7 +31,11 @@ impl LineIndex {
     /// Builds the index of `text` (O(len)).
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
-        let mut starts = vec![0u32];
+        // One pass to size the vector exactly (an upper bound: `\r\n` counts twice), so that
+        // building it does not reallocate and the index keeps no spare capacity.
+        let breaks = bytes.iter().filter(|&&b| b == b'\n' || b == b'\r').count();
+        let mut starts = Vec::with_capacity(breaks + 1);
+        starts.push(0u32);
         let mut i = 0;
         while i < bytes.len() {
             match bytes[i] {
@@ -46,6 +50,7 @@ impl LineIndex {
             }
             i += 1;
         }
+        starts.shrink_to_fit();
         LineIndex {
             starts,
             len: text.len() as u32,
