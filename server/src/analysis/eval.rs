@@ -207,6 +207,20 @@ impl<'w> Evaluator<'w> {
                     v
                 }
             },
+            Expr::BinOp { left, op, right, .. } => {
+                let (l, r) = (self.eval(left, cx), self.eval(right, cx));
+                match (l.as_slice(), r.as_slice()) {
+                    ([a], [b]) => match (&a.val, &b.val) {
+                        (Val::Num(x), Val::Num(y)) => match arith(*x, *op, *y) {
+                            Some(n) => vec![Cand::new(Val::Num(n))],
+                            None => vec![Cand::unknown("arithmetic that Python would reject (division by zero?)")],
+                        },
+                        (Val::Unknown(r), _) | (_, Val::Unknown(r)) => vec![Cand::unknown(r.clone())],
+                        _ => vec![Cand::unknown("an arithmetic expression on values that are not numbers")],
+                    },
+                    _ => vec![Cand::unknown("an arithmetic expression whose operands have several possible values")],
+                }
+            }
             Expr::Compare { .. } | Expr::Not { .. } => match self.truth(e, cx) {
                 Some(b) => vec![Cand::new(Val::Bool(b))],
                 None => vec![Cand::unknown("a condition that depends on a runtime value")],
@@ -2042,6 +2056,42 @@ fn rebuild_call(call: &Call, args: &[(Expr, Cx)], kws: &[(String, Expr, Cx)]) ->
     }
 }
 
+/// Python arithmetic on two numbers: `int op int` stays an int except `/` (and `**` with a negative
+/// exponent); anything with a float is a float. `None` where Python raises.
+pub fn arith(a: Number, op: char, b: Number) -> Option<Number> {
+    use Number::*;
+    let f = |n: Number| match n {
+        Int(i) => i as f64,
+        Float(x) => x,
+    };
+    Some(match (a, b) {
+        (Int(x), Int(y)) => match op {
+            '+' => Int(x.checked_add(y)?),
+            '-' => Int(x.checked_sub(y)?),
+            '*' => Int(x.checked_mul(y)?),
+            '/' if y != 0 => Float(x as f64 / y as f64),
+            'f' if y != 0 => Int((x as f64 / y as f64).floor() as i64),
+            '%' if y != 0 => Int(((x % y) + y) % y),
+            '^' if y >= 0 => Int(x.checked_pow(u32::try_from(y).ok()?)?),
+            '^' => Float((x as f64).powf(y as f64)),
+            _ => return None,
+        },
+        _ => {
+            let (x, y) = (f(a), f(b));
+            match op {
+                '+' => Float(x + y),
+                '-' => Float(x - y),
+                '*' => Float(x * y),
+                '/' if y != 0.0 => Float(x / y),
+                'f' if y != 0.0 => Float((x / y).floor()),
+                '%' if y != 0.0 => Float(x - y * (x / y).floor()),
+                '^' => Float(x.powf(y)),
+                _ => return None,
+            }
+        }
+    })
+}
+
 /// A literal value as JSON, as Keras would put it in a config.
 pub fn literal_json(v: &Val) -> Option<Value> {
     Some(match v {
@@ -2218,5 +2268,21 @@ pub fn ns_attr(data: &KerasData, base: &Val, attr: &str) -> Val {
             _ => Val::Unknown(format!("`functools.{attr}` is not followed")),
         },
         _ => Val::Unknown(format!("`{ns}.{attr}` is not followed")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arithmetic_follows_python() {
+        use Number::*;
+        assert_eq!(arith(Int(1), '/', Int(3)), Some(Float(1.0 / 3.0)));
+        assert_eq!(arith(Int(7), 'f', Int(-2)), Some(Int(-4)));
+        assert_eq!(arith(Int(-7), '%', Int(3)), Some(Int(2)));
+        assert_eq!(arith(Int(2), '^', Int(10)), Some(Int(1024)));
+        assert_eq!(arith(Float(0.02), '*', Int(2)), Some(Float(0.04)));
+        assert_eq!(arith(Int(1), '/', Int(0)), None);
     }
 }

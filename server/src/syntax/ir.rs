@@ -90,6 +90,14 @@ pub enum Expr {
         right: Box<Expr>,
         span: Span,
     },
+    /// `left op right` for arithmetic on numbers (`+ - * / // % **`); folded when both sides are
+    /// number literals or names bound to them.
+    BinOp {
+        left: Box<Expr>,
+        op: char,
+        right: Box<Expr>,
+        span: Span,
+    },
     /// `not value`.
     Not {
         value: Box<Expr>,
@@ -128,6 +136,7 @@ impl Expr {
             | Expr::IfExp { span, .. }
             | Expr::Compare { span, .. }
             | Expr::Not { span, .. }
+            | Expr::BinOp { span, .. }
             | Expr::Lambda { span, .. }
             | Expr::Subscript { span, .. }
             | Expr::Other { span, .. } => *span,

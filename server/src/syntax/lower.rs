@@ -872,11 +872,29 @@ impl Lowerer {
                 }
             }
             ast::Expr::BinOp(b) => {
-                self.expr(&b.left, ctx, d);
-                self.expr(&b.right, ctx, d);
-                Expr::Other {
-                    what: "an arithmetic expression",
-                    span: sp,
+                let left = self.expr(&b.left, ctx, d);
+                let right = self.expr(&b.right, ctx, d);
+                let op = match b.op {
+                    ast::Operator::Add => Some('+'),
+                    ast::Operator::Sub => Some('-'),
+                    ast::Operator::Mult => Some('*'),
+                    ast::Operator::Div => Some('/'),
+                    ast::Operator::FloorDiv => Some('f'),
+                    ast::Operator::Mod => Some('%'),
+                    ast::Operator::Pow => Some('^'),
+                    _ => None,
+                };
+                match op {
+                    Some(op) => Expr::BinOp {
+                        left: Box::new(left),
+                        op,
+                        right: Box::new(right),
+                        span: sp,
+                    },
+                    None => Expr::Other {
+                        what: "an arithmetic expression",
+                        span: sp,
+                    },
                 }
             }
             ast::Expr::Compare(c) => {
