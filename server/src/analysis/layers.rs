@@ -201,6 +201,21 @@ pub fn layer_calls(ws: &Workspace, file: &Arc<FileAnalysis>) -> Vec<LayerCall> {
             notes,
         });
     }
+    // Steps in other files name their file (`inits.py:4` rather than `line 4`).
+    for c in &mut out {
+        for w in &mut c.weights {
+            for cand in &mut w.candidates {
+                let (super::Candidate::Resolved { origin, .. } | super::Candidate::Unresolved { origin, .. }) = cand;
+                for st in origin.iter_mut() {
+                    if let Some(p) = &st.file {
+                        if **p != *file.path {
+                            st.text = name_file(&st.text, p);
+                        }
+                    }
+                }
+            }
+        }
+    }
     // A layer passed to a wrapper that builds copies (Keras 3 Bidirectional) is never built itself.
     for c in &mut out {
         if wrapped.contains(&c.span) {
@@ -255,6 +270,27 @@ fn enable_lora_call(
                 if attr == "enable_lora" && matches!(&**value, Expr::Name { id, .. } if *id == name));
         ok.then(|| site.call.clone())
     })
+}
+
+/// Rewrites `line N` in a step's text to `file.py:N`.
+fn name_file(text: &str, path: &std::path::Path) -> String {
+    let fname = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("line ") {
+        let after = &rest[i + 5..];
+        let digits: usize = after.chars().take_while(|c| c.is_ascii_digit()).count();
+        if digits == 0 {
+            out.push_str(&rest[..i + 5]);
+            rest = after;
+            continue;
+        }
+        out.push_str(&rest[..i]);
+        out.push_str(&format!("{fname}:{}", &after[..digits]));
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 fn is_layer_class(v: &Val) -> bool {

@@ -278,6 +278,9 @@ pub fn hover_markdown(
                 continue;
             };
             let Some(id) = &init.instance else { continue };
+            if !init.config.contains_key("seed") {
+                continue; // not random: every weight gets the same values anyway
+            }
             let mut others = Vec::new();
             for other in all {
                 for ow in &other.weights {
