@@ -68,9 +68,34 @@ pub fn run(
         keras: version,
         show_defaults: true,
     };
-    let ws = index::load(paths, settings, &WalkOptions::default());
-    let mut files: Vec<&Path> = ws.files.keys().map(|p| p.as_ref()).collect();
+    // A file given alone is analysed with the other files of its folder, as Python would import
+    // them (`import config` next to `model.py`); only the files asked for are reported.
+    let roots: Vec<PathBuf> = paths
+        .iter()
+        .map(|p| if p.is_file() { p.parent().map(Path::to_path_buf).unwrap_or_default() } else { p.clone() })
+        .map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p })
+        .collect();
+    let ws = index::load(&roots, settings, &WalkOptions::default());
+    let wanted = |f: &Path| {
+        paths.iter().any(|p| {
+            if p.is_file() {
+                p.canonicalize().ok() == f.canonicalize().ok()
+            } else {
+                f.starts_with(p)
+            }
+        })
+    };
+    let mut files: Vec<&Path> = ws.files.keys().map(|p| p.as_ref()).filter(|f| wanted(f)).collect();
     files.sort();
+    // Statements that could not be parsed are left out: say so.
+    for f in &files {
+        if let Some(fa) = ws.file(f) {
+            for e in &fa.errors {
+                let lc = fa.line_index.to_line_col(&fa.text, e.range.0, ColumnUnit::Char);
+                eprintln!("{}:{}:{}: {}", display_path(f), lc.line + 1, lc.col + 1, e.message);
+            }
+        }
+    }
     let mut all: Vec<(&Path, std::sync::Arc<Vec<LayerCall>>)> = Vec::new();
     for f in files {
         let calls = ws.layer_calls(f);

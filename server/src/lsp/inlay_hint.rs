@@ -17,6 +17,7 @@ pub async fn inlay_hint(b: &Backend, p: InlayHintParams) -> Result<Option<Vec<In
         return Ok(None);
     };
     let ws = super::imports::ensure(b, ws, &path).await;
+    super::diagnostics::publish(b, &ws, &path, version).await;
     let enc = b.state.encoding();
     let p2 = path.clone();
     let hints = text_sync::run_blocking(move || {

@@ -15,6 +15,7 @@
 
 pub mod convert;
 mod definition;
+mod diagnostics;
 mod hover;
 mod imports;
 mod indexing;
@@ -71,10 +72,26 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        // tower-lsp stops serving on `exit` but keeps waiting for stdin to close, so a client that
+        // keeps the pipe open would keep the process alive. `exit` always follows `shutdown`:
+        // leave shortly after, with code 0 as the protocol asks.
+        tokio::spawn(async {
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+            std::process::exit(0);
+        });
         Ok(())
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        // A client that names no workspace folder (a single file, no root marker): the file's
+        // folder is the workspace, so its neighbours can be imported.
+        if let Some(dir) = convert::path(&params.text_document.uri).and_then(|p| p.parent().map(|d| d.to_path_buf())) {
+            let mut roots = self.state.roots.lock().unwrap_or_else(|e| e.into_inner());
+            if roots.is_empty() {
+                tracing::info!("no workspace folder: using {}", dir.display());
+                roots.push(dir);
+            }
+        }
         text_sync::did_open(self, params)
     }
 
