@@ -207,18 +207,28 @@ impl<'w> Evaluator<'w> {
                     v
                 }
             },
-            Expr::BinOp { left, op, right, .. } => {
+            Expr::BinOp {
+                left, op, right, ..
+            } => {
                 let (l, r) = (self.eval(left, cx), self.eval(right, cx));
                 match (l.as_slice(), r.as_slice()) {
                     ([a], [b]) => match (&a.val, &b.val) {
                         (Val::Num(x), Val::Num(y)) => match arith(*x, *op, *y) {
                             Some(n) => vec![Cand::new(Val::Num(n))],
-                            None => vec![Cand::unknown("arithmetic that Python would reject (division by zero?)")],
+                            None => vec![Cand::unknown(
+                                "arithmetic that Python would reject (division by zero?)",
+                            )],
                         },
-                        (Val::Unknown(r), _) | (_, Val::Unknown(r)) => vec![Cand::unknown(r.clone())],
-                        _ => vec![Cand::unknown("an arithmetic expression on values that are not numbers")],
+                        (Val::Unknown(r), _) | (_, Val::Unknown(r)) => {
+                            vec![Cand::unknown(r.clone())]
+                        }
+                        _ => vec![Cand::unknown(
+                            "an arithmetic expression on values that are not numbers",
+                        )],
                     },
-                    _ => vec![Cand::unknown("an arithmetic expression whose operands have several possible values")],
+                    _ => vec![Cand::unknown(
+                        "an arithmetic expression whose operands have several possible values",
+                    )],
                 }
             }
             Expr::Compare { .. } | Expr::Not { .. } => match self.truth(e, cx) {

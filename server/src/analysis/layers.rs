@@ -205,7 +205,8 @@ pub fn layer_calls(ws: &Workspace, file: &Arc<FileAnalysis>) -> Vec<LayerCall> {
     for c in &mut out {
         for w in &mut c.weights {
             for cand in &mut w.candidates {
-                let (super::Candidate::Resolved { origin, .. } | super::Candidate::Unresolved { origin, .. }) = cand;
+                let (super::Candidate::Resolved { origin, .. }
+                | super::Candidate::Unresolved { origin, .. }) = cand;
                 for st in origin.iter_mut() {
                     if let Some(p) = &st.file {
                         if **p != *file.path {
@@ -274,7 +275,10 @@ fn enable_lora_call(
 
 /// Rewrites `line N` in a step's text to `file.py:N`.
 fn name_file(text: &str, path: &std::path::Path) -> String {
-    let fname = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let fname = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut out = String::new();
     let mut rest = text;
     while let Some(i) = rest.find("line ") {

@@ -72,8 +72,20 @@ pub fn run(
     // them (`import config` next to `model.py`); only the files asked for are reported.
     let roots: Vec<PathBuf> = paths
         .iter()
-        .map(|p| if p.is_file() { p.parent().map(Path::to_path_buf).unwrap_or_default() } else { p.clone() })
-        .map(|p| if p.as_os_str().is_empty() { PathBuf::from(".") } else { p })
+        .map(|p| {
+            if p.is_file() {
+                p.parent().map(Path::to_path_buf).unwrap_or_default()
+            } else {
+                p.clone()
+            }
+        })
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                p
+            }
+        })
         .collect();
     let ws = index::load(&roots, settings, &WalkOptions::default());
     let wanted = |f: &Path| {
@@ -85,14 +97,27 @@ pub fn run(
             }
         })
     };
-    let mut files: Vec<&Path> = ws.files.keys().map(|p| p.as_ref()).filter(|f| wanted(f)).collect();
+    let mut files: Vec<&Path> = ws
+        .files
+        .keys()
+        .map(|p| p.as_ref())
+        .filter(|f| wanted(f))
+        .collect();
     files.sort();
     // Statements that could not be parsed are left out: say so.
     for f in &files {
         if let Some(fa) = ws.file(f) {
             for e in &fa.errors {
-                let lc = fa.line_index.to_line_col(&fa.text, e.range.0, ColumnUnit::Char);
-                eprintln!("{}:{}:{}: {}", display_path(f), lc.line + 1, lc.col + 1, e.message);
+                let lc = fa
+                    .line_index
+                    .to_line_col(&fa.text, e.range.0, ColumnUnit::Char);
+                eprintln!(
+                    "{}:{}:{}: {}",
+                    display_path(f),
+                    lc.line + 1,
+                    lc.col + 1,
+                    e.message
+                );
             }
         }
     }

@@ -12,7 +12,9 @@ use tower_lsp::lsp_types::*;
 /// Publishes the skipped statements of `path` for `version`.
 pub async fn publish(b: &Backend, ws: &Arc<Workspace>, path: &Path, version: Option<i32>) {
     let Some(file) = ws.file(path) else { return };
-    let Some(uri) = convert::uri(path) else { return };
+    let Some(uri) = convert::uri(path) else {
+        return;
+    };
     let enc = b.state.encoding();
     let diags: Vec<Diagnostic> = file
         .errors

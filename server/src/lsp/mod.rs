@@ -85,7 +85,9 @@ impl LanguageServer for Backend {
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         // A client that names no workspace folder (a single file, no root marker): the file's
         // folder is the workspace, so its neighbours can be imported.
-        if let Some(dir) = convert::path(&params.text_document.uri).and_then(|p| p.parent().map(|d| d.to_path_buf())) {
+        if let Some(dir) = convert::path(&params.text_document.uri)
+            .and_then(|p| p.parent().map(|d| d.to_path_buf()))
+        {
             let mut roots = self.state.roots.lock().unwrap_or_else(|e| e.into_inner());
             if roots.is_empty() {
                 tracing::info!("no workspace folder: using {}", dir.display());
