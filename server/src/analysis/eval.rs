@@ -8,7 +8,7 @@ use super::{FileAnalysis, InitKind, InitVal, Step, Workspace};
 use crate::knowledge::{self, KerasData};
 use crate::syntax::ir::*;
 use serde_json::{Map, Value};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// How deep evaluations may nest before we answer "unresolved: too deep".
@@ -125,6 +125,10 @@ pub struct Evaluator<'w> {
     pub data: &'static KerasData,
     depth: usize,
     visiting: HashSet<(usize, u32, String)>,
+    /// How many times a cycle guard or the depth limit cut evaluation short.
+    cuts: usize,
+    /// Call sites per function (`call_sites_of`), for this evaluator's lifetime.
+    sites_memo: HashMap<(usize, FuncId), Vec<(Arc<Call>, Cx)>>,
 }
 
 fn step(text: String, file: &Arc<FileAnalysis>, span: Span) -> Step {
@@ -156,12 +160,15 @@ impl<'w> Evaluator<'w> {
             data: knowledge::data(ws.settings.keras),
             depth: 0,
             visiting: HashSet::new(),
+            cuts: 0,
+            sites_memo: HashMap::new(),
         }
     }
 
     /// Every value `e` may have.
     pub fn eval(&mut self, e: &Expr, cx: &Cx) -> Vec<Cand> {
         if self.depth >= MAX_DEPTH {
+            self.cuts += 1;
             return vec![Cand::unknown("the value is nested too deeply to follow")];
         }
         self.depth += 1;
@@ -592,6 +599,7 @@ impl<'w> Evaluator<'w> {
             name.to_string(),
         );
         if !self.visiting.insert(key.clone()) {
+            self.cuts += 1;
             return vec![Cand::unknown(format!(
                 "`{name}` is defined in terms of itself (a cycle)"
             ))];
@@ -832,6 +840,7 @@ impl<'w> Evaluator<'w> {
             "<instances>".to_string(),
         );
         if !self.visiting.insert(key.clone()) {
+            self.cuts += 1;
             return vec![Val::Instance {
                 file: file.clone(),
                 class,
@@ -840,17 +849,9 @@ impl<'w> Evaluator<'w> {
         }
         let name = file.ir.classes[class].name.clone();
         let mut out = Vec::new();
-        let files: Vec<Arc<FileAnalysis>> = self.ws.files.values().cloned().collect();
-        for f in files {
-            for site in &f.ir.calls {
-                let last = match &site.call.func {
-                    Expr::Name { id, .. } => id.as_str(),
-                    Expr::Attr { attr, .. } => attr.as_str(),
-                    _ => continue,
-                };
-                if last != name {
-                    continue;
-                }
+        'sites: for (f, i) in self.ws.call_sites_named(&name) {
+            let site = &f.ir.calls[i];
+            {
                 let ccx = Cx {
                     file: f.clone(),
                     scope: site.scope,
@@ -862,7 +863,7 @@ impl<'w> Evaluator<'w> {
                     out.push(Val::Instance { file: file.clone(), class, call: Some((site.call.clone(), ccx)) });
                 }
                 if out.len() >= MAX_CANDIDATES {
-                    break;
+                    break 'sites;
                 }
             }
         }
@@ -884,23 +885,20 @@ impl<'w> Evaluator<'w> {
         let class_name = file.ir.functions[func]
             .class
             .map(|c| file.ir.classes[c].name.clone());
+        let memo_key = (Arc::as_ptr(file) as *const u8 as usize, func);
+        if let Some(hit) = self.sites_memo.get(&memo_key) {
+            return hit.clone();
+        }
+        let cuts_before = self.cuts;
         let mut out = Vec::new();
-        let files: Vec<Arc<FileAnalysis>> = self.ws.files.values().cloned().collect();
-        for f in files {
-            for site in &f.ir.calls {
-                let last = match &site.call.func {
-                    Expr::Name { id, .. } => id.as_str(),
-                    Expr::Attr { attr, .. } => attr.as_str(),
-                    _ => continue,
-                };
-                let wanted = if is_init {
-                    class_name.as_deref()
-                } else {
-                    Some(name.as_str())
-                };
-                if Some(last) != wanted {
-                    continue;
-                }
+        let wanted = if is_init { class_name } else { Some(name) };
+        let sites = match &wanted {
+            Some(w) => self.ws.call_sites_named(w),
+            None => Vec::new(),
+        };
+        for (f, i) in sites {
+            let site = &f.ir.calls[i];
+            {
                 let ccx = Cx {
                     file: f.clone(),
                     scope: site.scope,
@@ -921,6 +919,11 @@ impl<'w> Evaluator<'w> {
                     out.push((site.call.clone(), ccx));
                 }
             }
+        }
+        // Answers computed while a cycle or the depth limit cut evaluation short may be partial:
+        // keep them out of the memo.
+        if self.cuts == cuts_before {
+            self.sites_memo.insert(memo_key, out.clone());
         }
         out
     }

@@ -259,6 +259,9 @@ fn enable_lora_call(
     scope: usize,
     call: &crate::syntax::ir::Call,
 ) -> Option<Arc<crate::syntax::ir::Call>> {
+    if !file.call_uses().by_callee.contains_key("enable_lora") {
+        return None;
+    }
     let name = file.ir.scopes[scope].bindings.iter().find_map(|(n, bs)| {
         bs.iter()
             .any(|b| matches!(&b.kind, crate::syntax::ir::BindingKind::Value(Expr::Call(c)) if c.span == call.span))

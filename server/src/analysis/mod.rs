@@ -48,6 +48,20 @@ pub struct FileAnalysis {
     pub module_names: Vec<String>,
     /// `true` for `__init__.py`.
     pub is_package: bool,
+    /// Where each constructor call is used, built on first use.
+    uses: std::sync::OnceLock<CallUses>,
+}
+
+/// Where constructor calls of one file are used, by the constructor call's span.
+#[derive(Debug, Default)]
+pub struct CallUses {
+    /// `Layer(...)(x)`: the index (into `ir.calls`) of the first call that applies it.
+    pub applied: HashMap<crate::syntax::ir::Span, usize>,
+    /// `f([..., Layer(...), ...])`: the first call taking a list literal holding it as its first
+    /// argument, and the position in that list.
+    pub listed: HashMap<crate::syntax::ir::Span, (usize, usize)>,
+    /// Calls by the callee's last name (`f` in `f(...)` and `m.f(...)`), in source order.
+    pub by_callee: HashMap<String, Vec<usize>>,
 }
 
 /// Cheap test: can this file construct layers or initializers at all? Files that mention neither
@@ -91,7 +105,35 @@ impl FileAnalysis {
             errors,
             module_names,
             is_package,
+            uses: Default::default(),
         }
+    }
+
+    /// Where the calls of this file are used (see [`CallUses`]); O(calls) once per file.
+    pub fn call_uses(&self) -> &CallUses {
+        self.uses.get_or_init(|| {
+            use crate::syntax::ir::Expr;
+            let mut u = CallUses::default();
+            for (i, site) in self.ir.calls.iter().enumerate() {
+                match &site.call.func {
+                    Expr::Call(inner) => {
+                        u.applied.entry(inner.span).or_insert(i);
+                    }
+                    Expr::Name { id: last, .. } | Expr::Attr { attr: last, .. } => {
+                        u.by_callee.entry(last.clone()).or_default().push(i);
+                    }
+                    _ => {}
+                }
+                if let Some(Expr::List { elts, .. }) = site.call.args.first() {
+                    for (pos, e) in elts.iter().enumerate() {
+                        if let Expr::Call(c) = e {
+                            u.listed.entry(c.span).or_insert((i, pos));
+                        }
+                    }
+                }
+            }
+            u
+        })
     }
 
     /// 1-based line of a byte offset.
@@ -209,6 +251,23 @@ impl Workspace {
                 }
             }
         }
+    }
+
+    /// Every call site in the workspace whose callee's last name is `name`: `(file, index into
+    /// file.ir.calls)`, by path then source order. O(files) hash lookups (each file indexes its
+    /// own calls once, see [`FileAnalysis::call_uses`]).
+    pub fn call_sites_named(&self, name: &str) -> Vec<(Arc<FileAnalysis>, usize)> {
+        let mut out: Vec<(Arc<FileAnalysis>, usize)> = Vec::new();
+        for f in self.files.values() {
+            if f.ir.calls.is_empty() {
+                continue;
+            }
+            if let Some(ix) = f.call_uses().by_callee.get(name) {
+                out.extend(ix.iter().map(|&i| (f.clone(), i)));
+            }
+        }
+        out.sort_by(|a, b| a.0.path.cmp(&b.0.path).then(a.1.cmp(&b.1)));
+        out
     }
 
     pub fn file(&self, path: &Path) -> Option<&Arc<FileAnalysis>> {

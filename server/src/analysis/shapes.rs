@@ -81,36 +81,35 @@ pub fn input_dim(
     if let Some(e) = ctor.keyword("input_shape").map(|k| k.value.clone()) {
         return ints(ev, &e, cx)?.last().copied().flatten();
     }
-    // `Layer(...)(x)`: the call that applies this layer.
-    for site in &file.ir.calls {
-        if let Expr::Call(inner) = &site.call.func {
-            if inner.span == ctor.span {
-                let x = site.call.args.first()?.clone();
-                let xcx = Cx {
-                    at: site.call.span.start,
-                    scope: site.scope,
-                    ..cx.clone()
-                };
-                return tensor_dim(ev, file, &x, &xcx, depth + 1);
-            }
-        }
-        // `Sequential([..., previous, this, ...])`
-        if let Some(Expr::List { elts, .. }) = site.call.args.first() {
-            if let Some(i) = elts
-                .iter()
-                .position(|e| matches!(e, Expr::Call(c) if c.span == ctor.span))
-            {
+    // `Layer(...)(x)` (the call that applies this layer) or `Sequential([..., previous, this])`,
+    // whichever comes first in the file.
+    let uses = file.call_uses();
+    let applied = uses.applied.get(&ctor.span).copied();
+    if let Some((j, pos)) = uses.listed.get(&ctor.span).copied() {
+        if applied.is_none_or(|i| j < i) {
+            let site = &file.ir.calls[j];
+            if let Some(Expr::List { elts, .. }) = site.call.args.first() {
                 let is_seq = ev
                     .eval(&site.call.func, cx)
                     .iter()
                     .any(|c| matches!(c.val, Val::Builtin("keras.Sequential")));
-                if is_seq && i > 0 {
-                    if let Expr::Call(prev) = &elts[i - 1] {
+                if is_seq && pos > 0 {
+                    if let Expr::Call(prev) = &elts[pos - 1] {
                         return output_dim(ev, file, prev, cx, depth + 1);
                     }
                 }
             }
         }
+    }
+    if let Some(i) = applied {
+        let site = &file.ir.calls[i];
+        let x = site.call.args.first()?.clone();
+        let xcx = Cx {
+            at: site.call.span.start,
+            scope: site.scope,
+            ..cx.clone()
+        };
+        return tensor_dim(ev, file, &x, &xcx, depth + 1);
     }
     None
 }
