@@ -43,7 +43,7 @@ fn hover_hints_and_utf16_edits_over_stdio() {
     let caps = &init["result"]["capabilities"];
     assert_eq!(caps["positionEncoding"], "utf-16");
     assert_eq!(caps["hoverProvider"], true);
-    assert_eq!(caps["inlayHintProvider"], true);
+    assert_eq!(caps["inlayHintProvider"]["resolveProvider"], true);
     assert_eq!(caps["textDocumentSync"]["change"], 2, "incremental sync");
     assert_eq!(init["result"]["serverInfo"]["name"], "keras-lsp");
     c.notify("initialized", json!({}));
@@ -95,6 +95,10 @@ fn hover_hints_and_utf16_edits_over_stdio() {
         ],
         "{hints:#?}"
     );
+    // This client cannot resolve hints lazily: tooltips come with the hints.
+    let tip = hints[0]["tooltip"]["value"].as_str().unwrap_or_default();
+    assert!(tip.contains("HeNormal(seed=42)"), "{hints:#?}");
+    assert!(hints[0]["data"].is_null(), "{hints:#?}");
     let dense_line = text.lines().nth(line as usize).unwrap();
     let close = dense_line.rfind("),").unwrap() as u32 + 1;
     assert_eq!(
@@ -149,4 +153,60 @@ fn hover_hints_and_utf16_edits_over_stdio() {
     assert_eq!(r["result"], Value::Null);
     c.notify("exit", Value::Null);
     assert_eq!(c.wait(), 0);
+}
+
+#[test]
+fn inlay_hint_tooltips_are_resolved_lazily_when_the_client_can() {
+    let ws = workspace();
+    let model = ws.join("model.py");
+    let uri = support::uri(&model);
+    let text = std::fs::read_to_string(&model).unwrap();
+    let mut c = Client::spawn();
+    c.request(
+        "initialize",
+        json!({"processId": null, "capabilities": {"textDocument": {"inlayHint": {
+                   "resolveSupport": {"properties": ["tooltip", "label.location"]}}}},
+               "workspaceFolders": [{"uri": support::uri(&ws), "name": "ws"}]}),
+    );
+    c.notify("initialized", json!({}));
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}),
+    );
+    let whole = json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 100, "character": 0}}});
+    let hints = c.request("textDocument/inlayHint", whole.clone())["result"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(hints.len(), 3, "{hints:#?}");
+    assert!(
+        hints[0]["tooltip"].is_null(),
+        "no eager tooltip: {hints:#?}"
+    );
+    assert!(!hints[0]["data"].is_null(), "{hints:#?}");
+
+    // Resolving fills in the layer call's hover text.
+    let resolved = c.request("inlayHint/resolve", hints[0].clone());
+    let tip = resolved["result"]["tooltip"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(tip.contains("keras.layers.Dense"), "{resolved:#?}");
+    assert!(tip.contains("HeNormal(seed=42)"), "{resolved:#?}");
+    assert_eq!(label(&resolved["result"]), label(&hints[0]));
+    let tip2 = c.request("inlayHint/resolve", hints[1].clone())["result"]["tooltip"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(tip2.contains("ScaledInit"), "{tip2}");
+
+    // A hint made for version 1 is not resolved against version 2 (its offset may be stale).
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "\n"}
+        ]}),
+    );
+    let stale = c.request("inlayHint/resolve", hints[0].clone());
+    assert!(stale["result"]["tooltip"].is_null(), "{stale:#?}");
+    assert_eq!(c.shutdown(), 0);
 }

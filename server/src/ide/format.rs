@@ -305,6 +305,12 @@ pub fn hover_markdown(
                 }
             }
             if !others.is_empty() {
+                const SHOWN: usize = 5;
+                if others.len() > SHOWN {
+                    let more = others.len() - SHOWN;
+                    others.truncate(SHOWN);
+                    others.push(format!("and {more} more"));
+                }
                 let n = format!(
                     "`{}`: the same `{}` object (made at line {}) also initializes {}; Keras draws its seed once, so weights of the same shape get identical values",
                     w.weight,

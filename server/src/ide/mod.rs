@@ -30,8 +30,9 @@ pub struct LabelPart {
 pub struct InlayHint {
     pub offset: u32,
     pub parts: Vec<LabelPart>,
-    /// Markdown with the full configs.
-    pub tooltip: String,
+    /// Markdown with the full configs (the hover text of the call); `None` from [`inlay_hints`],
+    /// which leaves it to [`inlay_hint_tooltip`] (computed on `inlayHint/resolve`).
+    pub tooltip: Option<String>,
 }
 
 /// A definition target.
@@ -156,8 +157,29 @@ fn value_hover(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
     })
 }
 
-/// Inlay hints for layer calls that end inside `range`.
+/// Inlay hints for layer calls that end inside `range`, sorted by offset, without tooltips.
 pub fn inlay_hints(ws: &Workspace, path: &Path, range: Span) -> Vec<InlayHint> {
+    hints(ws, path, range, false)
+}
+
+/// [`inlay_hints`] with each hint's tooltip (for clients that cannot resolve hints lazily).
+pub fn inlay_hints_with_tooltips(ws: &Workspace, path: &Path, range: Span) -> Vec<InlayHint> {
+    hints(ws, path, range, true)
+}
+
+/// The tooltip of the inlay hint at `offset` (the end of a layer call): the call's hover text.
+/// `None` when no hinted layer call ends there (the file changed since the hint was made).
+pub fn inlay_hint_tooltip(ws: &Workspace, path: &Path, offset: u32) -> Option<String> {
+    let file = ws.file(path)?;
+    let calls = ws.layer_calls(path);
+    let call = calls
+        .iter()
+        .filter(|c| c.span.end == offset)
+        .find(|c| !format::label_parts(ws, c).is_empty())?;
+    Some(format::hover_markdown(ws, file, call, &calls))
+}
+
+fn hints(ws: &Workspace, path: &Path, range: Span, tooltips: bool) -> Vec<InlayHint> {
     let Some(file) = ws.file(path) else {
         return Vec::new();
     };
@@ -173,7 +195,7 @@ pub fn inlay_hints(ws: &Workspace, path: &Path, range: Span) -> Vec<InlayHint> {
             Some(InlayHint {
                 offset: c.span.end,
                 parts,
-                tooltip: format::hover_markdown(ws, file, c, &calls),
+                tooltip: tooltips.then(|| format::hover_markdown(ws, file, c, &calls)),
             })
         })
         .collect();

@@ -23,6 +23,15 @@ pub fn initialize(b: &Backend, p: InitializeParams) -> Result<InitializeResult> 
         .encoding
         .lock()
         .unwrap_or_else(PoisonError::into_inner) = enc;
+    // Tooltips are computed on `inlayHint/resolve` when the client can resolve them.
+    b.state.resolve_tooltips.store(
+        caps.text_document
+            .as_ref()
+            .and_then(|t| t.inlay_hint.as_ref())
+            .and_then(|i| i.resolve_support.as_ref())
+            .is_some_and(|r| r.properties.iter().any(|p| p == "tooltip")),
+        Ordering::Relaxed,
+    );
     let ws_caps = caps.workspace.as_ref();
     b.state.refresh_support.store(
         ws_caps
@@ -80,7 +89,12 @@ pub fn initialize(b: &Backend, p: InitializeParams) -> Result<InitializeResult> 
                 },
             )),
             hover_provider: Some(HoverProviderCapability::Simple(true)),
-            inlay_hint_provider: Some(OneOf::Left(true)),
+            inlay_hint_provider: Some(OneOf::Right(InlayHintServerCapabilities::Options(
+                InlayHintOptions {
+                    resolve_provider: Some(true),
+                    work_done_progress_options: Default::default(),
+                },
+            ))),
             definition_provider: Some(OneOf::Left(true)),
             workspace: Some(WorkspaceServerCapabilities {
                 workspace_folders: Some(WorkspaceFoldersServerCapabilities {

@@ -3,6 +3,7 @@
 use super::{convert, text_sync, Backend};
 use crate::ide;
 use crate::syntax::ir::Span;
+use std::sync::atomic::Ordering;
 use tower_lsp::jsonrpc::Result;
 use tower_lsp::lsp_types::*;
 
@@ -19,6 +20,7 @@ pub async fn inlay_hint(b: &Backend, p: InlayHintParams) -> Result<Option<Vec<In
     let ws = super::imports::ensure(b, ws, &path).await;
     super::diagnostics::publish(b, &ws, &path, version).await;
     let enc = b.state.encoding();
+    let lazy = b.state.resolve_tooltips.load(Ordering::Relaxed);
     let p2 = path.clone();
     let hints = text_sync::run_blocking(move || {
         let file = ws.file(&p2)?.clone();
@@ -27,7 +29,13 @@ pub async fn inlay_hint(b: &Backend, p: InlayHintParams) -> Result<Option<Vec<In
         let start = convert::offset(idx, &file.text, p.range.start, enc).unwrap_or(0);
         let end =
             convert::offset(idx, &file.text, p.range.end, enc).unwrap_or(file.text.len() as u32);
-        let hints = ide::inlay_hints(&ws, &p2, Span::new(start, end));
+        let range = Span::new(start, end);
+        let hints = if lazy {
+            ide::inlay_hints(&ws, &p2, range)
+        } else {
+            ide::inlay_hints_with_tooltips(&ws, &p2, range)
+        };
+        let uri = p.text_document.uri.clone();
         Some(
             hints
                 .into_iter()
@@ -59,13 +67,23 @@ pub async fn inlay_hint(b: &Backend, p: InlayHintParams) -> Result<Option<Vec<In
                         label: InlayHintLabel::LabelParts(parts),
                         kind: None,
                         text_edits: None,
-                        tooltip: Some(InlayHintTooltip::MarkupContent(MarkupContent {
-                            kind: MarkupKind::Markdown,
-                            value: h.tooltip,
-                        })),
+                        tooltip: h.tooltip.map(|value| {
+                            InlayHintTooltip::MarkupContent(MarkupContent {
+                                kind: MarkupKind::Markdown,
+                                value,
+                            })
+                        }),
                         padding_left: Some(true),
                         padding_right: None,
-                        data: None,
+                        // What `inlayHint/resolve` needs to find the call again.
+                        data: lazy.then(|| {
+                            serde_json::to_value(super::inlay_hint_resolve::HintData {
+                                uri: uri.clone(),
+                                offset: h.offset,
+                                version,
+                            })
+                            .unwrap_or_default()
+                        }),
                     }
                 })
                 .collect::<Vec<_>>(),

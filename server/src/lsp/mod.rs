@@ -21,6 +21,7 @@ mod imports;
 mod indexing;
 mod initialize;
 mod inlay_hint;
+mod inlay_hint_resolve;
 mod settings;
 mod state;
 mod text_sync;
@@ -141,6 +142,10 @@ impl LanguageServer for Backend {
 
     async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
         inlay_hint::inlay_hint(self, params).await
+    }
+
+    async fn inlay_hint_resolve(&self, params: InlayHint) -> Result<InlayHint> {
+        inlay_hint_resolve::inlay_hint_resolve(self, params).await
     }
 
     async fn goto_definition(

@@ -29,6 +29,8 @@ pub struct State {
     pub refresh_support: AtomicBool,
     pub progress_support: AtomicBool,
     pub watch_support: AtomicBool,
+    /// The client resolves inlay-hint tooltips lazily (`inlayHint/resolve`).
+    pub resolve_tooltips: AtomicBool,
     pub hints_enabled: Mutex<Option<bool>>,
     pub keras_setting: Mutex<String>,
 }
