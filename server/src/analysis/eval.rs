@@ -13,6 +13,14 @@ use std::sync::Arc;
 
 /// How deep evaluations may nest before we answer "unresolved: too deep".
 pub const MAX_DEPTH: usize = 48;
+/// How many evaluation steps one question (one layer call, one hover) may take before the rest is
+/// answered "unresolved: too many steps". Values that flow through parameters fan out to every call
+/// site, and through conditions to more values: without a budget, real code (TensorFlow's own
+/// sources) takes minutes on one call. A typical layer call takes tens to a few hundred steps.
+pub const FUEL: u32 = 20_000;
+/// The budget for deciding whether a callee is a layer class (imports and aliases take tens of
+/// steps; callees such as `self.helper.run` that fan out to every instantiation take many more).
+pub const CALLEE_FUEL: u32 = 1_000;
 /// How many possibilities one expression may have before we stop collecting.
 pub const MAX_CANDIDATES: usize = 16;
 
@@ -127,6 +135,8 @@ pub struct Evaluator<'w> {
     visiting: HashSet<(usize, u32, String)>,
     /// How many times a cycle guard or the depth limit cut evaluation short.
     cuts: usize,
+    /// Evaluation steps left (see [`FUEL`]; [`Evaluator::refuel`] starts a new question).
+    fuel: u32,
     /// Call sites per function (`call_sites_of`), for this evaluator's lifetime.
     sites_memo: HashMap<(usize, FuncId), Vec<(Arc<Call>, Cx)>>,
 }
@@ -161,8 +171,20 @@ impl<'w> Evaluator<'w> {
             depth: 0,
             visiting: HashSet::new(),
             cuts: 0,
+            fuel: FUEL,
             sites_memo: HashMap::new(),
         }
+    }
+
+    /// Gives the evaluator a fresh step budget for the next question (the next layer call).
+    pub fn refuel(&mut self) {
+        self.fuel = FUEL;
+    }
+
+    /// Sets the step budget to `steps` (a smaller one for a quick question, e.g. "is this callee a
+    /// layer class?").
+    pub fn set_fuel(&mut self, steps: u32) {
+        self.fuel = steps;
     }
 
     /// Every value `e` may have.
@@ -171,6 +193,13 @@ impl<'w> Evaluator<'w> {
             self.cuts += 1;
             return vec![Cand::unknown("the value is nested too deeply to follow")];
         }
+        if self.fuel == 0 {
+            self.cuts += 1;
+            return vec![Cand::unknown(format!(
+                "following the value took more than {FUEL} steps (too many call sites and conditions)"
+            ))];
+        }
+        self.fuel -= 1;
         self.depth += 1;
         let mut out = self.eval_inner(e, cx);
         self.depth -= 1;
@@ -2297,5 +2326,42 @@ mod tests {
         assert_eq!(arith(Int(2), '^', Int(10)), Some(Int(1024)));
         assert_eq!(arith(Float(0.02), '*', Int(2)), Some(Float(0.04)));
         assert_eq!(arith(Int(1), '/', Int(0)), None);
+    }
+
+    /// The step budget cuts a long chain short and says why (`FUEL` bounds every question;
+    /// here a budget of 5 steps against a chain of 10 aliases).
+    #[test]
+    fn the_step_budget_stops_evaluation_and_says_why() {
+        use crate::analysis::{FileAnalysis, Settings};
+        let mut text = String::from("a0 = 'he_normal'\n");
+        for k in 1..=10 {
+            text.push_str(&format!("a{k} = a{}\n", k - 1));
+        }
+        let mut ws = Workspace::new(Settings::default());
+        let file = Arc::new(FileAnalysis::new(
+            Arc::from(std::path::Path::new("/ws/m.py")),
+            Arc::from(text.as_str()),
+            vec!["m".into()],
+        ));
+        ws.insert(file.clone());
+        let cx = Cx {
+            file,
+            scope: 0,
+            at: text.len() as u32,
+            frame: None,
+        };
+        let e = Expr::Name {
+            id: "a10".into(),
+            span: Span::new(0, 0),
+        };
+        let mut ev = Evaluator::new(&ws);
+        let full = ev.eval(&e, &cx);
+        assert!(matches!(&full[..], [c] if matches!(&c.val, Val::Str(s) if s == "he_normal")));
+        ev.set_fuel(5);
+        let cut = ev.eval(&e, &cx);
+        assert!(
+            matches!(&cut[..], [c] if matches!(&c.val, Val::Unknown(r) if r.contains("steps"))),
+            "{cut:?}"
+        );
     }
 }

@@ -24,7 +24,9 @@ pub fn layer_calls(ws: &Workspace, file: &Arc<FileAnalysis>) -> Vec<LayerCall> {
         };
         // Only a call whose callee is a layer class (or a partial of one), or a workspace layer
         // class, constructs a layer; a helper that returns a layer is followed at its `return`.
+        ev.set_fuel(super::eval::CALLEE_FUEL);
         let callee = ev.eval(&site.call.func, &cx);
+        ev.refuel();
         if let Some((cf, cid)) = callee.iter().find_map(|c| match &c.val {
             Val::Class(f, id) => Some((f.clone(), *id)),
             _ => None,
