@@ -41,12 +41,29 @@ fuzz_target!(|data: &[u8]| {
     for h in &hints {
         check_position(text, idx, h.offset);
     }
-    // Hover at every character boundary (and one past the end).
-    for off in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
+    // Hover and definition at every character boundary of short inputs; on longer ones at 256
+    // evenly spaced offsets plus every offset inside a layer call's callee name (hover at every
+    // offset of a long input made runs take about a second each).
+    let mut offsets: Vec<usize> = if text.len() <= 256 {
+        (0..=text.len()).collect()
+    } else {
+        let step = text.len() / 256 + 1;
+        (0..=text.len()).step_by(step).chain([text.len()]).collect()
+    };
+    for c in calls.iter() {
+        offsets.extend(c.callee_span.start as usize..=c.callee_span.end as usize);
+    }
+    offsets.sort_unstable();
+    offsets.dedup();
+    for off in offsets.into_iter().filter(|&o| text.is_char_boundary(o)) {
         if let Some(h) = keras_lsp::ide::hover(&ws, path, off as u32) {
             check_position(text, idx, h.span.start);
             check_position(text, idx, h.span.end);
         }
         let _ = keras_lsp::ide::definition(&ws, path, off as u32);
+    }
+    // Every hint's tooltip (`inlayHint/resolve`).
+    for h in &hints {
+        let _ = keras_lsp::ide::inlay_hint_tooltip(&ws, path, h.offset);
     }
 });
