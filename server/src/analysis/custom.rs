@@ -183,19 +183,12 @@ pub fn custom_weights(
     if let Some(l) = &builtin {
         if !base_build_skipped {
             let mut notes = Vec::new();
-            let cx = call.as_ref().map(|(_, c)| c.clone()).unwrap_or(Cx {
-                file: file.clone(),
-                scope: 0,
-                at: 0,
-                frame: None,
-            });
             out.extend(weights_for(
                 ev,
                 l,
                 &a,
                 &k,
                 None,
-                &cx,
                 &mut Vec::new(),
                 &mut notes,
             ));
@@ -303,7 +296,6 @@ pub fn custom_weights(
                             &sa,
                             &sk,
                             open.as_deref(),
-                            &cx,
                             &mut Vec::new(),
                             &mut notes,
                         )
@@ -417,7 +409,7 @@ fn add_weight(ev: &mut Evaluator, call: &Call, cx: &Cx, unnamed: &mut usize) -> 
             _ => None,
         })
         .unwrap_or_else(|| "float32".into());
-    let here = super::eval::place(&cx.file, call.span, &cx.file);
+    let here = ev.place(&cx.file, call.span);
     let step = Step {
         text: format!("`add_weight` at {here}"),
         file: Some(cx.file.path.clone()),
@@ -546,16 +538,7 @@ fn sequential_weights(ev: &mut Evaluator, list: &Expr, cx: &Cx, depth: usize) ->
         {
             Some(Val::LayerClass(l)) => {
                 let mut notes = Vec::new();
-                let ws = weights_for(
-                    ev,
-                    &l,
-                    &a,
-                    &k,
-                    open.as_deref(),
-                    &ecx,
-                    &mut Vec::new(),
-                    &mut notes,
-                );
+                let ws = weights_for(ev, &l, &a, &k, open.as_deref(), &mut Vec::new(), &mut notes);
                 (l, ws)
             }
             Some(Val::Class(sf, sc)) => {
@@ -623,7 +606,7 @@ fn tf_variable(
             _ => None,
         }
     };
-    let here = super::eval::place(&cx.file, call.span, &cx.file);
+    let here = ev.place(&cx.file, call.span);
     let step = Step {
         text: format!("`{kind}` at {here}"),
         file: Some(cx.file.path.clone()),

@@ -34,6 +34,21 @@ pub struct Cx {
     pub frame: Option<Arc<Frame>>,
 }
 
+/// Calls of a function found in the workspace, each with the context of its call site.
+type CallSites = Vec<(Arc<Call>, Cx)>;
+
+impl Cx {
+    /// The context of call site `site` of `file`: its scope, just before the call, outside any frame.
+    pub fn at_call(file: &Arc<FileAnalysis>, site: &CallSite) -> Cx {
+        Cx {
+            file: file.clone(),
+            scope: site.scope,
+            at: site.call.span.start,
+            frame: None,
+        }
+    }
+}
+
 /// Arguments bound to a function's parameters, for evaluating its body for one call.
 #[derive(Debug)]
 pub struct Frame {
@@ -137,8 +152,11 @@ pub struct Evaluator<'w> {
     cuts: usize,
     /// Evaluation steps left (see [`FUEL`]; [`Evaluator::refuel`] starts a new question).
     fuel: u32,
+    /// The file the question is about (the layer call's, the hover's): locations in it read
+    /// `line N`, locations elsewhere `file.py:N`.
+    home: Option<Arc<std::path::Path>>,
     /// Call sites per function (`call_sites_of`), for this evaluator's lifetime.
-    sites_memo: HashMap<(usize, FuncId), Vec<(Arc<Call>, Cx)>>,
+    sites_memo: HashMap<(usize, FuncId), CallSites>,
 }
 
 fn step(text: String, file: &Arc<FileAnalysis>, span: Span) -> Step {
@@ -146,20 +164,6 @@ fn step(text: String, file: &Arc<FileAnalysis>, span: Span) -> Step {
         text,
         file: Some(file.path.clone()),
         span: Some(span),
-    }
-}
-
-/// Short location "line N" in the same file, or "file.py:N" elsewhere.
-pub fn place(file: &FileAnalysis, span: Span, from: &FileAnalysis) -> String {
-    if Arc::ptr_eq(&file.path, &from.path) || file.path == from.path {
-        format!("line {}", file.line1(span.start))
-    } else {
-        let name = file
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        format!("{}:{}", name, file.line1(span.start))
     }
 }
 
@@ -172,7 +176,33 @@ impl<'w> Evaluator<'w> {
             visiting: HashSet::new(),
             cuts: 0,
             fuel: FUEL,
+            home: None,
             sites_memo: HashMap::new(),
+        }
+    }
+
+    /// An evaluator for questions about `home` (see [`Evaluator::place`]).
+    pub fn for_file(ws: &'w Workspace, home: &FileAnalysis) -> Self {
+        Evaluator {
+            home: Some(home.path.clone()),
+            ..Evaluator::new(ws)
+        }
+    }
+
+    /// Short location of `span` in `file`: "line N" in the file the question is about (or in
+    /// any file when there is none), "file.py:N" in another file.
+    pub fn place(&self, file: &FileAnalysis, span: Span) -> String {
+        let line = file.line1(span.start);
+        match &self.home {
+            Some(h) if **h != *file.path => {
+                let name = file
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                format!("{name}:{line}")
+            }
+            _ => format!("line {line}"),
         }
     }
 
@@ -643,7 +673,7 @@ impl<'w> Evaluator<'w> {
                 None
             },
         };
-        let here = place(file, b.span, &cx.file);
+        let here = self.place(file, b.span);
         let out = match &b.kind {
             BindingKind::Value(e) => self
                 .eval(e, &bcx)
@@ -795,7 +825,7 @@ impl<'w> Evaluator<'w> {
         // Every call of this function in the workspace.
         let sites = self.call_sites_of(file, func);
         for (call, ccx) in sites {
-            let site = place(&ccx.file, call.span, &cx.file);
+            let site = self.place(&ccx.file, call.span);
             let bound = bind_user_args(
                 &file.ir.functions[func],
                 &call,
@@ -844,7 +874,7 @@ impl<'w> Evaluator<'w> {
                     at: f.span.start,
                     frame: None,
                 };
-                let here = place(file, p.span, file);
+                let here = self.place(file, p.span);
                 self.eval(d, &dcx)
                     .into_iter()
                     .map(|c| {
@@ -878,22 +908,21 @@ impl<'w> Evaluator<'w> {
         }
         let name = file.ir.classes[class].name.clone();
         let mut out = Vec::new();
-        'sites: for (f, i) in self.ws.call_sites_named(&name) {
+        for (f, i) in self.ws.call_sites_named(&name) {
             let site = &f.ir.calls[i];
-            {
-                let ccx = Cx {
-                    file: f.clone(),
-                    scope: site.scope,
-                    at: site.call.span.start,
-                    frame: None,
-                };
-                let callee = self.eval(&site.call.func, &ccx);
-                if callee.iter().any(|c| matches!(&c.val, Val::Class(ff, id) if Arc::ptr_eq(ff, file) && *id == class)) {
-                    out.push(Val::Instance { file: file.clone(), class, call: Some((site.call.clone(), ccx)) });
-                }
-                if out.len() >= MAX_CANDIDATES {
-                    break 'sites;
-                }
+            let ccx = Cx::at_call(&f, site);
+            let callee = self.eval(&site.call.func, &ccx);
+            if callee.iter().any(
+                |c| matches!(&c.val, Val::Class(ff, id) if Arc::ptr_eq(ff, file) && *id == class),
+            ) {
+                out.push(Val::Instance {
+                    file: file.clone(),
+                    class,
+                    call: Some((site.call.clone(), ccx)),
+                });
+            }
+            if out.len() >= MAX_CANDIDATES {
+                break;
             }
         }
         self.visiting.remove(&key);
@@ -927,26 +956,19 @@ impl<'w> Evaluator<'w> {
         };
         for (f, i) in sites {
             let site = &f.ir.calls[i];
-            {
-                let ccx = Cx {
-                    file: f.clone(),
-                    scope: site.scope,
-                    at: site.call.span.start,
-                    frame: None,
-                };
-                let callee = self.eval(&site.call.func, &ccx);
-                let hit = callee.iter().any(|c| match &c.val {
-                    Val::Func(ff, id) => Arc::ptr_eq(ff, file) && *id == func,
-                    Val::Class(ff, cid) => {
-                        is_init
-                            && Arc::ptr_eq(ff, file)
-                            && file.ir.classes[*cid].methods.get("__init__") == Some(&func)
-                    }
-                    _ => false,
-                });
-                if hit {
-                    out.push((site.call.clone(), ccx));
+            let ccx = Cx::at_call(&f, site);
+            let callee = self.eval(&site.call.func, &ccx);
+            let hit = callee.iter().any(|c| match &c.val {
+                Val::Func(ff, id) => Arc::ptr_eq(ff, file) && *id == func,
+                Val::Class(ff, cid) => {
+                    is_init
+                        && Arc::ptr_eq(ff, file)
+                        && file.ir.classes[*cid].methods.get("__init__") == Some(&func)
                 }
+                _ => false,
+            });
+            if hit {
+                out.push((site.call.clone(), ccx));
             }
         }
         // Answers computed while a cycle or the depth limit cut evaluation short may be partial:
@@ -1337,7 +1359,7 @@ impl<'w> Evaluator<'w> {
                         at: r.span().start,
                         frame: Some(frame.clone()),
                     };
-                    let here = place(&ff, r.span(), &cx.file);
+                    let here = self.place(&ff, r.span());
                     out.extend(self.eval(&r, &rcx).into_iter().map(|c| {
                         c.with_step(step(
                             format!("returned by `{name}` at {here}"),
@@ -1350,7 +1372,7 @@ impl<'w> Evaluator<'w> {
             }
             Val::Lambda { file, span } => vec![Cand::new(Val::Unknown(format!(
                 "the result of calling the lambda at {}",
-                place(file, *span, &cx.file)
+                self.place(file, *span)
             )))],
             Val::Class(cf, cid) => {
                 let _ = (&args, &kws);
@@ -1912,7 +1934,7 @@ impl<'w> Evaluator<'w> {
                         let step = Step {
                             text: format!(
                                 "registered as '{package}>{reg_name}' at {}",
-                                place(f, span, f)
+                                self.place(f, span)
                             ),
                             file: Some(f.path.clone()),
                             span: Some(span),
@@ -1952,7 +1974,7 @@ impl<'w> Evaluator<'w> {
                                 let step = Step {
                                     text: format!(
                                         "registered as '{name}' at {}",
-                                        place(f, call.span, f)
+                                        self.place(f, call.span)
                                     ),
                                     file: Some(f.path.clone()),
                                     span: Some(call.span),

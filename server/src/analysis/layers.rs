@@ -11,17 +11,12 @@ use std::sync::Arc;
 
 /// Every layer construction in `file`, in source order.
 pub fn layer_calls(ws: &Workspace, file: &Arc<FileAnalysis>) -> Vec<LayerCall> {
-    let mut ev = Evaluator::new(ws);
+    let mut ev = Evaluator::for_file(ws, file);
     let mut out = Vec::new();
     // Calls that are the wrapped layer of a Keras 3 Bidirectional: Keras builds clones instead.
     let mut wrapped: Vec<Span> = Vec::new();
     for site in &file.ir.calls {
-        let cx = Cx {
-            file: file.clone(),
-            scope: site.scope,
-            at: site.call.span.start,
-            frame: None,
-        };
+        let cx = Cx::at_call(file, site);
         // Only a call whose callee is a layer class (or a partial of one), or a workspace layer
         // class, constructs a layer; a helper that returns a layer is followed at its `return`.
         ev.set_fuel(super::eval::CALLEE_FUEL);
@@ -122,7 +117,6 @@ pub fn layer_calls(ws: &Workspace, file: &Arc<FileAnalysis>) -> Vec<LayerCall> {
             &args,
             &kws,
             open.as_deref(),
-            &cx,
             &mut wrapped,
             &mut notes,
         );
@@ -203,22 +197,6 @@ pub fn layer_calls(ws: &Workspace, file: &Arc<FileAnalysis>) -> Vec<LayerCall> {
             notes,
         });
     }
-    // Steps in other files name their file (`inits.py:4` rather than `line 4`).
-    for c in &mut out {
-        for w in &mut c.weights {
-            for cand in &mut w.candidates {
-                let (super::Candidate::Resolved { origin, .. }
-                | super::Candidate::Unresolved { origin, .. }) = cand;
-                for st in origin.iter_mut() {
-                    if let Some(p) = &st.file {
-                        if **p != *file.path {
-                            st.text = name_file(&st.text, p);
-                        }
-                    }
-                }
-            }
-        }
-    }
     // A layer passed to a wrapper that builds copies (Keras 3 Bidirectional) is never built itself.
     for c in &mut out {
         if wrapped.contains(&c.span) {
@@ -240,7 +218,6 @@ pub fn weights_for(
     args: &[(Expr, Cx)],
     kws: &[(String, Expr, Cx)],
     open: Option<&str>,
-    cx: &Cx,
     wrapped: &mut Vec<Span>,
     notes: &mut Vec<String>,
 ) -> Vec<WeightAnswer> {
@@ -248,10 +225,10 @@ pub fn weights_for(
         return Vec::new();
     };
     if info.wrapper {
-        wrapper_weights(ev, class, info, args, kws, cx, wrapped, notes)
+        wrapper_weights(ev, class, info, args, kws, wrapped, notes)
     } else {
         let bound = bind(info, args, kws);
-        resolve_weights(ev, class, info, &bound, open, cx)
+        resolve_weights(ev, class, info, &bound, open)
     }
 }
 
@@ -276,30 +253,6 @@ fn enable_lora_call(
                 if attr == "enable_lora" && matches!(&**value, Expr::Name { id, .. } if *id == name));
         ok.then(|| site.call.clone())
     })
-}
-
-/// Rewrites `line N` in a step's text to `file.py:N`.
-fn name_file(text: &str, path: &std::path::Path) -> String {
-    let fname = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(i) = rest.find("line ") {
-        let after = &rest[i + 5..];
-        let digits: usize = after.chars().take_while(|c| c.is_ascii_digit()).count();
-        if digits == 0 {
-            out.push_str(&rest[..i + 5]);
-            rest = after;
-            continue;
-        }
-        out.push_str(&rest[..i]);
-        out.push_str(&format!("{fname}:{}", &after[..digits]));
-        rest = &after[digits..];
-    }
-    out.push_str(rest);
-    out
 }
 
 fn is_layer_class(v: &Val) -> bool {
@@ -347,12 +300,9 @@ fn bind(info: &LayerInfo, args: &[(Expr, Cx)], kws: &[(String, Expr, Cx)]) -> Bo
     out
 }
 
-fn arg_step(file_of_use: &FileAnalysis, name: &str, e: &Expr, cx: &Cx) -> Step {
+fn arg_step(ev: &Evaluator, name: &str, e: &Expr, cx: &Cx) -> Step {
     Step {
-        text: format!(
-            "argument `{name}` at {}",
-            super::eval::place(&cx.file, e.span(), file_of_use)
-        ),
+        text: format!("argument `{name}` at {}", ev.place(&cx.file, e.span())),
         file: Some(cx.file.path.clone()),
         span: Some(e.span()),
     }
@@ -467,12 +417,11 @@ fn resolve_weights(
     info: &LayerInfo,
     bound: &Bound,
     open: Option<&str>,
-    cx: &Cx,
 ) -> Vec<WeightAnswer> {
     let mut out = Vec::new();
     for w in &info.weights {
         let w = with_variants(ev, info, bound, w);
-        let a = resolve_weight(ev, class, info, bound, open, cx, &w);
+        let a = resolve_weight(ev, class, info, bound, open, &w);
         if !a.weight.is_empty() {
             out.push(a);
         }
@@ -532,7 +481,6 @@ fn resolve_weight(
     info: &LayerInfo,
     bound: &Bound,
     open: Option<&str>,
-    cx: &Cx,
     w: &WeightInfo,
 ) -> WeightAnswer {
     let mut created = check_requires(ev, info, bound, &w.requires);
@@ -588,7 +536,7 @@ fn resolve_weight(
     match (&w.parameter, &w.fixed) {
         (Some(p), _) => {
             if let Some((_, e, ecx)) = bound.iter().find(|(n, _, _)| n == p) {
-                let step = arg_step(&cx.file, p, e, ecx);
+                let step = arg_step(ev, p, e, ecx);
                 for c in ev.eval(e, ecx) {
                     let c = Cand {
                         origin: std::iter::once(step.clone()).chain(c.origin).collect(),
@@ -881,11 +829,7 @@ fn add_weight_default(ev: &mut Evaluator, mut origin: Vec<Step>) -> Vec<Candidat
 
 /// A wrapped layer value: its class name, its layer name (`name=` or the snake_case class name),
 /// and its weights.
-fn inner_layer(
-    ev: &mut Evaluator,
-    v: &Val,
-    cx: &Cx,
-) -> Option<(String, String, Vec<WeightAnswer>)> {
+fn inner_layer(ev: &mut Evaluator, v: &Val) -> Option<(String, String, Vec<WeightAnswer>)> {
     match v {
         Val::Layer {
             class,
@@ -895,7 +839,7 @@ fn inner_layer(
         } => {
             let info = ev.data.layers.get(class)?;
             let bound = bind(info, args, kws);
-            let ws = resolve_weights(ev, class, info, &bound, open.as_deref(), cx);
+            let ws = resolve_weights(ev, class, info, &bound, open.as_deref());
             let name = match param_literal(ev, info, &bound, "name") {
                 Ok(Value::String(s)) => s,
                 _ => snake_case(class),
@@ -937,7 +881,6 @@ fn wrapper_weights(
     info: &LayerInfo,
     args: &[(Expr, Cx)],
     kws: &[(String, Expr, Cx)],
-    cx: &Cx,
     wrapped: &mut Vec<Span>,
     notes: &mut Vec<String>,
 ) -> Vec<WeightAnswer> {
@@ -976,7 +919,7 @@ fn wrapper_weights(
                 ));
                 continue;
             };
-            let Some((_, name, ws)) = inner_layer(ev, &v, cx) else {
+            let Some((_, name, ws)) = inner_layer(ev, &v) else {
                 continue;
             };
             let n = seen.entry(name.clone()).or_insert(0);
@@ -1001,7 +944,7 @@ fn wrapper_weights(
         notes.push(format!("the layer wrapped by `{class}` is not resolved"));
         return Vec::new();
     };
-    let Some((ic, inner_name, inner_weights)) = inner_layer(ev, &inner_val, cx) else {
+    let Some((ic, inner_name, inner_weights)) = inner_layer(ev, &inner_val) else {
         notes.push(format!("the layer wrapped by `{class}` is not a layer"));
         return Vec::new();
     };
@@ -1013,7 +956,7 @@ fn wrapper_weights(
             .into_iter()
             .map(|c| c.val)
             .find(|v| matches!(v, Val::Layer { .. } | Val::Instance { .. }))
-            .and_then(|v| inner_layer(ev, &v, cx)),
+            .and_then(|v| inner_layer(ev, &v)),
         None => None,
     };
     // The generator probed the wrapper with some inner layer; each wrapper weight's path is
@@ -1074,7 +1017,7 @@ fn wrapper_weights(
         .collect();
     for w in &own {
         let w = with_variants(ev, info, &bound, w);
-        let a = resolve_weight(ev, class, info, &bound, None, cx, &w);
+        let a = resolve_weight(ev, class, info, &bound, None, &w);
         if !a.weight.is_empty() {
             out.push(a);
         }

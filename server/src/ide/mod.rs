@@ -83,7 +83,7 @@ fn class_hover(
         .iter()
         .enumerate()
         .find(|(_, c)| c.name_span.contains(offset))?;
-    let mut ev = Evaluator::new(ws);
+    let mut ev = Evaluator::for_file(ws, file);
     if let Some((_, builtin)) = crate::analysis::custom::layer_ancestry(&mut ev, file, cid) {
         let weights =
             crate::analysis::custom::custom_weights(&mut ev, file, cid, vec![], vec![], None, 0);
@@ -135,7 +135,7 @@ fn value_hover(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
         at: e.span().end,
         frame: None,
     };
-    let mut ev = Evaluator::new(ws);
+    let mut ev = Evaluator::for_file(ws, file);
     let mut cands = Vec::new();
     for c in ev.eval(&e, &cx) {
         if matches!(
@@ -318,7 +318,7 @@ pub fn definition(ws: &Workspace, path: &Path, offset: u32) -> Vec<Target> {
         at: e.span().start,
         frame: None,
     };
-    let mut ev = Evaluator::new(ws);
+    let mut ev = Evaluator::for_file(ws, file);
     let mut out = Vec::new();
     let push = |out: &mut Vec<Target>, t: Target| {
         if !out.contains(&t) {
