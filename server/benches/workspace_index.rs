@@ -15,7 +15,9 @@
 //! one phase for `perf record`.
 
 mod gen;
-mod lsp_client;
+/// The LSP client of the end-to-end tests.
+#[path = "../../tests/e2e/support/mod.rs"]
+mod support;
 
 use keras_lsp::analysis::{is_relevant, Candidate, Settings, Workspace};
 use keras_lsp::ide;
@@ -1018,12 +1020,13 @@ fn did_change_latency(server: &Path, rounds: usize) -> LspResult {
     let (a, b) = (dir.join("a.py"), dir.join("b.py"));
     std::fs::write(&a, a_text("he_normal")).expect("write a.py");
     std::fs::write(&b, b_text).expect("write b.py");
-    let Ok(mut c) = lsp_client::Client::spawn(server) else {
-        res.error = Some("could not start the server".into());
+    if !server.is_file() {
+        res.error = Some(format!("no server binary at {}", server.display()));
         return res;
-    };
-    let (ua, ub) = (lsp_client::uri(&a), lsp_client::uri(&b));
-    let root = lsp_client::uri(&dir);
+    }
+    let mut c = support::Client::spawn_program(server, &[]);
+    let (ua, ub) = (support::uri(&a), support::uri(&b));
+    let root = support::uri(&dir);
     c.request(
         "initialize",
         json!({
@@ -1047,19 +1050,19 @@ fn did_change_latency(server: &Path, rounds: usize) -> LspResult {
         json!({"textDocument": {"uri": ub, "languageId": "python", "version": 1, "text": b_text}}),
     );
     let range = json!({"start": {"line": 0, "character": 0}, "end": {"line": 10, "character": 0}});
-    let hints_of = |c: &mut lsp_client::Client, u: &str| -> String {
+    let hints_of = |c: &mut support::Client, u: &str| -> String {
         c.request(
             "textDocument/inlayHint",
             json!({"textDocument": {"uri": u}, "range": range}),
-        )
-        .and_then(|v| v["result"].as_array().cloned())
-        .map(|hs| {
-            hs.iter()
-                .map(lsp_client::label)
-                .collect::<Vec<_>>()
-                .join(" | ")
-        })
-        .unwrap_or_default()
+        )["result"]
+            .as_array()
+            .map(|hs| {
+                hs.iter()
+                    .map(support::label)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            })
+            .unwrap_or_default()
     };
     // Wait for the first answer with the initial value: b.py alone, then (as an editor showing
     // both files would) after asking for a.py's hints too.
@@ -1076,7 +1079,7 @@ fn did_change_latency(server: &Path, rounds: usize) -> LspResult {
                 "b.py never showed the initial value: {:?}",
                 hints_of(&mut c, &ub)
             ));
-            c.finish();
+            let _ = c.shutdown();
             let _ = std::fs::remove_dir_all(&dir);
             return res;
         }
@@ -1126,7 +1129,7 @@ fn did_change_latency(server: &Path, rounds: usize) -> LspResult {
         }
         old = new;
     }
-    c.finish();
+    let _ = c.shutdown();
     let _ = std::fs::remove_dir_all(&dir);
     res
 }

@@ -6,24 +6,13 @@
 mod support;
 
 use serde_json::{json, Value};
-use support::Client;
+use support::{label, Client};
 
 fn workspace() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../tests/e2e/workspace")
         .canonicalize()
         .unwrap()
-}
-
-fn label(h: &Value) -> String {
-    match &h["label"] {
-        Value::String(s) => s.clone(),
-        Value::Array(parts) => parts
-            .iter()
-            .map(|p| p["value"].as_str().unwrap_or(""))
-            .collect(),
-        _ => String::new(),
-    }
 }
 
 #[test]

@@ -6,18 +6,7 @@ mod support;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use support::{utf16_position, Client};
-
-fn label(h: &Value) -> String {
-    match &h["label"] {
-        Value::String(s) => s.clone(),
-        Value::Array(parts) => parts
-            .iter()
-            .map(|p| p["value"].as_str().unwrap_or(""))
-            .collect(),
-        _ => String::new(),
-    }
-}
+use support::{label, utf16_position, Client};
 
 /// A fresh, empty folder under the target directory.
 fn scratch(name: &str) -> PathBuf {

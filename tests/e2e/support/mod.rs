@@ -46,13 +46,28 @@ pub fn utf16_position(text: &str, offset: usize) -> Value {
     json!({"line": line, "character": col})
 }
 
+/// The concatenated label of an inlay hint (a string, or the values of its label parts).
+pub fn label(h: &Value) -> String {
+    match &h["label"] {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .map(|p| p["value"].as_str().unwrap_or(""))
+            .collect(),
+        _ => String::new(),
+    }
+}
+
 /// The end of a document, as an LSP position.
 pub fn end_position(text: &str) -> Value {
     utf16_position(text, text.len())
 }
 
-fn spawn_child(env: &[(&str, &str)]) -> (Child, ChildStdin, ChildStdout, Arc<Mutex<String>>) {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_keras-lsp"));
+fn spawn_child(
+    program: &std::path::Path,
+    env: &[(&str, &str)],
+) -> (Child, ChildStdin, ChildStdout, Arc<Mutex<String>>) {
+    let mut cmd = Command::new(program);
     cmd.stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -120,7 +135,12 @@ impl Client {
     }
 
     pub fn spawn_with(env: &[(&str, &str)]) -> Client {
-        let (child, stdin, stdout, log) = spawn_child(env);
+        Self::spawn_program(env!("CARGO_BIN_EXE_keras-lsp").as_ref(), env)
+    }
+
+    /// A client of `program` (another `keras-lsp` binary) with `env` added to its environment.
+    pub fn spawn_program(program: &std::path::Path, env: &[(&str, &str)]) -> Client {
+        let (child, stdin, stdout, log) = spawn_child(program, env);
         let (tx, rx) = channel();
         read_messages(stdout, move |v| tx.send(v).is_ok());
         Client {
@@ -274,7 +294,8 @@ pub struct SharedClient {
 
 impl SharedClient {
     pub fn spawn(env: &[(&str, &str)]) -> Arc<SharedClient> {
-        let (child, stdin, stdout, log) = spawn_child(env);
+        let (child, stdin, stdout, log) =
+            spawn_child(env!("CARGO_BIN_EXE_keras-lsp").as_ref(), env);
         let pending: Arc<Mutex<HashMap<i64, Sender<Value>>>> = Arc::default();
         let other: Arc<Mutex<Vec<Value>>> = Arc::default();
         let c = Arc::new(SharedClient {
