@@ -166,19 +166,20 @@ pub fn analyse_files(
     })
 }
 
+/// The folder a path stands for: a file's parent folder (empty for a bare file name), else the
+/// path itself.
+pub fn folder_of(p: &Path) -> PathBuf {
+    if p.is_file() {
+        p.parent().map(Path::to_path_buf).unwrap_or_default()
+    } else {
+        p.to_path_buf()
+    }
+}
+
 /// Loads every Python file under `roots` into a workspace, in parallel.
 pub fn load(roots: &[PathBuf], settings: Settings, opts: &WalkOptions) -> Workspace {
     let files: Vec<PathBuf> = roots.iter().flat_map(|r| python_files(r, opts)).collect();
-    let dir_roots: Vec<PathBuf> = roots
-        .iter()
-        .map(|r| {
-            if r.is_file() {
-                r.parent().map(Path::to_path_buf).unwrap_or_default()
-            } else {
-                r.clone()
-            }
-        })
-        .collect();
+    let dir_roots: Vec<PathBuf> = roots.iter().map(|r| folder_of(r)).collect();
     let analysed = analyse_files(&files, &dir_roots, opts.max_file_size, |_| false);
     let mut ws = Workspace::new(settings);
     for f in analysed {

@@ -72,13 +72,7 @@ pub fn run(
     // them (`import config` next to `model.py`); only the files asked for are reported.
     let roots: Vec<PathBuf> = paths
         .iter()
-        .map(|p| {
-            if p.is_file() {
-                p.parent().map(Path::to_path_buf).unwrap_or_default()
-            } else {
-                p.clone()
-            }
-        })
+        .map(|p| index::folder_of(p))
         .map(|p| {
             if p.as_os_str().is_empty() {
                 PathBuf::from(".")
@@ -88,14 +82,17 @@ pub fn run(
         })
         .collect();
     let ws = index::load(&roots, settings, &WalkOptions::default());
+    // The files asked for by name (canonical, to compare with `./model.py` from the walk), and the
+    // folders asked for.
+    let named: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| p.is_file())
+        .filter_map(|p| p.canonicalize().ok())
+        .collect();
+    let folders: Vec<&PathBuf> = paths.iter().filter(|p| !p.is_file()).collect();
     let wanted = |f: &Path| {
-        paths.iter().any(|p| {
-            if p.is_file() {
-                p.canonicalize().ok() == f.canonicalize().ok()
-            } else {
-                f.starts_with(p)
-            }
-        })
+        folders.iter().any(|d| f.starts_with(d))
+            || (!named.is_empty() && f.canonicalize().is_ok_and(|c| named.contains(&c)))
     };
     let mut files: Vec<&Path> = ws
         .files
