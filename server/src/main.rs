@@ -52,10 +52,15 @@ fn main() {
         }) => {
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
-            let code = cli::run(&paths, format, keras, &mut lock).unwrap_or_else(|e| {
-                eprintln!("keras-lsp check: {e}");
-                1
-            });
+            let code = match cli::run(&paths, format, keras, &mut lock) {
+                Ok(code) => code,
+                // The reader went away (`keras-lsp check . | head`): not an error of ours.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,
+                Err(e) => {
+                    eprintln!("keras-lsp check: {e}");
+                    1
+                }
+            };
             std::process::exit(code);
         }
         None => {
