@@ -1,4 +1,5 @@
-//! Parse + lower + layer calls + hover at every offset + inlay hints, on arbitrary text.
+//! Parse + lower + layer calls + hover at every offset + inlay hints, on arbitrary text edited by
+//! one keystroke (so a statement it breaks may be kept in its last version that parsed).
 //! Invariants: no panic; hints sorted and inside the document; every hint and hover position
 //! converts to a valid UTF-16 position and back.
 #![no_main]
@@ -20,11 +21,24 @@ fn check_position(text: &str, idx: &LineIndex, offset: u32) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
+    let Ok(input) = std::str::from_utf8(data) else {
         return;
     };
     let path = Path::new("/fuzz/model.py");
-    let fa = keras_lsp::index::analyse(path, text.to_string(), &[Path::new("/fuzz").to_path_buf()]);
+    let roots = [Path::new("/fuzz").to_path_buf()];
+    // The input is the version before a keystroke; the keystroke deletes its middle character,
+    // so the analysis also runs the keeping of a broken statement's last version that parsed.
+    let before = keras_lsp::index::analyse(path, input.to_string(), &roots);
+    let mut mid = input.len() / 2;
+    while !input.is_char_boundary(mid) {
+        mid -= 1;
+    }
+    let mut edited = input.to_string();
+    if mid < edited.len() {
+        edited.remove(mid);
+    }
+    let text = edited.as_str();
+    let fa = keras_lsp::index::analyse_after(path, std::sync::Arc::from(text), &roots, Some(&before));
     let mut ws = Workspace::new(Default::default());
     ws.insert(fa.clone());
     let calls = ws.layer_calls(path);

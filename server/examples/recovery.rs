@@ -12,20 +12,29 @@ mod recovery;
 fn main() {
     let verbose = std::env::args().any(|a| a == "-v" || a == "--verbose");
     let repo = recovery::repo();
-    let mut report = recovery::Report::default();
-    let started = std::time::Instant::now();
-    for root in ["examples", "tests/fixtures/keras3"] {
-        recovery::measure(&repo.join(root), None, &mut report);
-    }
-    report.print();
-    println!("  ({:.1} s)", started.elapsed().as_secs_f64());
-    if verbose {
-        for (path, kind, line, compared, changed) in &report.misses {
-            let rel = path.strip_prefix(&repo).unwrap_or(path);
-            println!(
-                "  {}:{line}: {kind}: {changed}/{compared} calls changed",
-                rel.display()
-            );
+    for (keep, title) in [
+        (
+            true,
+            "while typing (the version before the edit was analysed, as in an editor)",
+        ),
+        (false, "opened broken (no earlier version)"),
+    ] {
+        println!("== {title}");
+        let mut report = recovery::Report::default();
+        let started = std::time::Instant::now();
+        for root in ["examples", "tests/fixtures/keras3"] {
+            recovery::measure(&repo.join(root), None, keep, &mut report);
+        }
+        report.print();
+        println!("  ({:.1} s)", started.elapsed().as_secs_f64());
+        if verbose {
+            for (path, kind, line, compared, changed) in &report.misses {
+                let rel = path.strip_prefix(&repo).unwrap_or(path);
+                println!(
+                    "  {}:{line}: {kind}: {changed}/{compared} calls changed",
+                    rel.display()
+                );
+            }
         }
     }
 }

@@ -118,11 +118,22 @@ pub fn analyse(path: &Path, text: String, roots: &[PathBuf]) -> Arc<FileAnalysis
 /// [`analyse`] for a text that is already shared: the analysis keeps this very `Arc`, so that an
 /// open document can be recognised by pointer.
 pub fn analyse_shared(path: &Path, text: Arc<str>, roots: &[PathBuf]) -> Arc<FileAnalysis> {
+    analyse_after(path, text, roots, None)
+}
+
+/// [`analyse_shared`] for a new version of a file analysed before as `previous`: a statement that
+/// the change broke is analysed in its last version that parsed ([`crate::syntax::last_good`]).
+pub fn analyse_after(
+    path: &Path,
+    text: Arc<str>,
+    roots: &[PathBuf],
+    previous: Option<&FileAnalysis>,
+) -> Arc<FileAnalysis> {
     let names = module_names_for(path, roots);
     if !is_relevant(&text) {
         return Arc::new(FileAnalysis::new(Arc::from(path), Arc::from(""), names).with_text(text));
     }
-    Arc::new(FileAnalysis::new(Arc::from(path), text, names))
+    Arc::new(FileAnalysis::after(Arc::from(path), text, names, previous))
 }
 
 /// The rayon pool that reads and analyses files: as many threads as the global pool, each with a

@@ -130,6 +130,31 @@ fn hover_hints_and_utf16_edits_over_stdio() {
         "{all:#?}"
     );
 
+    // 6b. Typing breaks `init = initializers.HeNormal(seed=42)` (its `)` deleted): the layers that
+    // read `init` keep the answer of the last version of that statement that parsed.
+    let init_line = lines.iter().position(|l| l.starts_with("init = ")).unwrap() as u32;
+    let paren = lines[init_line as usize].rfind(')').unwrap() as u32;
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [
+            {"range": {"start": {"line": init_line, "character": paren}, "end": {"line": init_line, "character": paren + 1}}, "text": ""}
+        ]}),
+    );
+    let typing = c.request(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 100, "character": 0}}}),
+    );
+    let typing: Vec<String> = typing["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(label)
+        .collect();
+    assert_eq!(
+        typing[0], "kernel=he_normal(seed=42) bias=zeros",
+        "{typing:?}"
+    );
+
     // A position past the end of the document gets null.
     let none = c.request(
         "textDocument/hover",

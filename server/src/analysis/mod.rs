@@ -48,6 +48,9 @@ pub struct FileAnalysis {
     pub module_names: Vec<String>,
     /// `true` for `__init__.py`.
     pub is_package: bool,
+    /// When a statement that no longer parses is analysed in its last version that parsed (see
+    /// [`crate::syntax::last_good`]): the text it comes from, to compare the next version with.
+    pub kept_from: Option<Arc<str>>,
     /// Where each constructor call is used, built on first use.
     uses: std::sync::OnceLock<CallUses>,
 }
@@ -76,25 +79,40 @@ pub fn is_relevant(text: &str) -> bool {
 impl FileAnalysis {
     /// Parses and lowers `text`. Runs the parser on a big-stack thread; never panics.
     pub fn new(path: Arc<Path>, text: Arc<str>, module_names: Vec<String>) -> FileAnalysis {
+        Self::after(path, text, module_names, None)
+    }
+
+    /// [`FileAnalysis::new`], for a new version of a file whose previous analysis is `previous`:
+    /// a statement broken by the change keeps its last version that parsed
+    /// ([`crate::syntax::last_good`]).
+    pub fn after(
+        path: Arc<Path>,
+        text: Arc<str>,
+        module_names: Vec<String>,
+        previous: Option<&FileAnalysis>,
+    ) -> FileAnalysis {
         let is_package = path
             .file_name()
             .is_some_and(|n| n == "__init__.py" || n == "__init__.pyi");
         let t = text.clone();
+        let before = previous.map(|f| f.kept_from.clone().unwrap_or_else(|| f.text.clone()));
         let lowered = crate::syntax::with_big_stack(move || {
-            let parsed = crate::syntax::parse::parse(&t);
+            let (parsed, kept) = crate::syntax::last_good::parse_after(&t, before.as_deref());
             let mut ir = crate::syntax::lower::lower(&parsed.suite);
             crate::syntax::lower::fix_name_spans(&mut ir, &t);
             // The AST is dropped here, on the big stack.
-            (ir, parsed.errors)
+            (ir, parsed.errors, kept.then_some(before).flatten())
         });
-        let (ir, errors) = match lowered {
+        let (ir, errors, kept_from) = match lowered {
             Ok(x) => x,
             Err(msg) => (
                 ModuleIr::default(),
                 vec![SyntaxError {
                     range: (0, text.len() as u32),
                     message: format!("internal error while parsing: {msg}"),
+                    effect: crate::syntax::parse::ErrorEffect::RestLost,
                 }],
+                None,
             ),
         };
         FileAnalysis {
@@ -105,6 +123,7 @@ impl FileAnalysis {
             errors,
             module_names,
             is_package,
+            kept_from,
             uses: Default::default(),
         }
     }

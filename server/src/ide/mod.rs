@@ -59,8 +59,21 @@ pub fn hover(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
     }
     let calls = ws.layer_calls(path);
     if let Some(call) = call_at(&calls, offset) {
+        let mut markdown = format::hover_markdown(ws, file, call, &calls);
+        // A statement broken while typing shows the answers of its last version that parsed.
+        let kept = file.errors.iter().find(|e| {
+            e.effect == crate::syntax::parse::ErrorEffect::KeptLastGood
+                && e.range.0 <= call.span.start
+                && call.span.start < e.range.1
+        });
+        if let Some(e) = kept {
+            markdown = format!(
+                "*Line {} does not parse: these are the answers of the last version of this statement that parsed.*\n\n{markdown}",
+                file.line1(e.range.0)
+            );
+        }
         return Some(Hover {
-            markdown: format::hover_markdown(ws, file, call, &calls),
+            markdown,
             span: call.callee_span,
         });
     }

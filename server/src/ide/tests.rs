@@ -162,3 +162,49 @@ fn hover_on_layer_class_definition_and_on_values() {
         "{v}"
     );
 }
+
+#[test]
+fn a_statement_broken_while_typing_keeps_its_last_answers() {
+    let good = "from keras import layers, initializers\ninit = initializers.HeNormal()\nx = layers.Dense(4, kernel_initializer=init)\ny = layers.Dense(2, kernel_initializer=init)\n";
+    let broken = good.replace("initializers.HeNormal()", "initializers.HeNormal(");
+    let path = std::path::Path::new("/ws/m.py");
+    let before = workspace(&[("m.py", good)]);
+    let mut ws = before.clone();
+    let names = before.file(path).unwrap().module_names.clone();
+    ws.insert(Arc::new(FileAnalysis::after(
+        Arc::from(path),
+        Arc::from(broken.as_str()),
+        names,
+        before.file(path).map(|f| &**f),
+    )));
+    // The call that reads `init` keeps its answer...
+    let h = hover(&ws, path, offset_of(&broken, "Dense(2") + 1).unwrap();
+    assert!(
+        h.markdown.contains("`HeNormal(seed=None)`"),
+        "{}",
+        h.markdown
+    );
+    assert!(!h.markdown.contains("does not parse"), "{}", h.markdown);
+    // ...and a call in the broken statement says where its answer comes from.
+    let broken_call = "from keras import layers\nx = layers.Dense(4, use_bias=False\n";
+    let good_call = "from keras import layers\nx = layers.Dense(4, use_bias=False)\n";
+    let before = workspace(&[("m.py", good_call)]);
+    let mut ws = before.clone();
+    ws.insert(Arc::new(FileAnalysis::after(
+        Arc::from(path),
+        Arc::from(broken_call),
+        before.file(path).unwrap().module_names.clone(),
+        before.file(path).map(|f| &**f),
+    )));
+    let h = hover(&ws, path, offset_of(broken_call, "Dense") + 1).unwrap();
+    assert!(
+        h.markdown.starts_with("*Line 2 does not parse"),
+        "{}",
+        h.markdown
+    );
+    assert!(h.markdown.contains("| `kernel` |"), "{}", h.markdown);
+    assert_eq!(ws.file(path).unwrap().errors.len(), 1);
+    // Without the earlier version, the broken statement is left out.
+    let cold = workspace(&[("m.py", broken_call)]);
+    assert!(hover(&cold, path, offset_of(broken_call, "Dense") + 1).is_none());
+}

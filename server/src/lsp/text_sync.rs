@@ -150,7 +150,14 @@ pub async fn snapshot_for(b: &Backend, path: &Path) -> Option<(Arc<Workspace>, O
     let ws = b.state.snapshot();
     // Open documents whose analysis is not of their current text: `path`, and any other open
     // document it may import (answers must not mix versions).
-    let stale: Vec<(PathBuf, Arc<str>)> = b
+    // Each with its previous analysis, so a statement broken while typing keeps its last version
+    // that parsed (crate::syntax::last_good).
+    type Stale = (
+        PathBuf,
+        Arc<str>,
+        Option<Arc<crate::analysis::FileAnalysis>>,
+    );
+    let stale: Vec<Stale> = b
         .state
         .docs
         .iter()
@@ -158,7 +165,7 @@ pub async fn snapshot_for(b: &Backend, path: &Path) -> Option<(Arc<Workspace>, O
             ws.file(d.key())
                 .is_none_or(|f| !Arc::ptr_eq(&f.text, &d.text) && *f.text != *d.text)
         })
-        .map(|d| (d.key().clone(), d.text.clone()))
+        .map(|d| (d.key().clone(), d.text.clone(), ws.file(d.key()).cloned()))
         .collect();
     match doc {
         Some(doc) => {
@@ -170,7 +177,7 @@ pub async fn snapshot_for(b: &Backend, path: &Path) -> Option<(Arc<Workspace>, O
             let analysed = tokio::task::spawn_blocking(move || {
                 stale
                     .into_iter()
-                    .map(|(p, text)| index::analyse_shared(&p, text, &roots))
+                    .map(|(p, text, prev)| index::analyse_after(&p, text, &roots, prev.as_deref()))
                     .collect::<Vec<_>>()
             })
             .await

@@ -2,6 +2,7 @@
 //! Everything here works on byte offsets and knows nothing of LSP.
 
 pub mod ir;
+pub mod last_good;
 pub mod line_index;
 pub mod lower;
 pub mod parse;

@@ -28,6 +28,20 @@ pub struct SyntaxError {
     pub range: (u32, u32),
     /// The parser's message, with a hint where one is known.
     pub message: String,
+    /// What the analysis does about the statement.
+    pub effect: ErrorEffect,
+}
+
+/// What became of the code a [`SyntaxError`] covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorEffect {
+    /// The statement unit was left out (blanked to a placeholder of the same length).
+    Skipped,
+    /// The statement unit was left out, and the version of it from the last text in which it
+    /// parsed is analysed in its place (see [`crate::syntax::last_good`]).
+    KeptLastGood,
+    /// From the error to the end of its segment nothing could be recovered.
+    RestLost,
 }
 
 /// The AST of every statement that parsed, and the statements that did not.
@@ -436,6 +450,7 @@ impl Recovery<'_> {
         self.errors.push(SyntaxError {
             range: (self.base + u.start as u32, self.base + u.end as u32),
             message,
+            effect: ErrorEffect::Skipped,
         });
     }
 
@@ -525,6 +540,7 @@ impl Recovery<'_> {
                     message: format!(
                         "syntax error: {msg}; the rest of this part of the file could not be recovered"
                     ),
+                    effect: ErrorEffect::RestLost,
                 });
                 Vec::new()
             }

@@ -314,8 +314,11 @@ fn load(root: &Path) -> (Workspace, Vec<PathBuf>) {
     (ws, files)
 }
 
-/// Measures `files` (all `.py` files under `root` when `None`).
-pub fn measure(root: &Path, only: Option<&[&str]>, report: &mut Report) {
+/// Measures `files` (all `.py` files under `root` when `None`). With `keep_last_good`, each broken
+/// text is analysed as the next version of the unbroken one (as in an editor, where the file was
+/// analysed before the keystroke broke it), so a broken statement can keep its last version that
+/// parsed; without it, as a file opened broken.
+pub fn measure(root: &Path, only: Option<&[&str]>, keep_last_good: bool, report: &mut Report) {
     let root = root.canonicalize().expect("root exists");
     let (ws0, files) = load(&root);
     let roots = vec![root.clone()];
@@ -336,7 +339,13 @@ pub fn measure(root: &Path, only: Option<&[&str]>, report: &mut Report) {
         let before = answers(&ws0, &path, &calls0);
         let analyse = |t: String| {
             let mut ws1 = ws0.clone();
-            ws1.insert(index::analyse(&path, t, &roots));
+            let before = keep_last_good.then_some(&**file);
+            ws1.insert(index::analyse_after(
+                &path,
+                std::sync::Arc::from(t),
+                &roots,
+                before,
+            ));
             let calls1 = ws1.layer_calls(&path);
             answers(&ws1, &path, &calls1)
         };
