@@ -441,3 +441,58 @@ fn only_files_under_the_workspace_are_read() {
     let text_out = String::from_utf8_lossy(&out.stdout);
     assert!(!text_out.contains("SecretInit(") && !text_out.contains("DirInit("));
 }
+
+/// Inputs the fuzzer (`fuzz/`) crashed on, kept as regression tests: each runs through what the
+/// fuzz target does (analyse, delete the middle character as a keystroke would, analyse again with
+/// the earlier version, then layer calls, hints and hover at every offset), on a thread with the
+/// 2 MB stack of the server's request threads.
+#[test]
+fn fuzz_regressions_do_not_crash() {
+    use keras_lsp::analysis::Workspace;
+    use keras_lsp::syntax::ir::Span;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/fuzz_regressions");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let input = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        n += 1;
+        std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let path = Path::new("/fuzz/model.py");
+                let roots = [PathBuf::from("/fuzz")];
+                let before = keras_lsp::index::analyse(path, input.clone(), &roots);
+                let mut edited = input.clone();
+                let mut mid = edited.len() / 2;
+                while !edited.is_char_boundary(mid) {
+                    mid -= 1;
+                }
+                if mid < edited.len() {
+                    edited.remove(mid);
+                }
+                for (text, prev) in [(input.clone(), None), (edited, Some(&*before))] {
+                    let fa = keras_lsp::index::analyse_after(
+                        path,
+                        std::sync::Arc::from(text.as_str()),
+                        &roots,
+                        prev,
+                    );
+                    let mut ws = Workspace::new(Default::default());
+                    ws.insert(fa);
+                    let _ = ws.layer_calls(path);
+                    let _ = keras_lsp::ide::inlay_hints_with_tooltips(
+                        &ws,
+                        path,
+                        Span::new(0, text.len() as u32),
+                    );
+                    for off in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
+                        let _ = keras_lsp::ide::hover(&ws, path, off as u32);
+                        let _ = keras_lsp::ide::definition(&ws, path, off as u32);
+                    }
+                }
+            })
+            .unwrap()
+            .join()
+            .expect("no crash");
+    }
+    assert!(n >= 1);
+}

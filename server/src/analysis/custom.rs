@@ -128,9 +128,28 @@ pub fn custom_weights(
     call: Option<(Arc<Call>, Cx)>,
     depth: usize,
 ) -> Vec<WeightAnswer> {
-    if depth > MAX_NESTING {
+    // Nesting is counted on the evaluator too: a sub-layer reached through a built-in wrapper
+    // (`RNN(cell)`) starts a new `custom_weights` whose `depth` argument does not know how deep
+    // it is (a fuzzer-found input nested such cells until the stack overflowed).
+    if depth > MAX_NESTING || ev.layer_nesting > MAX_NESTING {
         return Vec::new();
     }
+    ev.layer_nesting += 1;
+    let out = custom_weights_at(ev, file, class, args, kws, call, depth);
+    ev.layer_nesting -= 1;
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn custom_weights_at(
+    ev: &mut Evaluator,
+    file: &Arc<FileAnalysis>,
+    class: ClassId,
+    args: Vec<(Expr, Cx)>,
+    kws: Vec<(String, Expr, Cx)>,
+    call: Option<(Arc<Call>, Cx)>,
+    depth: usize,
+) -> Vec<WeightAnswer> {
     let Some((chain, builtin)) = layer_ancestry(ev, file, class) else {
         return Vec::new();
     };

@@ -157,6 +157,9 @@ pub struct Evaluator<'w> {
     home: Option<Arc<std::path::Path>>,
     /// Call sites per function (`call_sites_of`), for this evaluator's lifetime.
     sites_memo: HashMap<(usize, FuncId), CallSites>,
+    /// How many `custom_weights` are in progress (sub-layers of sub-layers), bounded by
+    /// [`crate::analysis::custom::MAX_NESTING`].
+    pub(crate) layer_nesting: usize,
 }
 
 fn step(text: String, file: &Arc<FileAnalysis>, span: Span) -> Step {
@@ -178,6 +181,7 @@ impl<'w> Evaluator<'w> {
             fuel: FUEL,
             home: None,
             sites_memo: HashMap::new(),
+            layer_nesting: 0,
         }
     }
 

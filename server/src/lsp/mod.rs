@@ -41,10 +41,16 @@ pub struct Backend {
     pub state: Arc<State>,
 }
 
+/// Stack size of the runtime's threads, which run the analysis of requests (bytes).
+const ANALYSIS_STACK: usize = 64 << 20;
+
 /// Serves LSP on stdin/stdout until `exit`.
 pub fn serve_stdio() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // Analysis recurses (values through helpers, sub-layers of sub-layers); its depth is
+        // bounded, and this leaves a wide margin over the default 2 MB (address space only).
+        .thread_stack_size(ANALYSIS_STACK)
         .enable_all()
         .build()
         .expect("tokio runtime");
