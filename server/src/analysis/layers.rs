@@ -7,198 +7,104 @@ use super::{
 use crate::knowledge::{snake_case, LayerInfo, Requirement, WeightInfo};
 use crate::syntax::ir::{Expr, Span};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Every layer construction in `file`, in source order.
 pub fn layer_calls(ws: &Workspace, file: &Arc<FileAnalysis>) -> Vec<LayerCall> {
     let mut ev = Evaluator::for_file(ws, file);
-    let mut out = Vec::new();
     // Calls that are the wrapped layer of a Keras 3 Bidirectional: Keras builds clones instead.
     let mut wrapped: Vec<Span> = Vec::new();
-    for site in &file.ir.calls {
-        let cx = Cx::at_call(file, site);
-        // Only a call whose callee is a layer class (or a partial of one), or a workspace layer
-        // class, constructs a layer; a helper that returns a layer is followed at its `return`.
-        ev.set_fuel(super::eval::CALLEE_FUEL);
-        let callee = ev.eval(&site.call.func, &cx);
-        ev.refuel();
-        if let Some((cf, cid)) = callee.iter().find_map(|c| match &c.val {
-            Val::Class(f, id) => Some((f.clone(), *id)),
-            _ => None,
-        }) {
-            if let Some((_, builtin)) = super::custom::layer_ancestry(&mut ev, &cf, cid) {
-                let (args, kws, _open) = ev.call_args(&site.call, &cx, Vec::new(), Vec::new());
-                let weights = super::custom::custom_weights(
-                    &mut ev,
-                    &cf,
-                    cid,
-                    args,
-                    kws,
-                    Some((site.call.clone(), cx.clone())),
-                    0,
-                );
-                let cls = &cf.ir.classes[cid];
-                let module = cf.module_names.first().cloned().unwrap_or_default();
-                let mut notes = vec![format!(
-                    "workspace class `{}` ({}:{}){}",
-                    cls.name,
-                    cf.path
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_default(),
-                    cf.line1(cls.name_span.start),
-                    builtin
-                        .map(|b| format!(", a subclass of `{b}`"))
-                        .unwrap_or_default()
-                )];
-                if let Some(doc) = cls.doc.as_deref().and_then(|d| d.trim().lines().next()) {
-                    notes.push(doc.to_string());
-                }
-                out.push(LayerCall {
-                    span: site.call.span,
-                    callee_span: site.call.callee_name_span(),
-                    layer: cls.name.clone(),
-                    qualified: if module.is_empty() {
-                        cls.name.clone()
-                    } else {
-                        format!("{module}.{}", cls.name)
-                    },
-                    weights,
-                    notes,
-                });
-                continue;
-            }
+    let mut out: Vec<LayerCall> = (0..file.ir.calls.len())
+        .filter_map(|i| site_call(&mut ev, file, i, &mut wrapped))
+        .collect();
+    mark_wrapped(&ev, &mut out, &wrapped);
+    out
+}
+
+/// Answers computed so far for the call sites of one file (for one workspace snapshot), so that
+/// hover and inlay hints compute only the calls they show, and each at most once.
+#[derive(Debug, Default)]
+pub struct SiteCache {
+    /// Per call site (index into `file.ir.calls`): its layer construction, if it is one (before
+    /// [`mark_wrapped`]), and the calls a wrapper constructed there builds copies of.
+    sites: HashMap<usize, (Option<LayerCall>, Vec<Span>)>,
+    /// Every call that a copying wrapper of the file wraps, once all wrapper sites are known.
+    wrapped: Option<Vec<Span>>,
+}
+
+impl SiteCache {
+    fn site(
+        &mut self,
+        ev: &mut Evaluator,
+        file: &Arc<FileAnalysis>,
+        i: usize,
+    ) -> Option<LayerCall> {
+        if let Some((c, _)) = self.sites.get(&i) {
+            return c.clone();
         }
-        if !callee.iter().any(|c| is_layer_class(&c.val)) {
-            continue;
-        }
-        let cands = ev.call(&site.call, &cx);
-        let Some(layer) = cands
-            .into_iter()
-            .find(|c| matches!(c.val, Val::Layer { .. }))
-        else {
-            continue;
-        };
-        let Val::Layer {
-            class,
-            args,
-            kws,
-            open,
-        } = layer.val
-        else {
-            unreachable!()
-        };
-        let Some(info) = ev.data.layers.get(&class) else {
-            continue;
-        };
-        let mut notes = Vec::new();
-        // `layer.enable_lora(rank, a_initializer=..., b_initializer=...)` on the name this call
-        // is bound to adds the LoRA weights after construction (Keras 3 Dense, EinsumDense,
-        // Embedding `enable_lora`).
-        let lora = enable_lora_call(file, site.scope, &site.call);
-        let mut kws = kws;
-        if let Some(lc) = &lora {
-            if let Some(rank) = lc
-                .args
-                .first()
-                .or_else(|| lc.keyword("rank").map(|k| &k.value))
-            {
-                kws.retain(|(n, _, _)| n != "lora_rank");
-                kws.push(("lora_rank".into(), rank.clone(), cx.clone()));
-                notes.push(format!(
-                    "LoRA enabled by `enable_lora` at line {}",
-                    file.line1(lc.span.start)
-                ));
-            }
-        }
-        let mut weights = weights_for(
-            &mut ev,
-            &class,
-            &args,
-            &kws,
-            open.as_deref(),
-            &mut wrapped,
-            &mut notes,
-        );
-        // `*_initializer` keywords the layer does not declare: Keras 2 may swallow them through
-        // `**kwargs` (recorded per layer by the generator), Keras 3 raises.
-        for (k, _, _) in &kws {
-            if !k.ends_with("_initializer") || info.signature.iter().any(|p| p.name == *k) {
-                continue;
-            }
-            match info
-                .extra
-                .get("undeclared_initializer_kwargs")
-                .and_then(|u| u.get(k))
-            {
-                Some(u)
-                    if u.get("reached_weights")
-                        .and_then(Value::as_array)
-                        .is_some_and(|a| a.is_empty()) =>
-                {
-                    notes.push(format!(
-                    "`{k}` is accepted by Keras {} but reaches no weight: it is silently ignored",
-                    ev.data.keras_version()
-                ))
-                }
-                Some(_) => {}
-                None => notes.push(format!(
-                    "`{k}` is not a parameter of `{class}`: Keras {} raises {}",
-                    ev.data.keras_version(),
-                    ev.data
-                        .extra
-                        .get("undeclared_initializer_kwarg_error")
-                        .and_then(Value::as_str)
-                        .map(|e| e.split(':').next().unwrap_or(e).to_string())
-                        .unwrap_or_else(|| "an error".into())
-                )),
-            }
-        }
-        let shapes = super::shapes::weight_shapes(&mut ev, file, &class, &site.call, &cx);
-        for w in &mut weights {
-            w.shape = shapes.get(&w.weight).cloned();
-        }
-        if let Some(lc) = &lora {
-            for w in &mut weights {
-                let which = if w.weight.starts_with("lora_") && w.weight.ends_with("_a") {
-                    "a_initializer"
-                } else if w.weight.starts_with("lora_") && w.weight.ends_with("_b") {
-                    "b_initializer"
-                } else {
-                    continue;
-                };
-                if let Some(k) = lc.keyword(which) {
-                    let step = Step {
-                        text: format!(
-                            "argument `{which}` of `enable_lora` at line {}",
-                            file.line1(k.value.span().start)
-                        ),
-                        file: Some(file.path.clone()),
-                        span: Some(k.value.span()),
-                    };
-                    let mut cands = Vec::new();
-                    for c in ev.eval(&k.value, &cx) {
-                        let origin = std::iter::once(step.clone())
-                            .chain(c.origin.clone())
-                            .collect();
-                        cands.extend(ev.to_initializer(Cand { val: c.val, origin }));
-                    }
-                    w.candidates = cands;
-                    w.is_default = false;
-                }
-            }
-        }
-        out.push(LayerCall {
-            span: site.call.span,
-            callee_span: site.call.callee_name_span(),
-            layer: class.clone(),
-            qualified: qualified(info, &class),
-            weights,
-            notes,
-        });
+        let mut w = Vec::new();
+        let c = site_call(ev, file, i, &mut w);
+        self.sites.insert(i, (c.clone(), w));
+        c
     }
-    // A layer passed to a wrapper that builds copies (Keras 3 Bidirectional) is never built itself.
-    for c in &mut out {
+
+    /// The calls wrapped by a copying wrapper anywhere in the file: wrapper sites are found by
+    /// evaluating each callee not computed yet (cheaply, with
+    /// [`CALLEE_FUEL`](super::eval::CALLEE_FUEL)), and computed in full.
+    fn wrapped(&mut self, ev: &mut Evaluator, file: &Arc<FileAnalysis>) -> &[Span] {
+        if self.wrapped.is_none() {
+            for (i, site) in file.ir.calls.iter().enumerate() {
+                if self.sites.contains_key(&i) {
+                    continue;
+                }
+                let cx = Cx::at_call(file, site);
+                ev.set_fuel(super::eval::CALLEE_FUEL);
+                let callee = ev.eval(&site.call.func, &cx);
+                ev.refuel();
+                let wrapper = callee.iter().any(|c| {
+                    layer_class_name(&c.val)
+                        .and_then(|n| ev.data.layers.get(n))
+                        .is_some_and(|info| info.wrapper)
+                });
+                if wrapper {
+                    self.site(ev, file, i);
+                }
+            }
+            let all = self.sites.values().flat_map(|(_, w)| w.iter().copied());
+            self.wrapped = Some(all.collect());
+        }
+        self.wrapped.as_deref().unwrap_or_default()
+    }
+}
+
+/// The layer constructions among the call sites of `file` for which `keep` holds, in source
+/// order: the same answers as [`layer_calls`] gives for them, without computing the others (the
+/// calls of a hover, or of the visible range for inlay hints). Answers already in `cache` are
+/// reused, and new ones are added to it.
+pub fn layer_calls_where(
+    ws: &Workspace,
+    file: &Arc<FileAnalysis>,
+    cache: &mut SiteCache,
+    keep: impl Fn(&crate::syntax::ir::Call) -> bool,
+) -> Vec<LayerCall> {
+    let mut ev = Evaluator::for_file(ws, file);
+    let mut out = Vec::new();
+    for (i, site) in file.ir.calls.iter().enumerate() {
+        if keep(&site.call) {
+            out.extend(cache.site(&mut ev, file, i));
+        }
+    }
+    if !out.is_empty() {
+        let wrapped = cache.wrapped(&mut ev, file).to_vec();
+        mark_wrapped(&ev, &mut out, &wrapped);
+    }
+    out
+}
+
+/// A layer passed to a wrapper that builds copies (Keras 3 Bidirectional) is never built itself.
+fn mark_wrapped(ev: &Evaluator, calls: &mut [LayerCall], wrapped: &[Span]) {
+    for c in calls {
         if wrapped.contains(&c.span) {
             c.weights.clear();
             c.notes.push(format!(
@@ -207,7 +113,196 @@ pub fn layer_calls(ws: &Workspace, file: &Arc<FileAnalysis>) -> Vec<LayerCall> {
             ));
         }
     }
-    out
+}
+
+/// The layer construction at call site `i` of `file`, if it is one; records in `wrapped` the
+/// layers that a wrapper constructed here builds copies of.
+fn site_call(
+    ev: &mut Evaluator,
+    file: &Arc<FileAnalysis>,
+    i: usize,
+    wrapped: &mut Vec<Span>,
+) -> Option<LayerCall> {
+    let site = &file.ir.calls[i];
+    let cx = Cx::at_call(file, site);
+    // Only a call whose callee is a layer class (or a partial of one), or a workspace layer
+    // class, constructs a layer; a helper that returns a layer is followed at its `return`.
+    ev.set_fuel(super::eval::CALLEE_FUEL);
+    let callee = ev.eval(&site.call.func, &cx);
+    ev.refuel();
+    if let Some((cf, cid)) = callee.iter().find_map(|c| match &c.val {
+        Val::Class(f, id) => Some((f.clone(), *id)),
+        _ => None,
+    }) {
+        if let Some((_, builtin)) = super::custom::layer_ancestry(ev, &cf, cid) {
+            let (args, kws, _open) = ev.call_args(&site.call, &cx, Vec::new(), Vec::new());
+            let weights = super::custom::custom_weights(
+                ev,
+                &cf,
+                cid,
+                args,
+                kws,
+                Some((site.call.clone(), cx.clone())),
+                0,
+            );
+            let cls = &cf.ir.classes[cid];
+            let module = cf.module_names.first().cloned().unwrap_or_default();
+            let mut notes = vec![format!(
+                "workspace class `{}` ({}:{}){}",
+                cls.name,
+                cf.path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                cf.line1(cls.name_span.start),
+                builtin
+                    .map(|b| format!(", a subclass of `{b}`"))
+                    .unwrap_or_default()
+            )];
+            if let Some(doc) = cls.doc.as_deref().and_then(|d| d.trim().lines().next()) {
+                notes.push(doc.to_string());
+            }
+            return Some(LayerCall {
+                span: site.call.span,
+                callee_span: site.call.callee_name_span(),
+                layer: cls.name.clone(),
+                qualified: if module.is_empty() {
+                    cls.name.clone()
+                } else {
+                    format!("{module}.{}", cls.name)
+                },
+                weights,
+                notes,
+            });
+        }
+    }
+    if !callee.iter().any(|c| is_layer_class(&c.val)) {
+        return None;
+    }
+    let cands = ev.call(&site.call, &cx);
+    let Some(layer) = cands
+        .into_iter()
+        .find(|c| matches!(c.val, Val::Layer { .. }))
+    else {
+        return None;
+    };
+    let Val::Layer {
+        class,
+        args,
+        kws,
+        open,
+    } = layer.val
+    else {
+        unreachable!()
+    };
+    let Some(info) = ev.data.layers.get(&class) else {
+        return None;
+    };
+    let mut notes = Vec::new();
+    // `layer.enable_lora(rank, a_initializer=..., b_initializer=...)` on the name this call
+    // is bound to adds the LoRA weights after construction (Keras 3 Dense, EinsumDense,
+    // Embedding `enable_lora`).
+    let lora = enable_lora_call(file, site.scope, &site.call);
+    let mut kws = kws;
+    if let Some(lc) = &lora {
+        if let Some(rank) = lc
+            .args
+            .first()
+            .or_else(|| lc.keyword("rank").map(|k| &k.value))
+        {
+            kws.retain(|(n, _, _)| n != "lora_rank");
+            kws.push(("lora_rank".into(), rank.clone(), cx.clone()));
+            notes.push(format!(
+                "LoRA enabled by `enable_lora` at line {}",
+                file.line1(lc.span.start)
+            ));
+        }
+    }
+    let mut weights = weights_for(
+        ev,
+        &class,
+        &args,
+        &kws,
+        open.as_deref(),
+        wrapped,
+        &mut notes,
+    );
+    // `*_initializer` keywords the layer does not declare: Keras 2 may swallow them through
+    // `**kwargs` (recorded per layer by the generator), Keras 3 raises.
+    for (k, _, _) in &kws {
+        if !k.ends_with("_initializer") || info.signature.iter().any(|p| p.name == *k) {
+            continue;
+        }
+        match info
+            .extra
+            .get("undeclared_initializer_kwargs")
+            .and_then(|u| u.get(k))
+        {
+            Some(u)
+                if u.get("reached_weights")
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| a.is_empty()) =>
+            {
+                notes.push(format!(
+                    "`{k}` is accepted by Keras {} but reaches no weight: it is silently ignored",
+                    ev.data.keras_version()
+                ))
+            }
+            Some(_) => {}
+            None => notes.push(format!(
+                "`{k}` is not a parameter of `{class}`: Keras {} raises {}",
+                ev.data.keras_version(),
+                ev.data
+                    .extra
+                    .get("undeclared_initializer_kwarg_error")
+                    .and_then(Value::as_str)
+                    .map(|e| e.split(':').next().unwrap_or(e).to_string())
+                    .unwrap_or_else(|| "an error".into())
+            )),
+        }
+    }
+    let shapes = super::shapes::weight_shapes(ev, file, &class, &site.call, &cx);
+    for w in &mut weights {
+        w.shape = shapes.get(&w.weight).cloned();
+    }
+    if let Some(lc) = &lora {
+        for w in &mut weights {
+            let which = if w.weight.starts_with("lora_") && w.weight.ends_with("_a") {
+                "a_initializer"
+            } else if w.weight.starts_with("lora_") && w.weight.ends_with("_b") {
+                "b_initializer"
+            } else {
+                continue;
+            };
+            if let Some(k) = lc.keyword(which) {
+                let step = Step {
+                    text: format!(
+                        "argument `{which}` of `enable_lora` at line {}",
+                        file.line1(k.value.span().start)
+                    ),
+                    file: Some(file.path.clone()),
+                    span: Some(k.value.span()),
+                };
+                let mut cands = Vec::new();
+                for c in ev.eval(&k.value, &cx) {
+                    let origin = std::iter::once(step.clone())
+                        .chain(c.origin.clone())
+                        .collect();
+                    cands.extend(ev.to_initializer(Cand { val: c.val, origin }));
+                }
+                w.candidates = cands;
+                w.is_default = false;
+            }
+        }
+    }
+    Some(LayerCall {
+        span: site.call.span,
+        callee_span: site.call.callee_name_span(),
+        layer: class.clone(),
+        qualified: qualified(info, &class),
+        weights,
+        notes,
+    })
 }
 
 /// The weights of built-in layer `class` constructed with these arguments (wrappers included).
@@ -253,6 +348,15 @@ fn enable_lora_call(
                 if attr == "enable_lora" && matches!(&**value, Expr::Name { id, .. } if *id == name));
         ok.then(|| site.call.clone())
     })
+}
+
+/// The built-in layer class a callee value constructs (through partials).
+fn layer_class_name(v: &Val) -> Option<&str> {
+    match v {
+        Val::LayerClass(n) => Some(n.as_str()),
+        Val::Partial { func, .. } => layer_class_name(func),
+        _ => None,
+    }
 }
 
 fn is_layer_class(v: &Val) -> bool {

@@ -203,7 +203,16 @@ pub struct Workspace {
     pub settings: Settings,
     /// Layer calls per file, computed at most once per snapshot (a clone starts empty, so a
     /// changed workspace never reuses answers that may depend on the change).
-    memo: std::sync::Mutex<HashMap<Arc<Path>, Arc<Vec<LayerCall>>>>,
+    memo: std::sync::Mutex<HashMap<Arc<Path>, Arc<std::sync::Mutex<FileMemo>>>>,
+}
+
+/// What one snapshot has computed of one file's layer calls.
+#[derive(Debug, Default)]
+struct FileMemo {
+    /// Every layer call of the file ([`Workspace::layer_calls`]).
+    all: Option<Arc<Vec<LayerCall>>>,
+    /// The calls computed one by one ([`Workspace::layer_calls_where`]).
+    sites: layers::SiteCache,
 }
 
 impl Clone for Workspace {
@@ -293,25 +302,58 @@ impl Workspace {
         self.files.get(path)
     }
 
+    /// The memo of `path` in this snapshot.
+    fn file_memo(&self, path: &Arc<Path>) -> Arc<std::sync::Mutex<FileMemo>> {
+        self.memo
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(path.clone())
+            .or_default()
+            .clone()
+    }
+
     /// Every Keras layer construction in `path`, in source order, with resolved weights.
     pub fn layer_calls(&self, path: &Path) -> Arc<Vec<LayerCall>> {
         let Some(f) = self.files.get(path) else {
             return Arc::new(Vec::new());
         };
-        if let Some(hit) = self
-            .memo
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(path)
-        {
-            return hit.clone();
+        let memo = self.file_memo(&f.path);
+        let mut memo = memo.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(all) = &memo.all {
+            return all.clone();
         }
         let calls = Arc::new(layers::layer_calls(self, f));
-        self.memo
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(f.path.clone(), calls.clone());
+        memo.all = Some(calls.clone());
         calls
+    }
+
+    /// The Keras layer constructions in `path` whose call satisfies `keep` (e.g. those of a hover
+    /// or of a range of lines), in source order: the same answers as [`Workspace::layer_calls`],
+    /// computing only those calls (or reading them from the snapshot's memo).
+    pub fn layer_calls_where(
+        &self,
+        path: &Path,
+        keep: impl Fn(&crate::syntax::ir::Call) -> bool,
+    ) -> Vec<LayerCall> {
+        let Some(f) = self.files.get(path) else {
+            return Vec::new();
+        };
+        let memo = self.file_memo(&f.path);
+        let mut memo = memo.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(all) = &memo.all {
+            let kept: std::collections::HashSet<crate::syntax::ir::Span> =
+                f.ir.calls
+                    .iter()
+                    .filter(|s| keep(&s.call))
+                    .map(|s| s.call.span)
+                    .collect();
+            return all
+                .iter()
+                .filter(|c| kept.contains(&c.span))
+                .cloned()
+                .collect();
+        }
+        layers::layer_calls_where(self, f, &mut memo.sites, keep)
     }
 }
 

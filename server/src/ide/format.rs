@@ -197,7 +197,21 @@ fn weight_label(
     (s, if texts.len() == 1 { target } else { None })
 }
 
-/// The hover: qualified layer name, Keras version, then one row per weight.
+/// `true` when the hover of `call` needs the file's other layer calls: a weight's initializer is
+/// one object (bound to a name) with a seed, which other weights may share (see
+/// [`hover_markdown`]).
+pub fn needs_other_calls(call: &LayerCall) -> bool {
+    call.weights.iter().any(|w| {
+        w.candidates.iter().any(|c| {
+            matches!(c, Candidate::Resolved { init, .. }
+                if init.instance.is_some() && init.config.contains_key("seed"))
+        })
+    })
+}
+
+/// The hover: qualified layer name, Keras version, then one row per weight. `all` holds the other
+/// layer calls of the file, for the note on shared initializer objects (every call of the file
+/// when [`needs_other_calls`] says so).
 pub fn hover_markdown(
     ws: &Workspace,
     file: &FileAnalysis,
@@ -284,7 +298,8 @@ pub fn hover_markdown(
             let mut others = Vec::new();
             for other in all {
                 for ow in &other.weights {
-                    if std::ptr::eq(ow, w) || matches!(ow.created, Created::No(_)) {
+                    let itself = other.span == call.span && ow.weight == w.weight;
+                    if itself || matches!(ow.created, Created::No(_)) {
                         continue;
                     }
                     let shares = ow.candidates.iter().any(|oc| {

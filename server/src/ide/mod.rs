@@ -57,9 +57,17 @@ pub fn hover(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
     if offset as usize > file.text.len() {
         return None;
     }
-    let calls = ws.layer_calls(path);
+    // Only the calls whose callee name holds the offset (all of the file's only when the
+    // hovered call shares an initializer object that other calls may use too).
+    let calls = ws.layer_calls_where(path, |c| c.callee_name_span().contains(offset));
     if let Some(call) = call_at(&calls, offset) {
-        let mut markdown = format::hover_markdown(ws, file, call, &calls);
+        let all = format::needs_other_calls(call).then(|| ws.layer_calls(path));
+        let mut markdown = format::hover_markdown(
+            ws,
+            file,
+            call,
+            all.as_deref().map_or(&calls[..], |a| &a[..]),
+        );
         // A statement broken while typing shows the answers of its last version that parsed.
         let kept = file.errors.iter().find(|e| {
             e.effect == crate::syntax::parse::ErrorEffect::KeptLastGood
@@ -184,22 +192,30 @@ pub fn inlay_hints_with_tooltips(ws: &Workspace, path: &Path, range: Span) -> Ve
 /// `None` when no hinted layer call ends there (the file changed since the hint was made).
 pub fn inlay_hint_tooltip(ws: &Workspace, path: &Path, offset: u32) -> Option<String> {
     let file = ws.file(path)?;
-    let calls = ws.layer_calls(path);
+    let calls = ws.layer_calls_where(path, |c| c.span.end == offset);
     let call = calls
         .iter()
-        .filter(|c| c.span.end == offset)
         .find(|c| !format::label_parts(ws, c).is_empty())?;
-    Some(format::hover_markdown(ws, file, call, &calls))
+    let all = format::needs_other_calls(call).then(|| ws.layer_calls(path));
+    Some(format::hover_markdown(
+        ws,
+        file,
+        call,
+        all.as_deref().map_or(&calls[..], |a| &a[..]),
+    ))
 }
 
 fn hints(ws: &Workspace, path: &Path, range: Span, tooltips: bool) -> Vec<InlayHint> {
     let Some(file) = ws.file(path) else {
         return Vec::new();
     };
-    let calls = ws.layer_calls(path);
+    // Only the calls whose hint falls in the range.
+    let calls = ws.layer_calls_where(path, |c| range.contains(c.span.end));
+    let all =
+        (tooltips && calls.iter().any(format::needs_other_calls)).then(|| ws.layer_calls(path));
+    let all = all.as_deref().map_or(&calls[..], |a| &a[..]);
     let mut out: Vec<InlayHint> = calls
         .iter()
-        .filter(|c| range.contains(c.span.end))
         .filter_map(|c| {
             let parts = format::label_parts(ws, c);
             if parts.is_empty() {
@@ -208,7 +224,7 @@ fn hints(ws: &Workspace, path: &Path, range: Span, tooltips: bool) -> Vec<InlayH
             Some(InlayHint {
                 offset: c.span.end,
                 parts,
-                tooltip: tooltips.then(|| format::hover_markdown(ws, file, c, &calls)),
+                tooltip: tooltips.then(|| format::hover_markdown(ws, file, c, all)),
             })
         })
         .collect();
