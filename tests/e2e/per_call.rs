@@ -3,7 +3,7 @@
 //! (`Workspace::layer_calls`, which the differential test checks against real Keras), on every
 //! example and fixture, whether a call is asked alone, in a range, or after the whole file.
 
-use keras_lsp::analysis::{Settings, Workspace};
+use keras_lsp::analysis::Settings;
 use keras_lsp::index::{self, WalkOptions};
 use keras_lsp::syntax::ir::Span;
 use std::path::Path;
@@ -20,7 +20,7 @@ fn check_root(root: &Path) -> usize {
         for c in whole.iter() {
             let alone = fresh.layer_calls_where(&path, |x| x.span == c.span);
             assert_eq!(
-                alone,
+                *alone,
                 vec![c.clone()],
                 "{}: call at {:?}",
                 path.display(),
@@ -38,16 +38,16 @@ fn check_root(root: &Path) -> usize {
             .filter(|c| range.contains(c.span.end))
             .cloned()
             .collect();
-        assert_eq!(half, expected, "{}", path.display());
+        assert_eq!(*half, expected, "{}", path.display());
         assert_eq!(
-            fresh.layer_calls_where(&path, |_| true),
+            *fresh.layer_calls_where(&path, |_| true),
             whole.to_vec(),
             "{}",
             path.display()
         );
         // After the whole file: read from it.
         assert_eq!(
-            ws.layer_calls_where(&path, |x| range.contains(x.span.end)),
+            *ws.layer_calls_where(&path, |x| range.contains(x.span.end)),
             expected
         );
     }

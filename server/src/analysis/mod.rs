@@ -334,10 +334,13 @@ impl Workspace {
         &self,
         path: &Path,
         keep: impl Fn(&crate::syntax::ir::Call) -> bool,
-    ) -> Vec<LayerCall> {
+    ) -> Arc<Vec<LayerCall>> {
         let Some(f) = self.files.get(path) else {
-            return Vec::new();
+            return Arc::default();
         };
+        if f.ir.calls.iter().all(|s| keep(&s.call)) {
+            return self.layer_calls(path);
+        }
         let memo = self.file_memo(&f.path);
         let mut memo = memo.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(all) = &memo.all {
@@ -347,13 +350,14 @@ impl Workspace {
                     .filter(|s| keep(&s.call))
                     .map(|s| s.call.span)
                     .collect();
-            return all
-                .iter()
-                .filter(|c| kept.contains(&c.span))
-                .cloned()
-                .collect();
+            return Arc::new(
+                all.iter()
+                    .filter(|c| kept.contains(&c.span))
+                    .cloned()
+                    .collect(),
+            );
         }
-        layers::layer_calls_where(self, f, &mut memo.sites, keep)
+        Arc::new(layers::layer_calls_where(self, f, &mut memo.sites, keep))
     }
 }
 
