@@ -121,6 +121,16 @@ pub fn analyse_shared(path: &Path, text: Arc<str>, roots: &[PathBuf]) -> Arc<Fil
     analyse_after(path, text, roots, None)
 }
 
+/// [`analyse`] for a file that is not open in the editor: the analysis keeps no copy of the text
+/// ([`FileAnalysis::without_text`]; the LSP layer reads it from disk when it needs positions).
+pub fn analyse_closed(path: &Path, text: String, roots: &[PathBuf]) -> Arc<FileAnalysis> {
+    let fa = analyse(path, text, roots);
+    match Arc::try_unwrap(fa) {
+        Ok(f) => Arc::new(f.without_text()),
+        Err(shared) => shared,
+    }
+}
+
 /// [`analyse_shared`] for a new version of a file analysed before as `previous`: a statement that
 /// the change broke is analysed in its last version that parsed ([`crate::syntax::last_good`]).
 pub fn analyse_after(
@@ -168,6 +178,16 @@ pub fn analyse_files(
     max_file_size: u64,
     skip: impl Fn(&Path) -> bool + Sync,
 ) -> Vec<Arc<FileAnalysis>> {
+    analyse_files_with(paths, roots, max_file_size, skip, analyse)
+}
+
+fn analyse_files_with(
+    paths: &[PathBuf],
+    roots: &[PathBuf],
+    max_file_size: u64,
+    skip: impl Fn(&Path) -> bool + Sync,
+    analyse: fn(&Path, String, &[PathBuf]) -> Arc<FileAnalysis>,
+) -> Vec<Arc<FileAnalysis>> {
     parse_pool().install(|| {
         paths
             .par_iter()
@@ -189,9 +209,24 @@ pub fn folder_of(p: &Path) -> PathBuf {
 
 /// Loads every Python file under `roots` into a workspace, in parallel.
 pub fn load(roots: &[PathBuf], settings: Settings, opts: &WalkOptions) -> Workspace {
+    load_with(roots, settings, opts, analyse)
+}
+
+/// [`load`] as the language server indexes a workspace: no file keeps its text
+/// ([`analyse_closed`]); the files open in the editor are analysed again with theirs.
+pub fn load_closed(roots: &[PathBuf], settings: Settings, opts: &WalkOptions) -> Workspace {
+    load_with(roots, settings, opts, analyse_closed)
+}
+
+fn load_with(
+    roots: &[PathBuf],
+    settings: Settings,
+    opts: &WalkOptions,
+    analyse: fn(&Path, String, &[PathBuf]) -> Arc<FileAnalysis>,
+) -> Workspace {
     let files: Vec<PathBuf> = roots.iter().flat_map(|r| python_files(r, opts)).collect();
     let dir_roots: Vec<PathBuf> = roots.iter().map(|r| folder_of(r)).collect();
-    let analysed = analyse_files(&files, &dir_roots, opts.max_file_size, |_| false);
+    let analysed = analyse_files_with(&files, &dir_roots, opts.max_file_size, |_| false, analyse);
     let mut ws = Workspace::new(settings);
     for f in analysed {
         ws.insert(f);

@@ -49,6 +49,9 @@ fn definition_of_custom_initializers_over_stdio() {
         assert_eq!(locs.len(), 1, "{r:#}");
         assert_eq!(locs[0]["uri"], inits_uri);
         assert_eq!(locs[0]["range"]["start"]["line"], class_line);
+        // Exact columns, also when inits.py was indexed without keeping its text (read again).
+        assert_eq!(locs[0]["range"]["start"]["character"], 6, "{r:#}");
+        assert_eq!(locs[0]["range"]["end"]["character"], 16, "{r:#}");
     };
     // Readiness: the cross-file answer needs inits.py indexed (or read on demand).
     let r = c.request(

@@ -180,12 +180,9 @@ fn site_call(
         return None;
     }
     let cands = ev.call(&site.call, &cx);
-    let Some(layer) = cands
+    let layer = cands
         .into_iter()
-        .find(|c| matches!(c.val, Val::Layer { .. }))
-    else {
-        return None;
-    };
+        .find(|c| matches!(c.val, Val::Layer { .. }))?;
     let Val::Layer {
         class,
         args,

@@ -53,3 +53,13 @@ pub fn path(uri: &Url) -> Option<std::path::PathBuf> {
 pub fn uri(path: &std::path::Path) -> Option<Url> {
     Url::from_file_path(path).ok()
 }
+
+/// The text of `file` for converting positions: the analysis's own, or, for a file indexed while
+/// not open (its text not kept, see `FileAnalysis::text_on_disk`), read again from disk (empty when
+/// it cannot be read: positions then fall back to the line starts).
+pub fn file_text(file: &crate::analysis::FileAnalysis) -> std::borrow::Cow<'_, str> {
+    if !file.text_on_disk {
+        return std::borrow::Cow::Borrowed(&file.text);
+    }
+    std::borrow::Cow::Owned(crate::index::read_source(&file.path, u64::MAX).unwrap_or_default())
+}

@@ -29,7 +29,13 @@ pub async fn goto_definition(
                 let tf = ws.file(&t.path)?;
                 Some(Location {
                     uri: convert::uri(&t.path)?,
-                    range: convert::range(&tf.line_index, &tf.text, t.span.start, t.span.end, enc),
+                    range: convert::range(
+                        &tf.line_index,
+                        &convert::file_text(tf),
+                        t.span.start,
+                        t.span.end,
+                        enc,
+                    ),
                 })
             })
             .collect();

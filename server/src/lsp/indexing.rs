@@ -71,7 +71,9 @@ pub async fn index_roots(client: Client, state: Arc<State>) {
             let analysed: Vec<_> = chunk
                 .par_iter()
                 .filter(|p| !st.docs.contains_key(p.as_path()))
-                .filter_map(|p| index::read_source(p, max).map(|t| index::analyse(p, t, &roots)))
+                .filter_map(|p| {
+                    index::read_source(p, max).map(|t| index::analyse_closed(p, t, &roots))
+                })
                 .collect();
             st.update(|ws| {
                 for f in analysed {

@@ -52,7 +52,7 @@ pub async fn inlay_hint(b: &Backend, p: InlayHintParams) -> Result<Option<Vec<In
                                     uri: convert::uri(&tp)?,
                                     range: convert::range(
                                         &tf.line_index,
-                                        &tf.text,
+                                        &convert::file_text(tf),
                                         span.start,
                                         span.end,
                                         enc,

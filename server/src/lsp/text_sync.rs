@@ -98,7 +98,7 @@ pub fn did_close(b: &Backend, p: DidCloseTextDocumentParams) {
         .flatten();
     match on_disk {
         Some(t) => {
-            let fa = index::analyse(&path, t, &roots);
+            let fa = index::analyse_closed(&path, t, &roots);
             b.state.update(|ws| ws.insert(fa));
         }
         None => b.state.update(|ws| ws.remove(&path)),
@@ -132,7 +132,7 @@ pub async fn did_change_watched_files(b: &Backend, p: DidChangeWatchedFilesParam
                 );
                 state.update(|ws| ws.remove(&path));
             } else if let Some(t) = index::read_source(&path, max) {
-                let fa = index::analyse(&path, t, &roots);
+                let fa = index::analyse_closed(&path, t, &roots);
                 state.update(|ws| ws.insert(fa));
             }
         }
@@ -192,7 +192,9 @@ pub async fn snapshot_for(b: &Backend, path: &Path) -> Option<(Arc<Workspace>, O
             Some((Arc::new(ws), Some(doc.version)))
         }
         None => {
-            if ws.file(path).is_some() {
+            // A file that is not open: answered from the index when its text was kept, else read
+            // again (the request needs positions in it).
+            if ws.file(path).is_some_and(|f| !f.text_on_disk) {
                 return Some((ws, None));
             }
             let roots = b.state.roots();

@@ -306,6 +306,7 @@ pub struct Function {
     pub parent_scope: ScopeId,
     pub returns: Vec<Expr>,
     pub class: Option<ClassId>,
+    /// The first line of the docstring.
     pub doc: Option<String>,
     pub decorators: Vec<Expr>,
 }
@@ -321,6 +322,7 @@ pub struct Class {
     pub methods: HashMap<String, FuncId>,
     /// `self.attr = value` inside methods: (value, scope of the method).
     pub self_attrs: HashMap<String, Vec<(Expr, ScopeId)>>,
+    /// The first line of the docstring.
     pub doc: Option<String>,
     pub decorators: Vec<Expr>,
 }

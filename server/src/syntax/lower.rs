@@ -107,7 +107,9 @@ fn docstring(body: &[ast::Stmt]) -> Option<String> {
     if let Some(ast::Stmt::Expr(e)) = body.first() {
         if let ast::Expr::Constant(c) = &*e.value {
             if let ast::Constant::Str(s) = &c.value {
-                return Some(s.clone());
+                // Only the summary line is shown; a whole docstring per class and function was
+                // 12.7 MB of the IR on the keras + tf_keras + tensorflow corpus.
+                return s.trim().lines().next().map(str::to_string);
             }
         }
     }
