@@ -142,6 +142,11 @@ fn display_path(p: &Path) -> String {
         .as_deref()
         .and_then(|c| p.strip_prefix(c).ok())
         .unwrap_or(p);
+    // `check model.py` walks the folder `.`: print `model.py`, not `./model.py`.
+    let rel: std::path::PathBuf = rel
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
     rel.to_string_lossy().replace('\\', "/")
 }
 
