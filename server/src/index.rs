@@ -139,11 +139,32 @@ pub fn analyse_after(
     roots: &[PathBuf],
     previous: Option<&FileAnalysis>,
 ) -> Arc<FileAnalysis> {
+    let befores = previous
+        .filter(|f| !f.text_on_disk)
+        .map(|f| f.kept_from.clone().unwrap_or_else(|| f.text.clone()))
+        .into_iter()
+        .collect();
+    analyse_after_texts(path, text, roots, befores)
+}
+
+/// [`analyse_after`] with the earlier texts of the file, most recent first (see
+/// [`crate::syntax::last_good::parse_after`]).
+pub fn analyse_after_texts(
+    path: &Path,
+    text: Arc<str>,
+    roots: &[PathBuf],
+    befores: Vec<Arc<str>>,
+) -> Arc<FileAnalysis> {
     let names = module_names_for(path, roots);
     if !is_relevant(&text) {
         return Arc::new(FileAnalysis::new(Arc::from(path), Arc::from(""), names).with_text(text));
     }
-    Arc::new(FileAnalysis::after(Arc::from(path), text, names, previous))
+    Arc::new(FileAnalysis::after_texts(
+        Arc::from(path),
+        text,
+        names,
+        befores,
+    ))
 }
 
 /// The rayon pool that reads and analyses files: as many threads as the global pool, each with a

@@ -124,6 +124,12 @@ fn site_call(
     wrapped: &mut Vec<Span>,
 ) -> Option<LayerCall> {
     let site = &file.ir.calls[i];
+    // A call of a statement kept in its last version that parsed, touched by the edit: its last
+    // answer no longer matches what is written (see `ErrorEffect::hides`).
+    let span = (site.call.span.start, site.call.span.end);
+    if file.errors.iter().any(|e| e.effect.hides(span)) {
+        return None;
+    }
     let cx = Cx::at_call(file, site);
     // Only a call whose callee is a layer class (or a partial of one), or a workspace layer
     // class, constructs a layer; a helper that returns a layer is followed at its `return`.

@@ -94,19 +94,34 @@ impl FileAnalysis {
         module_names: Vec<String>,
         previous: Option<&FileAnalysis>,
     ) -> FileAnalysis {
+        let befores: Vec<Arc<str>> = previous
+            .filter(|f| !f.text_on_disk)
+            .map(|f| f.kept_from.clone().unwrap_or_else(|| f.text.clone()))
+            .into_iter()
+            .collect();
+        Self::after_texts(path, text, module_names, befores)
+    }
+
+    /// [`FileAnalysis::after`] with the earlier texts to keep a broken statement from, most recent
+    /// first (the editor's previous version, then what the previous analysis was of), see
+    /// [`crate::syntax::last_good::parse_after`].
+    pub fn after_texts(
+        path: Arc<Path>,
+        text: Arc<str>,
+        module_names: Vec<String>,
+        befores: Vec<Arc<str>>,
+    ) -> FileAnalysis {
         let is_package = path
             .file_name()
             .is_some_and(|n| n == "__init__.py" || n == "__init__.pyi");
         let t = text.clone();
-        let before = previous
-            .filter(|f| !f.text_on_disk)
-            .map(|f| f.kept_from.clone().unwrap_or_else(|| f.text.clone()));
         let lowered = crate::syntax::with_big_stack(move || {
-            let (parsed, kept) = crate::syntax::last_good::parse_after(&t, before.as_deref());
+            let refs: Vec<&str> = befores.iter().map(|b| &**b).collect();
+            let (parsed, kept) = crate::syntax::last_good::parse_after(&t, &refs);
             let mut ir = crate::syntax::lower::lower(&parsed.suite);
             crate::syntax::lower::fix_name_spans(&mut ir, &t);
             // The AST is dropped here, on the big stack.
-            (ir, parsed.errors, kept.then_some(before).flatten())
+            (ir, parsed.errors, kept.map(|i| befores[i].clone()))
         });
         let (ir, errors, kept_from) = match lowered {
             Ok(x) => x,

@@ -70,9 +70,11 @@ pub fn hover(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
         );
         // A statement broken while typing shows the answers of its last version that parsed.
         let kept = file.errors.iter().find(|e| {
-            e.effect == crate::syntax::parse::ErrorEffect::KeptLastGood
-                && e.range.0 <= call.span.start
-                && call.span.start < e.range.1
+            matches!(
+                e.effect,
+                crate::syntax::parse::ErrorEffect::KeptLastGood { .. }
+            ) && e.range.0 <= call.span.start
+                && call.span.start <= e.range.1
         });
         if let Some(e) = kept {
             markdown = format!(

@@ -208,3 +208,72 @@ fn a_statement_broken_while_typing_keeps_its_last_answers() {
     let cold = workspace(&[("m.py", broken_call)]);
     assert!(hover(&cold, path, offset_of(broken_call, "Dense") + 1).is_none());
 }
+
+/// `FileAnalysis::after` of `new` with `old` analysed before, in a one-file workspace.
+fn edited(old: &str, new: &str) -> Workspace {
+    let path = std::path::Path::new("/ws/m.py");
+    let before = workspace(&[("m.py", old)]);
+    let mut ws = before.clone();
+    ws.insert(Arc::new(FileAnalysis::after(
+        Arc::from(path),
+        Arc::from(new),
+        before.file(path).unwrap().module_names.clone(),
+        before.file(path).map(|f| &**f),
+    )));
+    ws
+}
+
+#[test]
+fn an_edit_across_statements_brings_none_of_them_back() {
+    // Found by a fresh-user trial: one change deleting from line 2 into line 4 left a broken line
+    // 2; the deleted `INIT = ...` and `Dense(3, ...)` must not keep answering.
+    let old = "from keras import layers\na = layers.Dense(1, kernel_initializer=\"ones\")(x)\nINIT = \"orthogonal\"\nc = layers.Dense(3, kernel_initializer=\"he_normal\")(x)\nd = layers.Dense(4, kernel_initializer=INIT)(x)\n";
+    let cut_from = old.find("\"ones\")(x)").unwrap();
+    let cut_to = old.find("c = layers.Dense(3, ").unwrap() + "c = layers.Dense(3, ".len();
+    let new = format!("{}{}", &old[..cut_from], &old[cut_to..]);
+    let ws = edited(old, &new);
+    let path = std::path::Path::new("/ws/m.py");
+    let hints = inlay_hints(&ws, path, Span::new(0, new.len() as u32));
+    let labels: Vec<String> = hints
+        .iter()
+        .map(|h| h.parts.iter().map(|p| p.text.as_str()).collect())
+        .collect();
+    assert_eq!(labels.len(), 1, "{labels:?}");
+    assert!(
+        !labels[0].contains("orthogonal") && !labels[0].contains("he_normal"),
+        "{labels:?}"
+    );
+}
+
+#[test]
+fn a_call_the_edit_touches_is_not_answered_from_its_last_version() {
+    let old = "from keras import layers\nx = layers.Dense(4, kernel_initializer=\"he_normal\")(x)\ny = layers.Dense(2)(x)\n";
+    let path = std::path::Path::new("/ws/m.py");
+    // Typing inside the call's arguments: its old answer would not match what is written.
+    let new = old.replace("\"he_normal\")(x)", "\"glorot");
+    let ws = edited(old, &new);
+    let hints = inlay_hints(&ws, path, Span::new(0, new.len() as u32));
+    assert_eq!(hints.len(), 1, "{hints:?}");
+    assert!(hover(&ws, path, offset_of(&new, "Dense(4") + 1).is_none());
+    // The whole statement replaced: nothing of it answers either.
+    let new = old.replace(
+        "x = layers.Dense(4, kernel_initializer=\"he_normal\")(x)",
+        "foo(",
+    );
+    let ws = edited(old, &new);
+    assert_eq!(
+        inlay_hints(&ws, path, Span::new(0, new.len() as u32)).len(),
+        1
+    );
+    // The closing parenthesis deleted: the arguments are unchanged, the last answer stands, and
+    // hover says where it comes from.
+    let new = old.replace("\"he_normal\")(x)", "\"he_normal\"(x)");
+    let ws = edited(old, &new);
+    let h = hover(&ws, path, offset_of(&new, "Dense(4") + 1).unwrap();
+    assert!(
+        h.markdown.starts_with("*Line 2 does not parse"),
+        "{}",
+        h.markdown
+    );
+    assert!(h.markdown.contains("HeNormal"), "{}", h.markdown);
+}

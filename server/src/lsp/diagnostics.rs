@@ -5,6 +5,7 @@
 
 use super::{convert, Backend};
 use crate::analysis::Workspace;
+use crate::syntax::parse::ErrorEffect;
 use std::path::Path;
 use std::sync::Arc;
 use tower_lsp::lsp_types::*;
@@ -23,7 +24,10 @@ pub async fn publish(b: &Backend, ws: &Arc<Workspace>, path: &Path, version: Opt
             range: convert::range(&file.line_index, &file.text, e.range.0, e.range.1, enc),
             severity: Some(DiagnosticSeverity::INFORMATION),
             source: Some("keras-lsp".into()),
-            message: format!("{} (no initializer answers here)", e.message),
+            message: match e.effect {
+                ErrorEffect::KeptLastGood { .. } => e.message.clone(),
+                _ => format!("{} (no initializer answers here)", e.message),
+            },
             ..Default::default()
         })
         .collect();

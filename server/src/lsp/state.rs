@@ -14,6 +14,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 pub struct Doc {
     pub text: Arc<str>,
     pub version: i32,
+    /// The text before the last change: the first text a statement broken by that change is kept
+    /// from (see `crate::syntax::last_good`), even if no request analysed it.
+    pub previous: Option<Arc<str>>,
 }
 
 #[derive(Default)]

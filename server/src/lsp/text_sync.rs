@@ -21,6 +21,7 @@ pub fn did_open(b: &Backend, p: DidOpenTextDocumentParams) {
         Doc {
             text: Arc::from(p.text_document.text),
             version: p.text_document.version,
+            previous: None,
         },
     );
 }
@@ -59,6 +60,7 @@ pub fn did_change(b: &Backend, p: DidChangeTextDocumentParams) {
     let Some(old) = old else { return };
     let changes = p.content_changes;
     // This runs on the task that serves every request: a panic here would end the server.
+    let previous = Some(old.text.clone());
     let text = match std::panic::catch_unwind(move || apply_changes(&old.text, changes, enc)) {
         Ok(t) => t,
         Err(e) => {
@@ -76,6 +78,7 @@ pub fn did_change(b: &Backend, p: DidChangeTextDocumentParams) {
         Doc {
             text: Arc::from(text),
             version: p.text_document.version,
+            previous,
         },
     );
 }
@@ -150,13 +153,10 @@ pub async fn snapshot_for(b: &Backend, path: &Path) -> Option<(Arc<Workspace>, O
     let ws = b.state.snapshot();
     // Open documents whose analysis is not of their current text: `path`, and any other open
     // document it may import (answers must not mix versions).
-    // Each with its previous analysis, so a statement broken while typing keeps its last version
-    // that parsed (crate::syntax::last_good).
-    type Stale = (
-        PathBuf,
-        Arc<str>,
-        Option<Arc<crate::analysis::FileAnalysis>>,
-    );
+    // Each with the earlier texts a statement broken while typing can be kept from
+    // (crate::syntax::last_good): the editor's previous version, then the text the previous
+    // analysis was of (or kept its statements from).
+    type Stale = (PathBuf, Arc<str>, Vec<Arc<str>>);
     let stale: Vec<Stale> = b
         .state
         .docs
@@ -165,7 +165,14 @@ pub async fn snapshot_for(b: &Backend, path: &Path) -> Option<(Arc<Workspace>, O
             ws.file(d.key())
                 .is_none_or(|f| !Arc::ptr_eq(&f.text, &d.text) && *f.text != *d.text)
         })
-        .map(|d| (d.key().clone(), d.text.clone(), ws.file(d.key()).cloned()))
+        .map(|d| {
+            let analysed = ws
+                .file(d.key())
+                .filter(|f| !f.text_on_disk)
+                .map(|f| f.kept_from.clone().unwrap_or_else(|| f.text.clone()));
+            let befores = d.previous.iter().chain(analysed.iter()).cloned().collect();
+            (d.key().clone(), d.text.clone(), befores)
+        })
         .collect();
     match doc {
         Some(doc) => {
@@ -177,7 +184,7 @@ pub async fn snapshot_for(b: &Backend, path: &Path) -> Option<(Arc<Workspace>, O
             let analysed = tokio::task::spawn_blocking(move || {
                 stale
                     .into_iter()
-                    .map(|(p, text, prev)| index::analyse_after(&p, text, &roots, prev.as_deref()))
+                    .map(|(p, text, befores)| index::analyse_after_texts(&p, text, &roots, befores))
                     .collect::<Vec<_>>()
             })
             .await

@@ -21,19 +21,30 @@ use super::parse::{parse, ErrorEffect, Parsed};
 use rustpython_parser::ast::{self, Ranged};
 use rustpython_parser::text_size::{TextRange, TextSize};
 
-/// Parses `text` like [`parse`]. When `before` (the previous text of the same file, or the text the
-/// previous analysis kept statements from) is given and the only change lies inside a statement
-/// that no longer parses, that statement's previous version is kept.
+/// Parses `text` like [`parse`]. `befores` are earlier texts of the same file, most recent first
+/// (the editor's previous version, then the text the previous analysis kept statements from):
+/// when the only change from one of them lies inside a statement that no longer parses, and that
+/// statement parsed there, its version from that text is kept.
 ///
-/// Returns the parse and, when a statement was kept, `true`: the kept statements come from
-/// `before`, which then is the text to compare the next version with.
-pub fn parse_after(text: &str, before: Option<&str>) -> (Parsed, bool) {
+/// Returns the parse and the index in `befores` of the text the kept statement comes from (the text
+/// to compare the next version with).
+pub fn parse_after(text: &str, befores: &[&str]) -> (Parsed, Option<usize>) {
     let mut parsed = parse(text);
-    let Some(old) = before else {
-        return (parsed, false);
-    };
-    if parsed.errors.is_empty() || old == text {
-        return (parsed, false);
+    if parsed.errors.is_empty() {
+        return (parsed, None);
+    }
+    for (i, old) in befores.iter().enumerate() {
+        if keep_last_good(&mut parsed, text, old) {
+            return (parsed, Some(i));
+        }
+    }
+    (parsed, None)
+}
+
+/// [`parse_after`] with one earlier text: `true` when a statement was kept.
+fn keep_last_good(parsed: &mut Parsed, text: &str, old: &str) -> bool {
+    if old == text {
+        return false;
     }
     let (p, s) = common_ends(old, text);
     let (n, o) = (text.len(), old.len());
@@ -44,7 +55,7 @@ pub fn parse_after(text: &str, before: Option<&str>) -> (Parsed, bool) {
             && n - s <= e.range.1 as usize
             && e.range.1 as usize >= p
     }) else {
-        return (parsed, false);
+        return false;
     };
     let (a, b) = (
         parsed.errors[k].range.0 as usize,
@@ -57,7 +68,7 @@ pub fn parse_after(text: &str, before: Option<&str>) -> (Parsed, bool) {
         .iter()
         .any(|e| (e.range.0 as usize) < b_old && a < e.range.1 as usize)
     {
-        return (parsed, false);
+        return false;
     }
     let mut map = Remap {
         text,
@@ -67,14 +78,16 @@ pub fn parse_after(text: &str, before: Option<&str>) -> (Parsed, bool) {
         delta: n as i64 - o as i64,
     };
     if !splice(&mut parsed.suite, prev.suite, a, b_old, &mut map) {
-        return (parsed, false);
+        return false;
     }
     let e = &mut parsed.errors[k];
-    e.effect = ErrorEffect::KeptLastGood;
+    e.effect = ErrorEffect::KeptLastGood {
+        changed: (p as u32, (n - s) as u32),
+    };
     if let Some(m) = e.message.strip_suffix("; statement skipped") {
         e.message = format!("{m}; the last version of this statement that parsed is used");
     }
-    (parsed, true)
+    true
 }
 
 /// The lengths in bytes of the common prefix and the common suffix of `a` and `b`, on character
@@ -286,29 +299,34 @@ fn splice(
     let olds = list(&old, &op);
     let compound = !bodies(placeholder).is_empty() && in_header(placeholder, a);
     if !compound {
-        // The old statements that start in the unit and end inside it (a compound one too, when
-        // the broken unit swallowed its body, e.g. `def f(x:` with the `)` missing).
-        if olds[oi].range().start().to_usize() < a {
+        // The one old statement that starts in the unit and ends inside it (a compound one too,
+        // when the broken unit swallowed its body, e.g. `def f(x:` with the `)` missing). An edit
+        // that spans several old statements (joined into one broken unit) keeps none of them: the
+        // statements it deleted must not come back.
+        let x = &olds[oi];
+        let r = x.range();
+        if r.start().to_usize() < a
+            || r.end().to_usize() > b_old
+            || !bodies(placeholder).is_empty()
+            || olds
+                .get(oi + 1)
+                .is_some_and(|n| n.range().start().to_usize() < b_old)
+        {
             return false;
         }
-        let taken: Vec<ast::Stmt> = olds[oi..]
-            .iter()
-            .take_while(|s| {
-                let r = s.range();
-                r.start().to_usize() < b_old && r.end().to_usize() <= b_old
-            })
-            .cloned()
-            .collect();
-        if taken.is_empty() || !bodies(placeholder).is_empty() {
-            return false;
-        }
-        let mapped: Vec<ast::Stmt> = taken.into_iter().map(|s| remap(s, map)).collect();
-        list_mut(new, &np).splice(ni..ni + 1, mapped);
+        let mapped = remap(x.clone(), map);
+        list_mut(new, &np)[ni] = mapped;
         return true;
     }
     // A compound header: the old statement's header with the new body.
     let x = &olds[oi];
-    if !in_header(x, a) || x.range().start().to_usize() > a {
+    let body_start = bodies(x)
+        .into_iter()
+        .filter_map(|b| b.first())
+        .map(|f| f.range().start().to_usize())
+        .min();
+    if !in_header(x, a) || x.range().start().to_usize() > a || body_start.is_none_or(|f| f < b_old)
+    {
         return false;
     }
     use ast::Stmt::*;
@@ -381,10 +399,13 @@ mod tests {
     fn a_statement_broken_while_typing_keeps_its_last_version() {
         let old = "from keras import layers\nx = layers.Dense(4)\ny = x\n";
         let new = "from keras import lay ers\nx = layers.Dense(4)\ny = x\n";
-        let (p, kept) = parse_after(new, Some(old));
-        assert!(kept);
+        let (p, kept) = parse_after(new, &[old]);
+        assert!(kept.is_some());
         assert_eq!(p.errors.len(), 1);
-        assert_eq!(p.errors[0].effect, ErrorEffect::KeptLastGood);
+        assert!(matches!(
+            p.errors[0].effect,
+            ErrorEffect::KeptLastGood { .. }
+        ));
         assert_eq!(p.suite.len(), 3);
         let ast::Stmt::ImportFrom(i) = &p.suite[0] else {
             panic!("{:?}", p.suite[0]);
@@ -402,10 +423,10 @@ mod tests {
         let old = "class A(B):\n    x = 1\n";
         let new = "class A(B)\n    x = 2\n    y = 3\n";
         // Two changes (colon and body): not kept.
-        assert!(!parse_after(new, Some(old)).1);
+        assert!(parse_after(new, &[old]).1.is_none());
         let mid = "class A(B):\n    x = 2\n    y = 3\n";
-        let (p, kept) = parse_after(new, Some(mid));
-        assert!(kept);
+        let (p, kept) = parse_after(new, &[mid]);
+        assert!(kept.is_some());
         assert_eq!(names(&p, new), ["class A(B)", "x = 2", "y = 3"]);
         let ast::Stmt::ClassDef(c) = &p.suite[0] else {
             panic!()
@@ -417,17 +438,61 @@ mod tests {
     fn nested_statements_and_multibyte_text() {
         let old = "def f():\n    s = 'é😀'\n    return s\n";
         let new = "def f():\n    s = 'é😀\n    return s\n";
-        let (p, kept) = parse_after(new, Some(old));
-        assert!(kept);
+        let (p, kept) = parse_after(new, &[old]);
+        assert!(kept.is_some());
         assert_eq!(names(&p, new), ["def f():", "s = 'é😀", "return s"]);
     }
 
     #[test]
     fn no_previous_version_or_a_change_outside_the_broken_statement() {
         let new = "x = (\ny = 1\n";
-        assert!(!parse_after(new, None).1);
-        assert!(!parse_after(new, Some("x = (\ny = 2\n")).1);
+        assert!(parse_after(new, &[]).1.is_none());
+        assert!(parse_after(new, &["x = (\ny = 2\n"]).1.is_none());
         // The previous version did not parse either.
-        assert!(!parse_after(new, Some("x = ((\ny = 1\n")).1);
+        assert!(parse_after(new, &["x = ((\ny = 1\n"]).1.is_none());
+    }
+
+    #[test]
+    fn an_edit_across_statements_keeps_none_of_them() {
+        let old = "a = f(1)\nb = 2\nc = g(3)\n";
+        // `f(1)\nb = 2\nc = ` deleted in one change: the joined line does not parse.
+        let new = "a = f(g(3)\n";
+        let (p, kept) = parse_after(new, &[old]);
+        assert!(kept.is_none());
+        assert!(
+            names(&p, new).iter().all(|n| !n.starts_with("b")),
+            "{:?}",
+            names(&p, new)
+        );
+    }
+
+    #[test]
+    fn the_most_recent_earlier_text_that_parsed_wins() {
+        let analysed = "x = f(seed=0)\n";
+        let previous = "x = f(seed=5)\n";
+        let new = "x = f(seed=5\n";
+        let (p, kept) = parse_after(new, &[previous, analysed]);
+        assert_eq!(kept, Some(0));
+        let ast::Stmt::Assign(a) = &p.suite[0] else {
+            panic!()
+        };
+        let ast::Expr::Call(c) = &*a.value else {
+            panic!()
+        };
+        let ast::Expr::Constant(k) = &c.keywords[0].value else {
+            panic!()
+        };
+        assert_eq!(format!("{:?}", k.value), "Int(5)");
+        // The previous version broken too: the analysed one.
+        let (_, kept) = parse_after("x = f(seed=55\n", &[new, analysed]);
+        assert_eq!(kept, Some(1));
+        match p.errors[0].effect {
+            ErrorEffect::KeptLastGood { changed } => {
+                assert_eq!(changed, (12, 12));
+                assert!(p.errors[0].effect.hides((0, 13)));
+                assert!(!p.errors[0].effect.hides((0, 12)));
+            }
+            e => panic!("{e:?}"),
+        }
     }
 }

@@ -32,14 +32,32 @@ pub struct SyntaxError {
     pub effect: ErrorEffect,
 }
 
+impl ErrorEffect {
+    /// `true` when `span` (a byte range of the new text) overlaps the changed range of a kept
+    /// statement.
+    pub fn hides(&self, span: (u32, u32)) -> bool {
+        match self {
+            // Overlap (for an empty change, a deletion at q: span.0 < q < span.1), or inside the
+            // change (a call that was wholly replaced collapses to a point of it).
+            ErrorEffect::KeptLastGood { changed } => {
+                (span.0 < changed.1 && changed.0 < span.1)
+                    || (changed.0 <= span.0 && span.1 <= changed.1)
+            }
+            _ => false,
+        }
+    }
+}
+
 /// What became of the code a [`SyntaxError`] covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorEffect {
     /// The statement unit was left out (blanked to a placeholder of the same length).
     Skipped,
     /// The statement unit was left out, and the version of it from the last text in which it
-    /// parsed is analysed in its place (see [`crate::syntax::last_good`]).
-    KeptLastGood,
+    /// parsed is analysed in its place (see [`crate::syntax::last_good`]). `changed` is the byte
+    /// range of the new text that differs from that text: a layer call that overlaps it is not
+    /// answered (its last answer no longer matches what is written).
+    KeptLastGood { changed: (u32, u32) },
     /// From the error to the end of its segment nothing could be recovered.
     RestLost,
 }
