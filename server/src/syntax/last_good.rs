@@ -80,6 +80,23 @@ fn keep_last_good(parsed: &mut Parsed, text: &str, old: &str) -> bool {
     if !splice(&mut parsed.suite, prev.suite, a, b_old, &mut map) {
         return false;
     }
+    // Decorators of a kept `def`/`class` were left out with it (a decorator before a placeholder
+    // does not parse), but the kept version carries them: they are not errors of their own.
+    let mut start = a;
+    while let Some(j) = parsed.errors.iter().position(|e| {
+        e.effect == ErrorEffect::Skipped
+            && (e.range.1 as usize) <= start
+            && text.as_bytes().get(e.range.0 as usize) == Some(&b'@')
+            && text[e.range.1 as usize..start].trim().is_empty()
+    }) {
+        start = parsed.errors[j].range.0 as usize;
+        parsed.errors.remove(j);
+    }
+    let k = parsed
+        .errors
+        .iter()
+        .position(|e| e.range == (a as u32, b as u32))
+        .unwrap_or(k);
     let e = &mut parsed.errors[k];
     e.effect = ErrorEffect::KeptLastGood {
         changed: (p as u32, (n - s) as u32),
@@ -494,5 +511,18 @@ mod tests {
             }
             e => panic!("{e:?}"),
         }
+    }
+
+    #[test]
+    fn the_decorators_of_a_kept_class_are_not_reported() {
+        let old = "@decorate(\n    arg=1)\n@other\nclass Block(Base):\n    x = 1\n";
+        let new = old.replace("(Base):", "(Base:");
+        let (p, kept) = parse_after(&new, &[old]);
+        assert!(kept.is_some());
+        assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
+        let ast::Stmt::ClassDef(c) = p.suite.last().unwrap() else {
+            panic!("{:?}", p.suite)
+        };
+        assert_eq!(c.decorator_list.len(), 2);
     }
 }
