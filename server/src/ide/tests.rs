@@ -168,15 +168,7 @@ fn a_statement_broken_while_typing_keeps_its_last_answers() {
     let good = "from keras import layers, initializers\ninit = initializers.HeNormal()\nx = layers.Dense(4, kernel_initializer=init)\ny = layers.Dense(2, kernel_initializer=init)\n";
     let broken = good.replace("initializers.HeNormal()", "initializers.HeNormal(");
     let path = std::path::Path::new("/ws/m.py");
-    let before = workspace(&[("m.py", good)]);
-    let mut ws = before.clone();
-    let names = before.file(path).unwrap().module_names.clone();
-    ws.insert(Arc::new(FileAnalysis::after(
-        Arc::from(path),
-        Arc::from(broken.as_str()),
-        names,
-        before.file(path).map(|f| &**f),
-    )));
+    let ws = edited(good, &broken);
     // The call that reads `init` keeps its answer...
     let h = hover(&ws, path, offset_of(&broken, "Dense(2") + 1).unwrap();
     assert!(
@@ -188,14 +180,7 @@ fn a_statement_broken_while_typing_keeps_its_last_answers() {
     // ...and a call in the broken statement says where its answer comes from.
     let broken_call = "from keras import layers\nx = layers.Dense(4, use_bias=False\n";
     let good_call = "from keras import layers\nx = layers.Dense(4, use_bias=False)\n";
-    let before = workspace(&[("m.py", good_call)]);
-    let mut ws = before.clone();
-    ws.insert(Arc::new(FileAnalysis::after(
-        Arc::from(path),
-        Arc::from(broken_call),
-        before.file(path).unwrap().module_names.clone(),
-        before.file(path).map(|f| &**f),
-    )));
+    let ws = edited(good_call, broken_call);
     let h = hover(&ws, path, offset_of(broken_call, "Dense") + 1).unwrap();
     assert!(
         h.markdown.starts_with("*Line 2 does not parse"),
