@@ -139,12 +139,8 @@ pub fn analyse_after(
     roots: &[PathBuf],
     previous: Option<&FileAnalysis>,
 ) -> Arc<FileAnalysis> {
-    let befores = previous
-        .filter(|f| !f.text_on_disk)
-        .map(|f| f.kept_from.clone().unwrap_or_else(|| f.text.clone()))
-        .into_iter()
-        .collect();
-    analyse_after_texts(path, text, roots, befores)
+    let befores = previous.and_then(FileAnalysis::earlier_text);
+    analyse_after_texts(path, text, roots, befores.into_iter().collect())
 }
 
 /// [`analyse_after`] with the earlier texts of the file, most recent first (see
@@ -159,12 +155,7 @@ pub fn analyse_after_texts(
     if !is_relevant(&text) {
         return Arc::new(FileAnalysis::new(Arc::from(path), Arc::from(""), names).with_text(text));
     }
-    Arc::new(FileAnalysis::after_texts(
-        Arc::from(path),
-        text,
-        names,
-        befores,
-    ))
+    Arc::new(FileAnalysis::after(Arc::from(path), text, names, befores))
 }
 
 /// The rayon pool that reads and analyses files: as many threads as the global pool, each with a

@@ -58,10 +58,7 @@ impl SiteCache {
                 if self.sites.contains_key(&i) {
                     continue;
                 }
-                let cx = Cx::at_call(file, site);
-                ev.set_fuel(super::eval::CALLEE_FUEL);
-                let callee = ev.eval(&site.call.func, &cx);
-                ev.refuel();
+                let callee = callee_values(ev, file, site);
                 let wrapper = callee.iter().any(|c| {
                     layer_class_name(&c.val)
                         .and_then(|n| ev.data.layers.get(n))
@@ -115,6 +112,19 @@ fn mark_wrapped(ev: &Evaluator, calls: &mut [LayerCall], wrapped: &[Span]) {
     }
 }
 
+/// The values the callee of `site` may have, evaluated with the small budget of
+/// [`CALLEE_FUEL`](super::eval::CALLEE_FUEL).
+fn callee_values(
+    ev: &mut Evaluator,
+    file: &Arc<FileAnalysis>,
+    site: &crate::syntax::ir::CallSite,
+) -> Vec<Cand> {
+    ev.set_fuel(super::eval::CALLEE_FUEL);
+    let callee = ev.eval(&site.call.func, &Cx::at_call(file, site));
+    ev.refuel();
+    callee
+}
+
 /// The layer construction at call site `i` of `file`, if it is one; records in `wrapped` the
 /// layers that a wrapper constructed here builds copies of.
 fn site_call(
@@ -133,9 +143,7 @@ fn site_call(
     let cx = Cx::at_call(file, site);
     // Only a call whose callee is a layer class (or a partial of one), or a workspace layer
     // class, constructs a layer; a helper that returns a layer is followed at its `return`.
-    ev.set_fuel(super::eval::CALLEE_FUEL);
-    let callee = ev.eval(&site.call.func, &cx);
-    ev.refuel();
+    let callee = callee_values(ev, file, site);
     if let Some((cf, cid)) = callee.iter().find_map(|c| match &c.val {
         Val::Class(f, id) => Some((f.clone(), *id)),
         _ => None,
@@ -198,9 +206,7 @@ fn site_call(
     else {
         unreachable!()
     };
-    let Some(info) = ev.data.layers.get(&class) else {
-        return None;
-    };
+    let info = ev.data.layers.get(&class)?;
     let mut notes = Vec::new();
     // `layer.enable_lora(rank, a_initializer=..., b_initializer=...)` on the name this call
     // is bound to adds the LoRA weights after construction (Keras 3 Dense, EinsumDense,

@@ -82,30 +82,21 @@ pub fn is_relevant(text: &str) -> bool {
 impl FileAnalysis {
     /// Parses and lowers `text`. Runs the parser on a big-stack thread; never panics.
     pub fn new(path: Arc<Path>, text: Arc<str>, module_names: Vec<String>) -> FileAnalysis {
-        Self::after(path, text, module_names, None)
+        Self::after(path, text, module_names, Vec::new())
     }
 
-    /// [`FileAnalysis::new`], for a new version of a file whose previous analysis is `previous`:
-    /// a statement broken by the change keeps its last version that parsed
-    /// ([`crate::syntax::last_good`]).
+    /// The text the next version of this file is compared with to keep a statement it breaks
+    /// ([`crate::syntax::last_good`]): the one this analysis kept a statement from, else its own;
+    /// `None` when the text was not kept ([`FileAnalysis::text_on_disk`]).
+    pub fn earlier_text(&self) -> Option<Arc<str>> {
+        (!self.text_on_disk).then(|| self.kept_from.clone().unwrap_or_else(|| self.text.clone()))
+    }
+
+    /// [`FileAnalysis::new`] for a new version of a file: `befores` are its earlier texts, most
+    /// recent first (the editor's previous version, then [`FileAnalysis::earlier_text`] of the
+    /// previous analysis), from which a statement broken by the change keeps its last version
+    /// that parsed ([`crate::syntax::last_good::parse_after`]).
     pub fn after(
-        path: Arc<Path>,
-        text: Arc<str>,
-        module_names: Vec<String>,
-        previous: Option<&FileAnalysis>,
-    ) -> FileAnalysis {
-        let befores: Vec<Arc<str>> = previous
-            .filter(|f| !f.text_on_disk)
-            .map(|f| f.kept_from.clone().unwrap_or_else(|| f.text.clone()))
-            .into_iter()
-            .collect();
-        Self::after_texts(path, text, module_names, befores)
-    }
-
-    /// [`FileAnalysis::after`] with the earlier texts to keep a broken statement from, most recent
-    /// first (the editor's previous version, then what the previous analysis was of), see
-    /// [`crate::syntax::last_good::parse_after`].
-    pub fn after_texts(
         path: Arc<Path>,
         text: Arc<str>,
         module_names: Vec<String>,

@@ -61,29 +61,8 @@ pub fn hover(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
     // hovered call shares an initializer object that other calls may use too).
     let calls = ws.layer_calls_where(path, |c| c.callee_name_span().contains(offset));
     if let Some(call) = call_at(&calls, offset) {
-        let all = format::needs_other_calls(call).then(|| ws.layer_calls(path));
-        let mut markdown = format::hover_markdown(
-            ws,
-            file,
-            call,
-            all.as_deref().map_or(&calls[..], |a| &a[..]),
-        );
-        // A statement broken while typing shows the answers of its last version that parsed.
-        let kept = file.errors.iter().find(|e| {
-            matches!(
-                e.effect,
-                crate::syntax::parse::ErrorEffect::KeptLastGood { .. }
-            ) && e.range.0 <= call.span.start
-                && call.span.start <= e.range.1
-        });
-        if let Some(e) = kept {
-            markdown = format!(
-                "*Line {} does not parse: these are the answers of the last version of this statement that parsed.*\n\n{markdown}",
-                file.line1(e.range.0)
-            );
-        }
         return Some(Hover {
-            markdown,
+            markdown: call_markdown(ws, file, call, &calls),
             span: call.callee_span,
         });
     }
@@ -198,13 +177,35 @@ pub fn inlay_hint_tooltip(ws: &Workspace, path: &Path, offset: u32) -> Option<St
     let call = calls
         .iter()
         .find(|c| !format::label_parts(ws, c).is_empty())?;
-    let all = format::needs_other_calls(call).then(|| ws.layer_calls(path));
-    Some(format::hover_markdown(
-        ws,
-        file,
-        call,
-        all.as_deref().map_or(&calls[..], |a| &a[..]),
-    ))
+    Some(call_markdown(ws, file, call, &calls))
+}
+
+/// The hover text of layer call `call` (also an inlay hint's tooltip). `computed` are the calls of
+/// the file computed for the request; every call of the file is computed only when the note on
+/// initializer objects shared with other weights needs them ([`format::needs_other_calls`]). A
+/// call of a statement that no longer parses, answered from its last version that parsed, says so.
+fn call_markdown(
+    ws: &Workspace,
+    file: &crate::analysis::FileAnalysis,
+    call: &LayerCall,
+    computed: &[LayerCall],
+) -> String {
+    let all = format::needs_other_calls(call).then(|| ws.layer_calls(&file.path));
+    let markdown = format::hover_markdown(ws, file, call, all.as_deref().map_or(computed, |a| a));
+    let kept = file.errors.iter().find(|e| {
+        matches!(
+            e.effect,
+            crate::syntax::parse::ErrorEffect::KeptLastGood { .. }
+        ) && e.range.0 <= call.span.start
+            && call.span.start <= e.range.1
+    });
+    match kept {
+        Some(e) => format!(
+            "*Line {} does not parse: these are the answers of the last version of this statement that parsed.*\n\n{markdown}",
+            file.line1(e.range.0)
+        ),
+        None => markdown,
+    }
 }
 
 fn hints(ws: &Workspace, path: &Path, range: Span, tooltips: bool) -> Vec<InlayHint> {
@@ -213,9 +214,6 @@ fn hints(ws: &Workspace, path: &Path, range: Span, tooltips: bool) -> Vec<InlayH
     };
     // Only the calls whose hint falls in the range.
     let calls = ws.layer_calls_where(path, |c| range.contains(c.span.end));
-    let all =
-        (tooltips && calls.iter().any(format::needs_other_calls)).then(|| ws.layer_calls(path));
-    let all = all.as_deref().map_or(&calls[..], |a| &a[..]);
     let mut out: Vec<InlayHint> = calls
         .iter()
         .filter_map(|c| {
@@ -226,7 +224,7 @@ fn hints(ws: &Workspace, path: &Path, range: Span, tooltips: bool) -> Vec<InlayH
             Some(InlayHint {
                 offset: c.span.end,
                 parts,
-                tooltip: tooltips.then(|| format::hover_markdown(ws, file, c, all)),
+                tooltip: tooltips.then(|| call_markdown(ws, file, c, &calls)),
             })
         })
         .collect();

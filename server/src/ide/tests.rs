@@ -203,7 +203,11 @@ fn edited(old: &str, new: &str) -> Workspace {
         Arc::from(path),
         Arc::from(new),
         before.file(path).unwrap().module_names.clone(),
-        before.file(path).map(|f| &**f),
+        before
+            .file(path)
+            .and_then(|f| f.earlier_text())
+            .into_iter()
+            .collect(),
     )));
     ws
 }

@@ -54,12 +54,41 @@ pub fn uri(path: &std::path::Path) -> Option<Url> {
     Url::from_file_path(path).ok()
 }
 
-/// The text of `file` for converting positions: the analysis's own, or, for a file indexed while
-/// not open (its text not kept, see `FileAnalysis::text_on_disk`), read again from disk (empty when
-/// it cannot be read: positions then fall back to the line starts).
-pub fn file_text(file: &crate::analysis::FileAnalysis) -> std::borrow::Cow<'_, str> {
-    if !file.text_on_disk {
-        return std::borrow::Cow::Borrowed(&file.text);
+/// Locations in the workspace's files for one request. A file indexed while not open keeps no
+/// text (`FileAnalysis::text_on_disk`): it is read again, once per request, to convert columns
+/// (empty when it cannot be read: positions then fall back to the line starts).
+pub struct Locator<'w> {
+    ws: &'w crate::analysis::Workspace,
+    enc: Encoding,
+    read: std::collections::HashMap<std::sync::Arc<std::path::Path>, String>,
+}
+
+impl<'w> Locator<'w> {
+    pub fn new(ws: &'w crate::analysis::Workspace, enc: Encoding) -> Self {
+        Locator {
+            ws,
+            enc,
+            read: Default::default(),
+        }
     }
-    std::borrow::Cow::Owned(crate::index::read_source(&file.path, u64::MAX).unwrap_or_default())
+
+    /// The location of byte range `span` of `path`; `None` for a file not in the workspace.
+    pub fn location(
+        &mut self,
+        path: &std::sync::Arc<std::path::Path>,
+        span: crate::syntax::ir::Span,
+    ) -> Option<tower_lsp::lsp_types::Location> {
+        let file = self.ws.file(path)?;
+        let text: &str = if file.text_on_disk {
+            self.read
+                .entry(path.clone())
+                .or_insert_with(|| crate::index::read_source(path, u64::MAX).unwrap_or_default())
+        } else {
+            &file.text
+        };
+        Some(tower_lsp::lsp_types::Location {
+            uri: uri(path)?,
+            range: range(&file.line_index, text, span.start, span.end, self.enc),
+        })
+    }
 }

@@ -23,21 +23,10 @@ pub async fn goto_definition(
         let file = ws.file(&p2)?.clone();
         let off = convert::offset(&file.line_index, &file.text, pos.position, enc)?;
         let targets = ide::definition(&ws, &p2, off);
+        let mut locator = convert::Locator::new(&ws, enc);
         let locs: Vec<Location> = targets
             .into_iter()
-            .filter_map(|t| {
-                let tf = ws.file(&t.path)?;
-                Some(Location {
-                    uri: convert::uri(&t.path)?,
-                    range: convert::range(
-                        &tf.line_index,
-                        &convert::file_text(tf),
-                        t.span.start,
-                        t.span.end,
-                        enc,
-                    ),
-                })
-            })
+            .filter_map(|t| locator.location(&t.path, t.span))
             .collect();
         if locs.is_empty() {
             None

@@ -36,6 +36,7 @@ pub async fn inlay_hint(b: &Backend, p: InlayHintParams) -> Result<Option<Vec<In
             ide::inlay_hints_with_tooltips(&ws, &p2, range)
         };
         let uri = p.text_document.uri.clone();
+        let mut locator = convert::Locator::new(&ws, enc);
         Some(
             hints
                 .into_iter()
@@ -46,19 +47,9 @@ pub async fn inlay_hint(b: &Backend, p: InlayHintParams) -> Result<Option<Vec<In
                         .map(|part| InlayHintLabelPart {
                             value: part.text,
                             tooltip: None,
-                            location: part.target.and_then(|(tp, span)| {
-                                let tf = ws.file(&tp)?;
-                                Some(Location {
-                                    uri: convert::uri(&tp)?,
-                                    range: convert::range(
-                                        &tf.line_index,
-                                        &convert::file_text(tf),
-                                        span.start,
-                                        span.end,
-                                        enc,
-                                    ),
-                                })
-                            }),
+                            location: part
+                                .target
+                                .and_then(|(tp, span)| locator.location(&tp, span)),
                             command: None,
                         })
                         .collect();

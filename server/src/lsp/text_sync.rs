@@ -166,10 +166,7 @@ pub async fn snapshot_for(b: &Backend, path: &Path) -> Option<(Arc<Workspace>, O
                 .is_none_or(|f| !Arc::ptr_eq(&f.text, &d.text) && *f.text != *d.text)
         })
         .map(|d| {
-            let analysed = ws
-                .file(d.key())
-                .filter(|f| !f.text_on_disk)
-                .map(|f| f.kept_from.clone().unwrap_or_else(|| f.text.clone()));
+            let analysed = ws.file(d.key()).and_then(|f| f.earlier_text());
             let befores = d.previous.iter().chain(analysed.iter()).cloned().collect();
             (d.key().clone(), d.text.clone(), befores)
         })

@@ -34,6 +34,10 @@ pub fn parse_after(text: &str, befores: &[&str]) -> (Parsed, Option<usize>) {
         return (parsed, None);
     }
     for (i, old) in befores.iter().enumerate() {
+        // The editor's previous version is often the analysed one too: parse it once.
+        if befores[..i].contains(old) {
+            continue;
+        }
         if keep_last_good(&mut parsed, text, old) {
             return (parsed, Some(i));
         }
