@@ -89,7 +89,7 @@ enum Cmd {
     },
     /// Run one phase only, for `perf record`.
     Profile {
-        #[arg(value_parser = ["index", "parse", "memory", "hover", "inlay"])]
+        #[arg(value_parser = ["index", "parse", "memory", "hover", "inlay", "inlay-whole"])]
         what: String,
         #[command(flatten)]
         target: Target,
@@ -390,7 +390,7 @@ fn child(label: String, runs: usize, target: Target) -> Value {
     })
 }
 
-/// `profile index|parse|memory|hover|inlay [--big F] [--models-under D] -- ROOTS`: one phase only, in a
+/// `profile index|parse|memory|hover|inlay|inlay-whole [--big F] [--models-under D] -- ROOTS`: one phase only, in a
 /// loop, for `perf record` (see docs/benchmarks.md).
 fn profile(what: &str, target: Target) {
     let Target {
@@ -426,10 +426,19 @@ fn profile(what: &str, target: Target) {
             drop(ws);
             eprintln!("{}", memory_accounting(&files, &roots, opts.max_file_size));
         }
-        "hover" | "inlay" => {
+        "hover" | "inlay" | "inlay-whole" => {
             let ws = index::load(&roots, Settings::default(), &opts);
             let t = Instant::now();
-            if what == "hover" {
+            if what == "inlay-whole" {
+                // Only the cold whole-file request, many times: the figure that misses its target.
+                if let Some(b) = big.as_deref() {
+                    let whole = Span::new(0, ws.file(b).map_or(0, |f| f.text.len() as u32));
+                    for _ in 0..100 {
+                        let fresh = ws.clone();
+                        std::hint::black_box(ide::inlay_hints(&fresh, b, whole));
+                    }
+                }
+            } else if what == "hover" {
                 eprintln!("{}", hover_latency(&ws, under.as_deref(), big.as_deref()));
             } else if let Some(b) = big.as_deref() {
                 for _ in 0..5 {
@@ -439,7 +448,7 @@ fn profile(what: &str, target: Target) {
             eprintln!("{what}: {:?}", t.elapsed());
         }
         _ => eprintln!(
-            "profile index|parse|memory|hover|inlay [--big F] [--models-under D] -- ROOTS"
+            "profile index|parse|memory|hover|inlay|inlay-whole [--big F] [--models-under D] -- ROOTS"
         ),
     }
     eprintln!("{what}: {:?} in all", t.elapsed());

@@ -447,14 +447,14 @@ impl<'w> Evaluator<'w> {
 
     /// The bindings of a name that may be its value at `at`, with decidable `if` conditions
     /// applied: the last one that surely ran, and every one after it that may have run.
-    pub fn choose(
+    pub fn choose<'b>(
         &mut self,
         file: &Arc<FileAnalysis>,
-        bs: &[Binding],
+        bs: &'b [Binding],
         at: u32,
         frame: Option<Arc<Frame>>,
-    ) -> Vec<Binding> {
-        let pick = |ev: &mut Self, at: u32| -> Vec<Binding> {
+    ) -> Vec<&'b Binding> {
+        let pick = |ev: &mut Self, at: u32| -> Vec<&'b Binding> {
             let mut out = Vec::new();
             // A use inside the value being bound (`x = f(x)`) sees the previous binding.
             let inside_own_value = |b: &Binding| matches!(&b.kind, BindingKind::Value(e) if e.span().start <= at && at < e.span().end);
@@ -470,10 +470,10 @@ impl<'w> Evaluator<'w> {
                 match holds {
                     Some(false) => continue,
                     Some(true) if !b.conditional || b.cond.is_some() && !in_loop(b) => {
-                        out.push(b.clone());
+                        out.push(b);
                         break;
                     }
-                    _ => out.push(b.clone()),
+                    _ => out.push(b),
                 }
             }
             out.reverse();
@@ -1102,8 +1102,7 @@ impl<'w> Evaluator<'w> {
     ) -> Vec<Cand> {
         let cls = &f.ir.classes[c];
         if let Some(bs) = f.ir.scopes[cls.scope].bindings.get(attr) {
-            let bs = bs.clone();
-            let chosen: Vec<Binding> = self.choose(f, &bs, u32::MAX, None);
+            let chosen: Vec<&Binding> = self.choose(f, bs, u32::MAX, None);
             let ccx = Cx {
                 file: f.clone(),
                 scope: cls.scope,

@@ -545,14 +545,14 @@ fn resolve_weights(
 /// Applies the generator's probed `variants` (`{"when": requirement, "changes": {...}}`) whose
 /// condition holds for this call, e.g. `unit_forget_bias=False` or `lora_rank` making the kernel
 /// non-trainable.
-fn with_variants(
+fn with_variants<'a>(
     ev: &mut Evaluator,
     info: &LayerInfo,
     bound: &Bound,
-    w: &WeightInfo,
-) -> WeightInfo {
+    w: &'a WeightInfo,
+) -> std::borrow::Cow<'a, WeightInfo> {
     let Some(Value::Array(variants)) = w.extra.get("variants") else {
-        return w.clone();
+        return std::borrow::Cow::Borrowed(w);
     };
     let mut w = w.clone();
     for v in variants.clone() {
@@ -585,7 +585,7 @@ fn with_variants(
             }
         }
     }
-    w
+    std::borrow::Cow::Owned(w)
 }
 
 fn resolve_weight(
@@ -1118,17 +1118,12 @@ fn wrapper_weights(
     }
     let mut out = Vec::new();
     // The wrapper's own weights (SpectralNormalization `vector_u`).
-    let own: Vec<WeightInfo> = info
-        .weights
-        .iter()
-        .filter(|w| {
-            w.extra.get("inner").is_none()
-                && w.extra.get("owned_by_argument").is_none()
-                && (w.parameter.is_some() || w.fixed.is_some())
-        })
-        .cloned()
-        .collect();
-    for w in &own {
+    let own = info.weights.iter().filter(|w| {
+        w.extra.get("inner").is_none()
+            && w.extra.get("owned_by_argument").is_none()
+            && (w.parameter.is_some() || w.fixed.is_some())
+    });
+    for w in own {
         let w = with_variants(ev, info, &bound, w);
         let a = resolve_weight(ev, class, info, &bound, None, &w);
         if !a.weight.is_empty() {

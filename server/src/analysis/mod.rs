@@ -216,6 +216,75 @@ pub struct Workspace {
     /// Layer calls per file, computed at most once per snapshot (a clone starts empty, so a
     /// changed workspace never reuses answers that may depend on the change).
     memo: std::sync::Mutex<HashMap<Arc<Path>, Arc<std::sync::Mutex<FileMemo>>>>,
+    /// Which files call which names, for [`Workspace::call_sites_named`].
+    callees: CalleeIndex,
+}
+
+/// Which files hold calls whose callee's last name is a given name: a map built once from the
+/// files of one snapshot and shared by the snapshots that follow it, plus the paths changed since
+/// (looked at directly). Rebuilt after [`CalleeIndex::MAX_CHANGED`] changed files.
+#[derive(Clone, Default)]
+struct CalleeIndex {
+    /// Name -> indices into `paths`. Built on first use from the files of the snapshot that owns
+    /// the lock; a snapshot changed before it was built gets a new lock, so the map always
+    /// describes the files it was shared with, less `changed`.
+    base: Arc<std::sync::OnceLock<CalleeMap>>,
+    /// Files added, replaced or removed since `base` was built.
+    changed: std::collections::HashSet<Arc<Path>>,
+}
+
+#[derive(Default)]
+struct CalleeMap {
+    paths: Vec<Arc<Path>>,
+    by_name: HashMap<Box<str>, Vec<u32>>,
+}
+
+impl CalleeIndex {
+    /// Changed files looked at one by one before the map is rebuilt.
+    const MAX_CHANGED: usize = 64;
+
+    fn note_change(&mut self, path: &Arc<Path>) {
+        if self.base.get().is_some() && self.changed.len() < Self::MAX_CHANGED {
+            self.changed.insert(path.clone());
+        } else {
+            *self = CalleeIndex::default();
+        }
+    }
+
+    /// The paths of `files` that may call `name` (a superset; each file's own
+    /// [`CallUses::by_callee`] decides).
+    fn paths<'a>(
+        &'a self,
+        files: &'a HashMap<Arc<Path>, Arc<FileAnalysis>>,
+        name: &str,
+    ) -> impl Iterator<Item = &'a Arc<Path>> + 'a {
+        let base = self.base.get_or_init(|| {
+            let mut m = CalleeMap::default();
+            for (p, f) in files {
+                if f.ir.calls.is_empty() {
+                    continue;
+                }
+                let ix = m.paths.len() as u32;
+                m.paths.push(p.clone());
+                for n in f.call_uses().by_callee.keys() {
+                    match m.by_name.get_mut(n.as_str()) {
+                        Some(v) => v.push(ix),
+                        None => {
+                            m.by_name.insert(n.as_str().into(), vec![ix]);
+                        }
+                    }
+                }
+            }
+            m
+        });
+        base.by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&i| &base.paths[i as usize])
+            .filter(|p| !self.changed.contains(*p))
+            .chain(self.changed.iter())
+    }
 }
 
 /// What one snapshot has computed of one file's layer calls.
@@ -234,6 +303,7 @@ impl Clone for Workspace {
             modules: self.modules.clone(),
             settings: self.settings.clone(),
             memo: Default::default(),
+            callees: self.callees.clone(),
         }
     }
 }
@@ -266,6 +336,7 @@ impl Workspace {
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        self.callees.note_change(&file.path);
         if let Some(old) = self.files.insert(file.path.clone(), file.clone()) {
             for n in &old.module_names {
                 if self.modules.get(n).is_some_and(|f| f.path == old.path) {
@@ -285,6 +356,7 @@ impl Workspace {
             .unwrap_or_else(|e| e.into_inner())
             .clear();
         if let Some(old) = self.files.remove(path) {
+            self.callees.note_change(&old.path);
             for n in &old.module_names {
                 if self.modules.get(n).is_some_and(|f| f.path == old.path) {
                     self.modules.remove(n);
@@ -294,14 +366,13 @@ impl Workspace {
     }
 
     /// Every call site in the workspace whose callee's last name is `name`: `(file, index into
-    /// file.ir.calls)`, by path then source order. O(files) hash lookups (each file indexes its
-    /// own calls once, see [`FileAnalysis::call_uses`]).
+    /// file.ir.calls)`, by path then source order. Looks only at the files that call `name`
+    /// (a workspace map built once and shared by later snapshots, see `CalleeIndex`; each file
+    /// indexes its own calls once, see [`FileAnalysis::call_uses`]).
     pub fn call_sites_named(&self, name: &str) -> Vec<(Arc<FileAnalysis>, usize)> {
         let mut out: Vec<(Arc<FileAnalysis>, usize)> = Vec::new();
-        for f in self.files.values() {
-            if f.ir.calls.is_empty() {
-                continue;
-            }
+        for p in self.callees.paths(&self.files, name) {
+            let Some(f) = self.files.get(p) else { continue };
             if let Some(ix) = f.call_uses().by_callee.get(name) {
                 out.extend(ix.iter().map(|&i| (f.clone(), i)));
             }

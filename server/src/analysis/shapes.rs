@@ -127,8 +127,8 @@ fn tensor_dim(
     }
     let value = match x {
         Expr::Name { id, .. } => {
-            let bs = file.ir.scopes[cx.scope].bindings.get(id)?.clone();
-            let chosen = ev.choose(file, &bs, cx.at, None);
+            let bs = file.ir.scopes[cx.scope].bindings.get(id)?;
+            let chosen = ev.choose(file, bs, cx.at, None);
             match chosen.as_slice() {
                 [b] => match &b.kind {
                     crate::syntax::ir::BindingKind::Value(e) => {
@@ -136,7 +136,7 @@ fn tensor_dim(
                             at: b.span.start,
                             ..cx.clone()
                         };
-                        return tensor_dim(ev, file, &e.clone(), &cx2, depth + 1);
+                        return tensor_dim(ev, file, e, &cx2, depth + 1);
                     }
                     _ => return None,
                 },

@@ -266,3 +266,60 @@ fn a_call_the_edit_touches_is_not_answered_from_its_last_version() {
     );
     assert!(h.markdown.contains("HeNormal"), "{}", h.markdown);
 }
+
+#[test]
+fn call_sites_follow_added_changed_and_removed_files_after_the_callee_map_is_built() {
+    // `call_sites_named` answers from a map built once per run of snapshots plus the files
+    // changed since; each step below must see exactly the call sites of its own snapshot.
+    let helper = "from keras import layers\n\ndef make(init):\n    return layers.Dense(4, kernel_initializer=init)\n";
+    let a = "from helper import make\nx = make(\"he_normal\")\n";
+    let path = std::path::Path::new("/ws/helper.py");
+    let at = offset_of(helper, "Dense") + 1;
+    let kernel = |ws: &Workspace| -> String {
+        let md = hover(ws, path, at).unwrap().markdown;
+        md.lines()
+            .find(|l| l.starts_with("| `kernel`"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    let add = |ws: &mut Workspace, name: &str, text: &str| {
+        let p = PathBuf::from("/ws").join(name);
+        ws.insert(Arc::new(FileAnalysis::new(
+            Arc::from(p.as_path()),
+            Arc::from(text),
+            vec![name.trim_end_matches(".py").to_string()],
+        )));
+    };
+    let mut ws = workspace(&[("helper.py", helper), ("a.py", a)]);
+    // A snapshot changed before the map was built, asked first: the map it builds is not the
+    // earlier snapshot's.
+    let mut changed = ws.clone();
+    add(&mut changed, "a.py", "from helper import make
+");
+    let k = kernel(&changed);
+    assert!(!k.contains("HeNormal"), "{k}");
+    let k = kernel(&ws);
+    assert!(k.contains("HeNormal") && !k.contains("Orthogonal"), "{k}");
+    // A new file that calls `make`.
+    let mut next = ws.clone();
+    add(&mut next, "b.py", "from helper import make\ny = make(\"orthogonal\")\n");
+    let k = kernel(&next);
+    assert!(k.contains("HeNormal") && k.contains("Orthogonal"), "{k}");
+    // The snapshot before it is unchanged.
+    let k = kernel(&ws);
+    assert!(!k.contains("Orthogonal"), "{k}");
+    // A file that no longer calls it, then one removed.
+    ws = next.clone();
+    add(&mut ws, "a.py", "from helper import make\n");
+    let k = kernel(&ws);
+    assert!(!k.contains("HeNormal") && k.contains("Orthogonal"), "{k}");
+    ws.remove(std::path::Path::new("/ws/b.py"));
+    let k = kernel(&ws);
+    assert!(!k.contains("Orthogonal"), "{k}");
+    // Many changed files: the map is rebuilt and still exact.
+    for i in 0..100 {
+        add(&mut ws, &format!("m{i}.py"), "import helper\nz = helper.make(\"zeros\")\n");
+    }
+    let k = kernel(&ws);
+    assert!(k.contains("Zeros") && !k.contains("Orthogonal"), "{k}");
+}
