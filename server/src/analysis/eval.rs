@@ -157,9 +157,23 @@ pub struct Evaluator<'w> {
     home: Option<Arc<std::path::Path>>,
     /// Call sites per function (`call_sites_of`), for this evaluator's lifetime.
     sites_memo: HashMap<(usize, FuncId), CallSites>,
+    /// Values of bindings evaluated outside any call frame (module constants, imports, class
+    /// attributes), keyed like `visiting`, for this evaluator's lifetime (see [`BindingMemo`]).
+    binding_memo: HashMap<(usize, u32, String), BindingMemo>,
     /// How many `custom_weights` are in progress (sub-layers of sub-layers), bounded by
     /// [`crate::analysis::custom::MAX_NESTING`].
     pub(crate) layer_nesting: usize,
+}
+
+/// A binding's values, with what computing them cost, so that a memo hit spends the same budget
+/// and answers do not depend on which question came first.
+struct BindingMemo {
+    values: Vec<Cand>,
+    /// Evaluation steps the computation took (charged again on a hit; a hit with fewer steps left
+    /// recomputes, and runs out the same way).
+    steps: u32,
+    /// The nesting depth it was computed at (a hit deeper than this recomputes).
+    depth: usize,
 }
 
 fn step(text: String, file: &Arc<FileAnalysis>, span: Span) -> Step {
@@ -181,6 +195,7 @@ impl<'w> Evaluator<'w> {
             fuel: FUEL,
             home: None,
             sites_memo: HashMap::new(),
+            binding_memo: HashMap::new(),
             layer_nesting: 0,
         }
     }
@@ -661,6 +676,19 @@ impl<'w> Evaluator<'w> {
             b.span.start,
             name.to_string(),
         );
+        // Outside a call frame a binding has one value however it is reached; parameters take
+        // theirs from the use's frame.
+        let memoizable = !(scope == cx.scope && cx.frame.is_some())
+            && !matches!(b.kind, BindingKind::Param { .. });
+        if memoizable {
+            if let Some(m) = self.binding_memo.get(&key) {
+                if m.steps <= self.fuel && self.depth <= m.depth {
+                    self.fuel -= m.steps;
+                    return m.values.clone();
+                }
+            }
+        }
+        let (fuel_before, cuts_before) = (self.fuel, self.cuts);
         if !self.visiting.insert(key.clone()) {
             self.cuts += 1;
             return vec![Cand::unknown(format!(
@@ -752,6 +780,16 @@ impl<'w> Evaluator<'w> {
             BindingKind::Unknown(r) => vec![Cand::unknown(format!("`{name}` is {r} at {here}"))],
         };
         self.visiting.remove(&key);
+        // Values computed while a cycle guard, the depth limit or the budget cut evaluation
+        // short may be partial: keep them out of the memo.
+        if memoizable && self.cuts == cuts_before {
+            let memo = BindingMemo {
+                values: out.clone(),
+                steps: fuel_before.saturating_sub(self.fuel),
+                depth: self.depth,
+            };
+            self.binding_memo.insert(key, memo);
+        }
         out
     }
 

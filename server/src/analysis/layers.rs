@@ -766,15 +766,20 @@ fn resolve_weight(
             origin: vec![],
         }),
     }
-    let mut w = w.clone();
-    if let Ok(Value::String(eq)) = param_literal(ev, info, bound, "equation") {
-        if let (Some((i, o)), Some(clone)) = (einsum_axes(&eq), w.extra.get_mut("clone")) {
-            if let Some(ch) = clone
-                .get_mut("config_changes")
-                .and_then(Value::as_object_mut)
+    // EinsumDense: the fan axes of the kernel's initializer clone follow the call's equation.
+    let mut w = std::borrow::Cow::Borrowed(w);
+    if w.extra.contains_key("clone") {
+        if let Ok(Value::String(eq)) = param_literal(ev, info, bound, "equation") {
+            if let (Some((i, o)), Some(clone)) =
+                (einsum_axes(&eq), w.to_mut().extra.get_mut("clone"))
             {
-                ch.insert("input_axes".into(), serde_json::json!(i));
-                ch.insert("output_axes".into(), serde_json::json!(o));
+                if let Some(ch) = clone
+                    .get_mut("config_changes")
+                    .and_then(Value::as_object_mut)
+                {
+                    ch.insert("input_axes".into(), serde_json::json!(i));
+                    ch.insert("output_axes".into(), serde_json::json!(o));
+                }
             }
         }
     }

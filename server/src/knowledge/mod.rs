@@ -157,12 +157,12 @@ pub struct KerasData {
     pub extra: Map<String, Value>,
     /// Public layer names (every spelling's last component) to class names, built at load.
     #[serde(skip)]
-    pub layer_names: BTreeMap<String, String>,
+    pub layer_names: std::collections::HashMap<String, String>,
 }
 
 impl KerasData {
     fn finish(mut self) -> Self {
-        let mut names = BTreeMap::new();
+        let mut names = std::collections::HashMap::new();
         for (class, info) in &self.layers {
             names.insert(class.clone(), class.clone());
             for s in &info.spellings {
