@@ -160,6 +160,11 @@ pub struct Evaluator<'w> {
     /// Values of bindings evaluated outside any call frame (module constants, imports, class
     /// attributes), keyed like `visiting`, for this evaluator's lifetime (see [`BindingMemo`]).
     binding_memo: HashMap<(usize, u32, String), BindingMemo>,
+    /// Input and output sizes of layer constructions, for this evaluator's lifetime (see
+    /// [`crate::analysis::shapes`]).
+    pub(crate) shape_memo: HashMap<(usize, u32, bool), crate::analysis::shapes::ShapeMemo>,
+    /// The deepest shape-chain step entered since the current shape question began.
+    pub(crate) shape_reach: usize,
     /// How many `custom_weights` are in progress (sub-layers of sub-layers), bounded by
     /// [`crate::analysis::custom::MAX_NESTING`].
     pub(crate) layer_nesting: usize,
@@ -196,6 +201,8 @@ impl<'w> Evaluator<'w> {
             home: None,
             sites_memo: HashMap::new(),
             binding_memo: HashMap::new(),
+            shape_memo: HashMap::new(),
+            shape_reach: 0,
             layer_nesting: 0,
         }
     }
@@ -228,6 +235,17 @@ impl<'w> Evaluator<'w> {
     /// Gives the evaluator a fresh step budget for the next question (the next layer call).
     pub fn refuel(&mut self) {
         self.fuel = FUEL;
+    }
+
+    /// Evaluation steps left, and how many times evaluation was cut short so far: a memo entry
+    /// records the steps its computation took, and is kept only when nothing was cut.
+    pub(crate) fn budget(&self) -> (u32, usize) {
+        (self.fuel, self.cuts)
+    }
+
+    /// Charges `steps` (a memo hit costs what its computation cost).
+    pub(crate) fn spend(&mut self, steps: u32) {
+        self.fuel = self.fuel.saturating_sub(steps);
     }
 
     /// Sets the step budget to `steps` (a smaller one for a quick question, e.g. "is this callee a

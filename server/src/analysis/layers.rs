@@ -554,11 +554,11 @@ fn with_variants<'a>(
     let Some(Value::Array(variants)) = w.extra.get("variants") else {
         return std::borrow::Cow::Borrowed(w);
     };
-    let mut w = w.clone();
-    for v in variants.clone() {
+    let mut out = std::borrow::Cow::Borrowed(w);
+    for v in variants {
         let Some(when) = v
             .get("when")
-            .and_then(|x| serde_json::from_value::<Requirement>(x.clone()).ok())
+            .and_then(|x| <Requirement as serde::Deserialize>::deserialize(x).ok())
         else {
             continue;
         };
@@ -566,6 +566,7 @@ fn with_variants<'a>(
             continue;
         }
         if let Some(Value::Object(changes)) = v.get("changes") {
+            let w = out.to_mut();
             for (k, val) in changes {
                 match k.as_str() {
                     "trainable" => w.trainable = val.as_bool().unwrap_or(w.trainable),
@@ -585,7 +586,7 @@ fn with_variants<'a>(
             }
         }
     }
-    std::borrow::Cow::Owned(w)
+    out
 }
 
 fn resolve_weight(

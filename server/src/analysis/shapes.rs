@@ -14,6 +14,63 @@ use std::sync::Arc;
 
 const MAX_CHAIN: usize = 16;
 
+/// A memoized input or output size of one layer construction (see [`memoized`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ShapeMemo {
+    dim: Option<u64>,
+    /// Evaluation steps the computation took.
+    steps: u32,
+    /// How many chain steps deeper than its start it went.
+    reach: usize,
+}
+
+/// `compute()` for the input (`input`) or output size of the construction `ctor`, memoized per
+/// evaluator. An entry is reused only where computing it again would give the same answer: the
+/// same step budget is charged, and the chain it followed still fits under [`MAX_CHAIN`]; entries
+/// whose computation was cut short are not kept. Inside a call frame (a custom layer's body) sizes
+/// may depend on the frame, so nothing is memoized there.
+fn memoized(
+    ev: &mut Evaluator,
+    file: &Arc<FileAnalysis>,
+    ctor: &Call,
+    cx: &Cx,
+    depth: usize,
+    input: bool,
+    compute: impl FnOnce(&mut Evaluator) -> Option<u64>,
+) -> Option<u64> {
+    ev.shape_reach = ev.shape_reach.max(depth);
+    if cx.frame.is_some() {
+        return compute(ev);
+    }
+    let key = (
+        Arc::as_ptr(file) as *const u8 as usize,
+        ctor.span.start,
+        input,
+    );
+    let (fuel, cuts) = ev.budget();
+    if let Some(m) = ev.shape_memo.get(&key).copied() {
+        if m.steps <= fuel && depth + m.reach <= MAX_CHAIN {
+            ev.spend(m.steps);
+            ev.shape_reach = ev.shape_reach.max(depth + m.reach);
+            return m.dim;
+        }
+    }
+    let outer = std::mem::replace(&mut ev.shape_reach, depth);
+    let dim = compute(ev);
+    let reach = ev.shape_reach - depth;
+    ev.shape_reach = outer.max(ev.shape_reach);
+    let (fuel_after, cuts_after) = ev.budget();
+    if cuts_after == cuts && depth + reach <= MAX_CHAIN {
+        let m = ShapeMemo {
+            dim,
+            steps: fuel.saturating_sub(fuel_after),
+            reach,
+        };
+        ev.shape_memo.insert(key, m);
+    }
+    dim
+}
+
 fn int(ev: &mut Evaluator, e: &Expr, cx: &Cx) -> Option<u64> {
     match ev.eval(e, cx).as_slice() {
         [c] => match c.val {
@@ -72,6 +129,18 @@ pub fn input_dim(
     cx: &Cx,
     depth: usize,
 ) -> Option<u64> {
+    memoized(ev, file, ctor, cx, depth, true, |ev| {
+        input_dim_uncached(ev, file, ctor, cx, depth)
+    })
+}
+
+fn input_dim_uncached(
+    ev: &mut Evaluator,
+    file: &Arc<FileAnalysis>,
+    ctor: &Call,
+    cx: &Cx,
+    depth: usize,
+) -> Option<u64> {
     if depth > MAX_CHAIN {
         return None;
     }
@@ -122,6 +191,7 @@ fn tensor_dim(
     cx: &Cx,
     depth: usize,
 ) -> Option<u64> {
+    ev.shape_reach = ev.shape_reach.max(depth);
     if depth > MAX_CHAIN {
         return None;
     }
@@ -162,6 +232,18 @@ fn tensor_dim(
 
 /// Last-axis size of the output of the layer built by `ctor`.
 fn output_dim(
+    ev: &mut Evaluator,
+    file: &Arc<FileAnalysis>,
+    ctor: &Call,
+    cx: &Cx,
+    depth: usize,
+) -> Option<u64> {
+    memoized(ev, file, ctor, cx, depth, false, |ev| {
+        output_dim_uncached(ev, file, ctor, cx, depth)
+    })
+}
+
+fn output_dim_uncached(
     ev: &mut Evaluator,
     file: &Arc<FileAnalysis>,
     ctor: &Call,

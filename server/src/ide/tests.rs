@@ -294,15 +294,23 @@ fn call_sites_follow_added_changed_and_removed_files_after_the_callee_map_is_bui
     // A snapshot changed before the map was built, asked first: the map it builds is not the
     // earlier snapshot's.
     let mut changed = ws.clone();
-    add(&mut changed, "a.py", "from helper import make
-");
+    add(
+        &mut changed,
+        "a.py",
+        "from helper import make
+",
+    );
     let k = kernel(&changed);
     assert!(!k.contains("HeNormal"), "{k}");
     let k = kernel(&ws);
     assert!(k.contains("HeNormal") && !k.contains("Orthogonal"), "{k}");
     // A new file that calls `make`.
     let mut next = ws.clone();
-    add(&mut next, "b.py", "from helper import make\ny = make(\"orthogonal\")\n");
+    add(
+        &mut next,
+        "b.py",
+        "from helper import make\ny = make(\"orthogonal\")\n",
+    );
     let k = kernel(&next);
     assert!(k.contains("HeNormal") && k.contains("Orthogonal"), "{k}");
     // The snapshot before it is unchanged.
@@ -318,7 +326,11 @@ fn call_sites_follow_added_changed_and_removed_files_after_the_callee_map_is_bui
     assert!(!k.contains("Orthogonal"), "{k}");
     // Many changed files: the map is rebuilt and still exact.
     for i in 0..100 {
-        add(&mut ws, &format!("m{i}.py"), "import helper\nz = helper.make(\"zeros\")\n");
+        add(
+            &mut ws,
+            &format!("m{i}.py"),
+            "import helper\nz = helper.make(\"zeros\")\n",
+        );
     }
     let k = kernel(&ws);
     assert!(k.contains("Zeros") && !k.contains("Orthogonal"), "{k}");
