@@ -854,7 +854,7 @@ fn ir_breakdown(ws: &Workspace) -> Value {
             _ => 0,
         }
     }
-    fn map_table<K, V>(m: &std::collections::HashMap<K, V>) -> usize {
+    fn map_table<K, V, S>(m: &std::collections::HashMap<K, V, S>) -> usize {
         if m.capacity() == 0 {
             0
         } else {

@@ -8,7 +8,6 @@ use super::{FileAnalysis, InitKind, InitVal, Step, Workspace};
 use crate::knowledge::{self, KerasData};
 use crate::syntax::ir::*;
 use serde_json::{Map, Value};
-use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 /// How deep evaluations may nest before we answer "unresolved: too deep".
@@ -147,7 +146,7 @@ pub struct Evaluator<'w> {
     pub ws: &'w Workspace,
     pub data: &'static KerasData,
     depth: usize,
-    visiting: HashSet<(usize, u32, String)>,
+    visiting: rustc_hash::FxHashSet<(usize, u32, String)>,
     /// How many times a cycle guard or the depth limit cut evaluation short.
     cuts: usize,
     /// Evaluation steps left (see [`FUEL`]; [`Evaluator::refuel`] starts a new question).
@@ -156,13 +155,16 @@ pub struct Evaluator<'w> {
     /// `line N`, locations elsewhere `file.py:N`.
     home: Option<Arc<std::path::Path>>,
     /// Call sites per function (`call_sites_of`), for this evaluator's lifetime.
-    sites_memo: HashMap<(usize, FuncId), CallSites>,
+    /// With the steps and the depth of their computation, charged and checked on a hit as for
+    /// `binding_memo`.
+    sites_memo: rustc_hash::FxHashMap<(usize, FuncId), (CallSites, u32, usize)>,
     /// Values of bindings evaluated outside any call frame (module constants, imports, class
     /// attributes), keyed like `visiting`, for this evaluator's lifetime (see [`BindingMemo`]).
-    binding_memo: HashMap<(usize, u32, String), BindingMemo>,
+    binding_memo: rustc_hash::FxHashMap<(usize, u32, String), BindingMemo>,
     /// Input and output sizes of layer constructions, for this evaluator's lifetime (see
     /// [`crate::analysis::shapes`]).
-    pub(crate) shape_memo: HashMap<(usize, u32, bool), crate::analysis::shapes::ShapeMemo>,
+    pub(crate) shape_memo:
+        rustc_hash::FxHashMap<(usize, u32, bool), crate::analysis::shapes::ShapeMemo>,
     /// The deepest shape-chain step entered since the current shape question began.
     pub(crate) shape_reach: usize,
     /// How many `custom_weights` are in progress (sub-layers of sub-layers), bounded by
@@ -195,13 +197,13 @@ impl<'w> Evaluator<'w> {
             ws,
             data: knowledge::data(ws.settings.keras),
             depth: 0,
-            visiting: HashSet::new(),
+            visiting: Default::default(),
             cuts: 0,
             fuel: FUEL,
             home: None,
-            sites_memo: HashMap::new(),
-            binding_memo: HashMap::new(),
-            shape_memo: HashMap::new(),
+            sites_memo: Default::default(),
+            binding_memo: Default::default(),
+            shape_memo: Default::default(),
             shape_reach: 0,
             layer_nesting: 0,
         }
@@ -1004,10 +1006,14 @@ impl<'w> Evaluator<'w> {
             .class
             .map(|c| file.ir.classes[c].name.clone());
         let memo_key = (Arc::as_ptr(file) as *const u8 as usize, func);
-        if let Some(hit) = self.sites_memo.get(&memo_key) {
-            return hit.clone();
+        if let Some((hit, steps, depth)) = self.sites_memo.get(&memo_key) {
+            // Charged like a computation (see `BindingMemo`).
+            if *steps <= self.fuel && self.depth <= *depth {
+                self.fuel -= *steps;
+                return hit.clone();
+            }
         }
-        let cuts_before = self.cuts;
+        let (fuel_before, cuts_before) = (self.fuel, self.cuts);
         let mut out = Vec::new();
         let wanted = if is_init { class_name } else { Some(name) };
         let sites = match &wanted {
@@ -1034,7 +1040,9 @@ impl<'w> Evaluator<'w> {
         // Answers computed while a cycle or the depth limit cut evaluation short may be partial:
         // keep them out of the memo.
         if self.cuts == cuts_before {
-            self.sites_memo.insert(memo_key, out.clone());
+            let steps = fuel_before.saturating_sub(self.fuel);
+            self.sites_memo
+                .insert(memo_key, (out.clone(), steps, self.depth));
         }
         out
     }

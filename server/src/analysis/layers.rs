@@ -10,17 +10,67 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Every layer construction in `file`, in source order.
+/// Call sites per parallel piece of [`layer_calls`]; a file with fewer is done on one thread.
+const CALLS_PER_PIECE: usize = 256;
+
+/// Every layer construction in `file`, in source order. A file with many calls is done in
+/// pieces on [`analysis_pool`], each with its own [`Evaluator`]: every memo of the evaluator
+/// charges the step budget its computation took, so an answer does not depend on which calls an
+/// evaluator answered before (`tests/e2e/per_call.rs` checks this against calls computed alone).
 pub fn layer_calls(ws: &Workspace, file: &Arc<FileAnalysis>) -> Vec<LayerCall> {
-    let mut ev = Evaluator::for_file(ws, file);
+    let n = file.ir.calls.len();
     // Calls that are the wrapped layer of a Keras 3 Bidirectional: Keras builds clones instead.
-    let mut wrapped: Vec<Span> = Vec::new();
-    let mut out: Vec<LayerCall> = (0..file.ir.calls.len())
-        .filter_map(|i| site_call(&mut ev, file, i, &mut wrapped))
-        .collect();
-    mark_wrapped(&ev, &mut out, &wrapped);
+    let piece = |range: std::ops::Range<usize>| {
+        let mut ev = Evaluator::for_file(ws, file);
+        let mut wrapped: Vec<Span> = Vec::new();
+        let calls: Vec<LayerCall> = range
+            .filter_map(|i| site_call(&mut ev, file, i, &mut wrapped))
+            .collect();
+        (calls, wrapped)
+    };
+    let threads = analysis_pool().current_num_threads();
+    let (mut out, wrapped) = if n < 2 * CALLS_PER_PIECE || threads < 2 {
+        piece(0..n)
+    } else {
+        use rayon::prelude::*;
+        // One piece per thread: each evaluator starts with empty memos, and filling them (the
+        // call sites of helpers, imported constants) is a large part of the work.
+        let pieces = threads.min(n / CALLS_PER_PIECE).max(2);
+        let size = n.div_ceil(pieces);
+        let parts: Vec<(Vec<LayerCall>, Vec<Span>)> = analysis_pool().install(|| {
+            (0..pieces)
+                .into_par_iter()
+                .map(|k| piece(k * size..((k + 1) * size).min(n)))
+                .collect()
+        });
+        let mut out = Vec::new();
+        let mut wrapped = Vec::new();
+        for (c, w) in parts {
+            out.extend(c);
+            wrapped.extend(w);
+        }
+        (out, wrapped)
+    };
+    mark_wrapped(ws.data(), &mut out, &wrapped);
     out
 }
+
+/// The threads that compute the layer calls of a big file in parallel: as many as the machine
+/// has cores, with stacks as large as the server's request threads (evaluation recurses).
+pub fn analysis_pool() -> &'static rayon::ThreadPool {
+    static POOL: std::sync::OnceLock<rayon::ThreadPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("keras-lsp-analysis-{i}"))
+            .stack_size(ANALYSIS_STACK)
+            .build()
+            .or_else(|_| rayon::ThreadPoolBuilder::new().num_threads(1).build())
+            .expect("a rayon thread pool")
+    })
+}
+
+/// Stack size of [`analysis_pool`]'s threads (bytes; address space only until used).
+pub const ANALYSIS_STACK: usize = 64 << 20;
 
 /// Answers computed so far for the call sites of one file (for one workspace snapshot), so that
 /// hover and inlay hints compute only the calls they show, and each at most once.
@@ -94,19 +144,19 @@ pub fn layer_calls_where(
     }
     if !out.is_empty() {
         let wrapped = cache.wrapped(&mut ev, file).to_vec();
-        mark_wrapped(&ev, &mut out, &wrapped);
+        mark_wrapped(ws.data(), &mut out, &wrapped);
     }
     out
 }
 
 /// A layer passed to a wrapper that builds copies (Keras 3 Bidirectional) is never built itself.
-fn mark_wrapped(ev: &Evaluator, calls: &mut [LayerCall], wrapped: &[Span]) {
+fn mark_wrapped(data: &crate::knowledge::KerasData, calls: &mut [LayerCall], wrapped: &[Span]) {
     for c in calls {
         if wrapped.contains(&c.span) {
             c.weights.clear();
             c.notes.push(format!(
                 "Keras {} builds this layer's weights on the copies made by the enclosing wrapper; this object itself is never built",
-                ev.data.keras_version()
+                data.keras_version()
             ));
         }
     }

@@ -67,7 +67,7 @@ pub struct CallUses {
     /// argument, and the position in that list.
     pub listed: HashMap<crate::syntax::ir::Span, (usize, usize)>,
     /// Calls by the callee's last name (`f` in `f(...)` and `m.f(...)`), in source order.
-    pub by_callee: HashMap<String, Vec<usize>>,
+    pub by_callee: rustc_hash::FxHashMap<String, Vec<usize>>,
 }
 
 /// Cheap test: can this file construct layers or initializers at all? Files that mention neither
@@ -379,6 +379,11 @@ impl Workspace {
         }
         out.sort_by(|a, b| a.0.path.cmp(&b.0.path).then(a.1.cmp(&b.1)));
         out
+    }
+
+    /// The Keras facts for this snapshot's settings (see [`crate::knowledge::data`]).
+    pub fn data(&self) -> &'static crate::knowledge::KerasData {
+        crate::knowledge::data(self.settings.keras)
     }
 
     pub fn file(&self, path: &Path) -> Option<&Arc<FileAnalysis>> {

@@ -214,20 +214,25 @@ fn hints(ws: &Workspace, path: &Path, range: Span, tooltips: bool) -> Vec<InlayH
     };
     // Only the calls whose hint falls in the range.
     let calls = ws.layer_calls_where(path, |c| range.contains(c.span.end));
-    let mut out: Vec<InlayHint> = calls
-        .iter()
-        .filter_map(|c| {
-            let parts = format::label_parts(ws, c);
-            if parts.is_empty() {
-                return None;
-            }
-            Some(InlayHint {
-                offset: c.span.end,
-                parts,
-                tooltip: tooltips.then(|| call_markdown(ws, file, c, &calls)),
-            })
+    let hint = |c: &LayerCall| {
+        let parts = format::label_parts(ws, c);
+        if parts.is_empty() {
+            return None;
+        }
+        Some(InlayHint {
+            offset: c.span.end,
+            parts,
+            tooltip: tooltips.then(|| call_markdown(ws, file, c, &calls)),
         })
-        .collect();
+    };
+    // Labels of many calls are formatted in parallel too (in source order either way).
+    let mut out: Vec<InlayHint> = if calls.len() >= 256 {
+        use rayon::prelude::*;
+        crate::analysis::layers::analysis_pool()
+            .install(|| calls.par_iter().filter_map(hint).collect())
+    } else {
+        calls.iter().filter_map(hint).collect()
+    };
     out.sort_by_key(|h| h.offset);
     out
 }

@@ -2,7 +2,9 @@
 //! and calls that matter for following initializer values. It is built from the rustpython AST by
 //! [`crate::syntax::lower`] and is bounded in depth, so it can be dropped on any thread.
 
-use std::collections::HashMap;
+/// The maps of the IR: names to bindings, methods and attributes. Fx hashing (rustc-hash):
+/// keys are short identifiers, looked up on every name the evaluator follows.
+pub type NameMap<V> = rustc_hash::FxHashMap<String, V>;
 use std::sync::Arc;
 
 /// A byte range `[start, end)` in the file text.
@@ -265,9 +267,9 @@ pub struct Binding {
 pub struct Scope {
     pub kind: ScopeKind,
     pub parent: Option<ScopeId>,
-    pub bindings: HashMap<String, Vec<Binding>>,
+    pub bindings: NameMap<Vec<Binding>>,
     /// Calls `name.update(...)`, `name.setdefault(...)`, `name[k] = v` on names of this scope.
-    pub mutations: HashMap<String, Vec<Mutation>>,
+    pub mutations: NameMap<Vec<Mutation>>,
 }
 
 /// A change made to a dict held in a name.
@@ -319,9 +321,9 @@ pub struct Class {
     pub bases: Vec<Expr>,
     pub scope: ScopeId,
     pub parent_scope: ScopeId,
-    pub methods: HashMap<String, FuncId>,
+    pub methods: NameMap<FuncId>,
     /// `self.attr = value` inside methods: (value, scope of the method).
-    pub self_attrs: HashMap<String, Vec<(Expr, ScopeId)>>,
+    pub self_attrs: NameMap<Vec<(Expr, ScopeId)>>,
     /// The first line of the docstring.
     pub doc: Option<String>,
     pub decorators: Vec<Expr>,

@@ -3,7 +3,6 @@
 
 use super::ir::*;
 use rustpython_parser::ast::{self, Ranged};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Expression nesting kept in the IR; deeper parts are cut off.
@@ -42,8 +41,8 @@ pub fn lower(suite: &[ast::Stmt]) -> ModuleIr {
     l.m.scopes.push(Scope {
         kind: ScopeKind::Module,
         parent: None,
-        bindings: HashMap::new(),
-        mutations: HashMap::new(),
+        bindings: Default::default(),
+        mutations: Default::default(),
     });
     let ctx = Ctx {
         scope: 0,
@@ -121,8 +120,8 @@ impl Lowerer {
         self.m.scopes.push(Scope {
             kind,
             parent: Some(parent),
-            bindings: HashMap::new(),
-            mutations: HashMap::new(),
+            bindings: Default::default(),
+            mutations: Default::default(),
         });
         self.m.scopes.len() - 1
     }
@@ -292,8 +291,8 @@ impl Lowerer {
                     bases,
                     scope,
                     parent_scope: ctx.scope,
-                    methods: HashMap::new(),
-                    self_attrs: HashMap::new(),
+                    methods: Default::default(),
+                    self_attrs: Default::default(),
                     doc: docstring(&c.body),
                     decorators,
                 });
