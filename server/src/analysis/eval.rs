@@ -698,7 +698,7 @@ impl<'w> Evaluator<'w> {
         );
         // Outside a call frame a binding has one value however it is reached; parameters take
         // theirs from the use's frame.
-        let memoizable = !(scope == cx.scope && cx.frame.is_some())
+        let memoizable = (scope != cx.scope || cx.frame.is_none())
             && !matches!(b.kind, BindingKind::Param { .. });
         if memoizable {
             if let Some(m) = self.binding_memo.get(&key) {
