@@ -317,6 +317,10 @@ fn child(label: String, runs: usize, target: Target) -> Value {
             ws.insert(index::analyse(p, t, &roots));
         }
     }
+    // What the server builds once indexing is done, in the background (`Workspace::prepare`).
+    let t = Instant::now();
+    ws.prepare();
+    let prepare = t.elapsed();
     let with_errors = ws.files.values().filter(|f| !f.errors.is_empty()).count();
     eprintln!(
         "[{label}] {} files ({:.1} MB), cold index {:.2?}, peak RSS {:.0} MB",
@@ -331,6 +335,8 @@ fn child(label: String, runs: usize, target: Target) -> Value {
     eprintln!("[{label}] hover: {hover}");
     let inlay = big.as_deref().map(|b| inlay_latency(&ws, b));
     let unresolved = unresolved_counts(&ws, models_under.as_deref());
+    // The peak over indexing and every question above (memos and maps included).
+    let peak_after_questions_kb = proc_status_kb("VmHWM");
     drop(ws);
 
     // 3. Parse-only vs index, alternating, `runs` times each (minimum kept).
@@ -380,6 +386,8 @@ fn child(label: String, runs: usize, target: Target) -> Value {
         "parse_runs_s": parse_times.iter().map(Duration::as_secs_f64).collect::<Vec<_>>(),
         "rss_before_kb": rss_before,
         "peak_rss_kb": peak_kb,
+        "peak_rss_after_questions_kb": peak_after_questions_kb,
+        "prepare_ms": prepare.as_secs_f64() * 1e3,
         "rss_after_kb": rss_after,
         "hover": hover,
         "inlay": inlay,
@@ -428,6 +436,7 @@ fn profile(what: &str, target: Target) {
         }
         "hover" | "inlay" | "inlay-whole" => {
             let ws = index::load(&roots, Settings::default(), &opts);
+            ws.prepare();
             let t = Instant::now();
             if what == "inlay-whole" {
                 // Only the cold whole-file request, many times: the figure that misses its target.
@@ -553,6 +562,7 @@ fn hover_latency(ws: &Workspace, under: Option<&Path>, big: Option<&Path>) -> Va
     // snapshot, if at all); warm: the same hover again on that snapshot.
     let mut cold: Vec<f64> = Vec::new();
     let mut warm: Vec<f64> = Vec::new();
+    let mut slowest: Vec<(f64, String)> = Vec::new();
     let mut misses = 0;
     let mut files = std::collections::HashSet::new();
     let budget = Instant::now();
@@ -560,7 +570,10 @@ fn hover_latency(ws: &Workspace, under: Option<&Path>, big: Option<&Path>) -> Va
         let fresh = ws.clone();
         let t = Instant::now();
         let h = ide::hover(&fresh, &p, off);
-        cold.push(t.elapsed().as_secs_f64() * 1e6);
+        let us = t.elapsed().as_secs_f64() * 1e6;
+        cold.push(us);
+        let line = ws.files[&p].line1(off);
+        slowest.push((us, format!("{}:{line}", p.display())));
         let t = Instant::now();
         let _ = ide::hover(&fresh, &p, off);
         warm.push(t.elapsed().as_secs_f64() * 1e6);
@@ -573,6 +586,8 @@ fn hover_latency(ws: &Workspace, under: Option<&Path>, big: Option<&Path>) -> Va
     }
     cold.sort_by(f64::total_cmp);
     warm.sort_by(f64::total_cmp);
+    slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+    slowest.truncate(8);
     let big_hover = big.and_then(|b| {
         let fresh = ws.clone();
         let calls = fresh.layer_calls(b);
@@ -599,6 +614,7 @@ fn hover_latency(ws: &Workspace, under: Option<&Path>, big: Option<&Path>) -> Va
         "warm_p50_us": percentile(&warm, 0.5),
         "warm_p99_us": percentile(&warm, 0.99),
         "big_file": big_hover,
+        "slowest_us": slowest.iter().map(|(us, at)| json!([at, us.round()])).collect::<Vec<_>>(),
     })
 }
 
@@ -1251,6 +1267,16 @@ fn print_table(
             "| {name} | peak RSS after indexing (VmHWM) | {peak:.0} MB | {} | {} |",
             if rss_target { "≤ 300 MB" } else { "" },
             if rss_target { ok(peak <= 300.0) } else { "" }
+        );
+        let _ = writeln!(
+            s,
+            "| {name} | peak RSS at the end, after every hover and hint below (VmHWM) | {:.0} MB | | |",
+            f(r, &["peak_rss_after_questions_kb"]) / 1024.0
+        );
+        let _ = writeln!(
+            s,
+            "| {name} | after indexing: map of which files call which names (`Workspace::prepare`, in the background) | {:.1} ms | | |",
+            f(r, &["prepare_ms"])
         );
         let h = &r["hover"];
         let p99 = f(h, &["p99_us"]) / 1e3;

@@ -112,4 +112,9 @@ pub struct LayerCall {
     pub weights: Vec<WeightAnswer>,
     /// Facts about the call as a whole.
     pub notes: Vec<String>,
+    /// `true` when a wrapper that builds copies of its layer instead of the layer itself (Keras 3
+    /// `Bidirectional`) can wrap this one: a built-in layer with a `go_backwards` parameter
+    /// (`Bidirectional` sets it on its copy; other layers make it raise, see
+    /// `keras/src/layers/rnn/bidirectional.py`), or any workspace layer class.
+    pub copyable: bool,
 }

@@ -142,7 +142,9 @@ pub fn layer_calls_where(
             out.extend(cache.site(&mut ev, file, i));
         }
     }
-    if !out.is_empty() {
+    // Only a copyable layer can be one a wrapper elsewhere in the file builds copies of; finding
+    // those wrappers means evaluating the callee of every call of the file.
+    if out.iter().any(|c| c.copyable) {
         let wrapped = cache.wrapped(&mut ev, file).to_vec();
         mark_wrapped(ws.data(), &mut out, &wrapped);
     }
@@ -237,6 +239,7 @@ fn site_call(
                 },
                 weights,
                 notes,
+                copyable: true,
             });
         }
     }
@@ -361,7 +364,13 @@ fn site_call(
         qualified: qualified(info, &class),
         weights,
         notes,
+        copyable: copyable(info),
     })
+}
+
+/// See [`LayerCall::copyable`].
+fn copyable(info: &LayerInfo) -> bool {
+    info.signature.iter().any(|p| p.name == "go_backwards")
 }
 
 /// The weights of built-in layer `class` constructed with these arguments (wrappers included).
@@ -1164,7 +1173,11 @@ fn wrapper_weights(
             .is_some_and(|n| n.contains("itself is not built"))
     });
     if clones {
-        if let Expr::Call(c) = &e {
+        let inner_copyable = match &inner_val {
+            Val::Layer { class, .. } => ev.data.layers.get(class).is_some_and(copyable),
+            _ => true,
+        };
+        if let (Expr::Call(c), true) = (&e, inner_copyable) {
             wrapped.push(c.span);
         }
         notes.push(format!(

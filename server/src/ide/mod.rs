@@ -100,6 +100,7 @@ fn class_hover(
             ),
             weights,
             notes: vec!["answers with the constructor's default arguments; each construction site shows its own".into()],
+            copyable: true,
         };
         return Some(Hover {
             markdown: format::hover_markdown(ws, file, &call, std::slice::from_ref(&call)),

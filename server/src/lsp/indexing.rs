@@ -97,6 +97,9 @@ pub async fn index_roots(client: Client, state: Arc<State>) {
         }
     }
     tracing::info!("indexed {total} files in {:?}", started.elapsed());
+    // What the first hover would otherwise build (see `Workspace::prepare`).
+    let st = state.clone();
+    let _ = tokio::task::spawn_blocking(move || st.snapshot().prepare()).await;
     if progress {
         send(WorkDoneProgress::End(WorkDoneProgressEnd {
             message: Some(format!("{total} files indexed")),
