@@ -89,7 +89,7 @@ enum Cmd {
     },
     /// Run one phase only, for `perf record`.
     Profile {
-        #[arg(value_parser = ["index", "parse", "memory", "hover", "inlay", "inlay-whole"])]
+        #[arg(value_parser = ["index", "parse", "memory", "rss", "hover", "inlay", "inlay-whole"])]
         what: String,
         #[command(flatten)]
         target: Target,
@@ -398,7 +398,7 @@ fn child(label: String, runs: usize, target: Target) -> Value {
     })
 }
 
-/// `profile index|parse|memory|hover|inlay|inlay-whole [--big F] [--models-under D] -- ROOTS`: one phase only, in a
+/// `profile index|parse|memory|rss|hover|inlay|inlay-whole [--big F] [--models-under D] -- ROOTS`: one phase only, in a
 /// loop, for `perf record` (see docs/benchmarks.md).
 fn profile(what: &str, target: Target) {
     let Target {
@@ -422,6 +422,17 @@ fn profile(what: &str, target: Target) {
             for _ in 0..3 {
                 drop(index::load(&roots, Settings::default(), &opts));
             }
+        }
+        "rss" => {
+            // Indexed as the server does, then the map it builds next; peak RSS only.
+            let ws = index::load_closed(&roots, Settings::default(), &opts);
+            let after_index = proc_status_kb("VmHWM") / 1024;
+            ws.prepare();
+            eprintln!(
+                "peak RSS {after_index} MB after index::load_closed of {} files, {} MB after prepare",
+                ws.files.len(),
+                proc_status_kb("VmHWM") / 1024
+            );
         }
         "memory" => {
             let ws = index::load(&roots, Settings::default(), &opts);
@@ -457,7 +468,7 @@ fn profile(what: &str, target: Target) {
             eprintln!("{what}: {:?}", t.elapsed());
         }
         _ => eprintln!(
-            "profile index|parse|memory|hover|inlay|inlay-whole [--big F] [--models-under D] -- ROOTS"
+            "profile index|parse|memory|rss|hover|inlay|inlay-whole [--big F] [--models-under D] -- ROOTS"
         ),
     }
     eprintln!("{what}: {:?} in all", t.elapsed());
@@ -831,7 +842,7 @@ fn ir_breakdown(ws: &Workspace) -> Value {
         b += c.args.iter().map(|a| expr(a, seen, n)).sum::<usize>();
         b += c.keywords.capacity() * size_of::<Keyword>();
         for k in &c.keywords {
-            b += k.name.as_ref().map_or(0, String::capacity) + expr(&k.value, seen, n);
+            b += expr(&k.value, seen, n);
         }
         b
     }
@@ -841,9 +852,9 @@ fn ir_breakdown(ws: &Workspace) -> Value {
     fn expr(e: &Expr, seen: &mut HashSet<usize>, n: &mut [usize; 2]) -> usize {
         n[1] += 1;
         match e {
-            Expr::Name { id, .. } => id.capacity(),
+            Expr::Name { .. } => 0, // interned names are not counted
             Expr::Str { value, .. } => value.capacity(),
-            Expr::Attr { value, attr, .. } => bx(value, seen, n) + attr.capacity(),
+            Expr::Attr { value, .. } => bx(value, seen, n),
             Expr::Call(c) => call(c, seen, n),
             Expr::Dict { items, .. } => {
                 items.capacity() * size_of::<(Option<Expr>, Expr)>()
@@ -896,7 +907,9 @@ fn ir_breakdown(ws: &Workspace) -> Value {
         for sc in &ir.scopes {
             c[2] += map_table(&sc.bindings) + map_table(&sc.mutations);
             for (k, v) in &sc.bindings {
-                c[2] += k.capacity() + v.capacity() * size_of::<Binding>();
+                // Keys are interned names (one allocation per distinct name of the file; not counted).
+                let _ = k;
+                c[2] += v.capacity() * size_of::<Binding>();
                 bindings += v.len();
                 binding_slots += v.capacity();
                 for b in v {

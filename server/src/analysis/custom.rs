@@ -424,7 +424,7 @@ fn add_weight(ev: &mut Evaluator, call: &Call, cx: &Cx, unnamed: &mut usize) -> 
     // `dtype="int32"`, or `tf.int32` / `np.int32` / `"int32"` given positionally.
     let dtype = literal(ev, &dtype_e)
         .or_else(|| match &dtype_e {
-            Some(Expr::Attr { attr, .. }) => Some(attr.clone()),
+            Some(Expr::Attr { attr, .. }) => Some(attr.to_string()),
             _ => None,
         })
         .unwrap_or_else(|| "float32".into());

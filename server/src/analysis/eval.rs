@@ -664,7 +664,7 @@ impl<'w> Evaluator<'w> {
                                     }
                                     for k in &call.keywords {
                                         if let Some(n) = &k.name {
-                                            new.push((n.clone(), k.value.clone(), mcx.clone()));
+                                            new.push((n.to_string(), k.value.clone(), mcx.clone()));
                                         }
                                     }
                                 }
@@ -1307,8 +1307,8 @@ impl<'w> Evaluator<'w> {
         for k in &call.keywords {
             match &k.name {
                 Some(n) => {
-                    kws.retain(|(m, _, _)| m != n);
-                    kws.push((n.clone(), k.value.clone(), cx.clone()));
+                    kws.retain(|(m, _, _)| n != m);
+                    kws.push((n.to_string(), k.value.clone(), cx.clone()));
                 }
                 None => {
                     for d in self.eval(&k.value, cx) {
@@ -1850,7 +1850,7 @@ impl<'w> Evaluator<'w> {
             }
             for k in &call.keywords {
                 if let Some(n) = &k.name {
-                    given.push((n.clone(), k.value.clone()));
+                    given.push((n.to_string(), k.value.clone()));
                 }
             }
             for (n, e) in given {
@@ -2158,7 +2158,7 @@ pub fn bind_user_args(
     let mut kws = Vec::new();
     for k in &call.keywords {
         match &k.name {
-            Some(n) => kws.push((n.clone(), k.value.clone(), cx.clone())),
+            Some(n) => kws.push((n.to_string(), k.value.clone(), cx.clone())),
             None => {
                 for d in ev.eval(&k.value, cx) {
                     if let Val::Dict { entries, .. } = d.val {
@@ -2178,7 +2178,7 @@ fn rebuild_call(call: &Call, args: &[(Expr, Cx)], kws: &[(String, Expr, Cx)]) ->
         keywords: kws
             .iter()
             .map(|(n, e, _)| Keyword {
-                name: Some(n.clone()),
+                name: Some(n.as_str().into()),
                 value: e.clone(),
                 span: e.span(),
             })

@@ -67,7 +67,7 @@ pub struct CallUses {
     /// argument, and the position in that list.
     pub listed: HashMap<crate::syntax::ir::Span, (usize, usize)>,
     /// Calls by the callee's last name (`f` in `f(...)` and `m.f(...)`), in source order.
-    pub by_callee: rustc_hash::FxHashMap<String, Vec<usize>>,
+    pub by_callee: rustc_hash::FxHashMap<crate::syntax::ir::Name, Vec<usize>>,
 }
 
 /// Cheap test: can this file construct layers or initializers at all? Files that mention neither

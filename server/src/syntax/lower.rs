@@ -16,6 +16,8 @@ fn span(r: rustpython_parser::text_size::TextRange) -> Span {
 
 struct Lowerer {
     m: ModuleIr,
+    /// One [`Name`] per distinct identifier of the module.
+    names: Interner,
     /// Names declared `global` in each function scope.
     globals: std::collections::HashMap<ScopeId, Vec<String>>,
 }
@@ -36,6 +38,7 @@ struct Ctx {
 pub fn lower(suite: &[ast::Stmt]) -> ModuleIr {
     let mut l = Lowerer {
         m: ModuleIr::default(),
+        names: Interner::default(),
         globals: Default::default(),
     };
     l.m.scopes.push(Scope {
@@ -136,7 +139,7 @@ impl Lowerer {
         {
             self.m.scopes[0]
                 .bindings
-                .entry(name.to_string())
+                .entry(self.names.name(name))
                 .or_default()
                 .push(Binding {
                     kind,
@@ -148,7 +151,7 @@ impl Lowerer {
         }
         self.m.scopes[ctx.scope]
             .bindings
-            .entry(name.to_string())
+            .entry(self.names.name(name))
             .or_default()
             .push(Binding {
                 kind,
@@ -216,7 +219,7 @@ impl Lowerer {
                             };
                             self.m.classes[cls]
                                 .self_attrs
-                                .entry(a.attr.to_string())
+                                .entry(self.names.name(&a.attr))
                                 .or_default()
                                 .push((v, ctx.scope));
                         }
@@ -229,7 +232,7 @@ impl Lowerer {
                     let key = self.expr(&s.slice, ctx, 0);
                     self.m.scopes[ctx.scope]
                         .mutations
-                        .entry(n.id.to_string())
+                        .entry(self.names.name(&n.id))
                         .or_default()
                         .push(Mutation::SetItem {
                             key,
@@ -600,7 +603,8 @@ impl Lowerer {
             decorators,
         });
         if let (true, Some(c)) = (is_method, class) {
-            self.m.classes[c].methods.insert(name.to_string(), id);
+            let name = self.names.name(name);
+            self.m.classes[c].methods.insert(name, id);
         }
         self.bind(ctx, name, BindingKind::Function(id), name_span);
         let fctx = Ctx {
@@ -625,7 +629,7 @@ impl Lowerer {
 
     fn keywordize(&mut self, k: &ast::Keyword, ctx: Ctx, depth: usize) -> Keyword {
         Keyword {
-            name: k.arg.as_ref().map(|a| a.to_string()),
+            name: k.arg.as_ref().map(|a| self.names.name(a)),
             value: self.expr(&k.value, ctx, depth + 1),
             span: span(k.range),
         }
@@ -669,7 +673,7 @@ impl Lowerer {
         let d = depth + 1;
         match e {
             ast::Expr::Name(n) => Expr::Name {
-                id: n.id.to_string(),
+                id: self.names.name(&n.id),
                 span: sp,
             },
             ast::Expr::Attribute(a) => {
@@ -677,7 +681,7 @@ impl Lowerer {
                 let attr_len = a.attr.as_str().len() as u32;
                 Expr::Attr {
                     value: Box::new(value),
-                    attr: a.attr.to_string(),
+                    attr: self.names.name(&a.attr),
                     attr_span: Span::new(sp.end.saturating_sub(attr_len), sp.end),
                     span: sp,
                 }
