@@ -508,7 +508,7 @@ fn comprehension_count(
                     scope: f.ir.scopes[scope].parent.unwrap_or(0),
                     ..cx.clone()
                 };
-                let n = match of {
+                let n = match &**of {
                     Expr::Call(c)
                         if matches!(&c.func, Expr::Name { id, .. } if id == "range")
                             && c.args.len() == 1 =>

@@ -748,10 +748,10 @@ impl<'w> Evaluator<'w> {
                 let mut r = self.attr(&m, imported, &bcx);
                 if r.iter().all(|c| matches!(c.val, Val::Unknown(_))) {
                     // `from pkg import submodule`
-                    let full = if module.is_empty() {
+                    let full: Name = if module.is_empty() {
                         imported.clone()
                     } else {
-                        format!("{module}.{imported}")
+                        format!("{module}.{imported}").into()
                     };
                     let sub = self.import_module(file, &full, *level);
                     if !matches!(sub, Val::Unknown(_)) {
@@ -772,7 +772,7 @@ impl<'w> Evaluator<'w> {
                                 out.extend(self.eval(&ex, &ecx));
                             }
                         }
-                        (Val::List(items), Some(i)) => match items.get(*i) {
+                        (Val::List(items), Some(i)) => match items.get(*i as usize) {
                             Some((ex, ecx)) => out.extend(self.eval(ex, ecx)),
                             None => out.push(Cand::unknown("unpacking does not match")),
                         },

@@ -58,16 +58,17 @@ pub struct FileAnalysis {
     uses: std::sync::OnceLock<CallUses>,
 }
 
-/// Where constructor calls of one file are used, by the constructor call's span.
+/// Where constructor calls of one file are used, by the constructor call's span. Indices are into
+/// `ir.calls` (`u32`: a file has fewer than 2^32 calls).
 #[derive(Debug, Default)]
 pub struct CallUses {
-    /// `Layer(...)(x)`: the index (into `ir.calls`) of the first call that applies it.
-    pub applied: HashMap<crate::syntax::ir::Span, usize>,
+    /// `Layer(...)(x)`: the index of the first call that applies it.
+    pub applied: rustc_hash::FxHashMap<crate::syntax::ir::Span, u32>,
     /// `f([..., Layer(...), ...])`: the first call taking a list literal holding it as its first
     /// argument, and the position in that list.
-    pub listed: HashMap<crate::syntax::ir::Span, (usize, usize)>,
+    pub listed: rustc_hash::FxHashMap<crate::syntax::ir::Span, (u32, u32)>,
     /// Calls by the callee's last name (`f` in `f(...)` and `m.f(...)`), in source order.
-    pub by_callee: rustc_hash::FxHashMap<crate::syntax::ir::Name, Vec<usize>>,
+    pub by_callee: rustc_hash::FxHashMap<crate::syntax::ir::Name, Vec<u32>>,
 }
 
 /// Cheap test: can this file construct layers or initializers at all? Files that mention neither
@@ -146,6 +147,7 @@ impl FileAnalysis {
             use crate::syntax::ir::Expr;
             let mut u = CallUses::default();
             for (i, site) in self.ir.calls.iter().enumerate() {
+                let i = i as u32;
                 match &site.call.func {
                     Expr::Call(inner) => {
                         u.applied.entry(inner.span).or_insert(i);
@@ -158,7 +160,7 @@ impl FileAnalysis {
                 if let Some(Expr::List { elts, .. }) = site.call.args.first() {
                     for (pos, e) in elts.iter().enumerate() {
                         if let Expr::Call(c) = e {
-                            u.listed.entry(c.span).or_insert((i, pos));
+                            u.listed.entry(c.span).or_insert((i, pos as u32));
                         }
                     }
                 }
@@ -391,7 +393,7 @@ impl Workspace {
         for p in self.callees.paths(&self.files, name) {
             let Some(f) = self.files.get(p) else { continue };
             if let Some(ix) = f.call_uses().by_callee.get(name) {
-                out.extend(ix.iter().map(|&i| (f.clone(), i)));
+                out.extend(ix.iter().map(|&i| (f.clone(), i as usize)));
             }
         }
         out.sort_by(|a, b| a.0.path.cmp(&b.0.path).then(a.1.cmp(&b.1)));

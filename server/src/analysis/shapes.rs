@@ -153,8 +153,12 @@ fn input_dim_uncached(
     // `Layer(...)(x)` (the call that applies this layer) or `Sequential([..., previous, this])`,
     // whichever comes first in the file.
     let uses = file.call_uses();
-    let applied = uses.applied.get(&ctor.span).copied();
-    if let Some((j, pos)) = uses.listed.get(&ctor.span).copied() {
+    let applied = uses.applied.get(&ctor.span).map(|&i| i as usize);
+    if let Some((j, pos)) = uses
+        .listed
+        .get(&ctor.span)
+        .map(|&(j, p)| (j as usize, p as usize))
+    {
         if applied.is_none_or(|i| j < i) {
             let site = &file.ir.calls[j];
             if let Some(Expr::List { elts, .. }) = site.call.args.first() {

@@ -72,7 +72,7 @@ pub async fn ensure(b: &Backend, ws: Arc<Workspace>, path: &Path) -> Arc<Workspa
                                 mods.push(if module.is_empty() {
                                     n
                                 } else {
-                                    format!("{module}.{n}")
+                                    format!("{module}.{n}").into()
                                 });
                             }
                             for m in mods {

@@ -324,13 +324,13 @@ pub enum BindingKind {
     Value(Expr),
     /// `import a.b as c` binds `c` to module `a.b`; `import a.b` binds `a` to module `a`.
     Import {
-        module: String,
+        module: Name,
     },
     /// `from .mod import name`: `level` leading dots.
     ImportFrom {
-        module: String,
+        module: Name,
         level: u32,
-        name: String,
+        name: Name,
     },
     Function(FuncId),
     Class(ClassId),
@@ -340,8 +340,8 @@ pub enum BindingKind {
     },
     /// One element of an iterable (`for x in [a, b]`), or `index` of a tuple (`a, b = f()`).
     Element {
-        of: Expr,
-        index: Option<usize>,
+        of: Box<Expr>,
+        index: Option<u32>,
     },
     /// A binding we cannot follow, with the reason.
     Unknown(&'static str),

@@ -182,8 +182,8 @@ impl Lowerer {
                 let kind = match (value, index) {
                     (Some(v), None) => BindingKind::Value(v.clone()),
                     (Some(v), Some(i)) => BindingKind::Element {
-                        of: v.clone(),
-                        index: Some(i),
+                        of: Box::new(v.clone()),
+                        index: Some(i as u32),
                     },
                     (None, _) => BindingKind::Unknown("assigned from a form that is not followed"),
                 };
@@ -432,22 +432,19 @@ impl Lowerer {
                 for a in &i.names {
                     let full = a.name.to_string();
                     match &a.asname {
-                        Some(asn) => self.bind(
-                            ctx,
-                            asn.as_str(),
-                            BindingKind::Import { module: full },
-                            span(a.range),
-                        ),
-                        None => {
-                            let first = full.split('.').next().unwrap_or("").to_string();
+                        Some(asn) => {
+                            let module = self.names.name(&full);
                             self.bind(
                                 ctx,
-                                &first,
-                                BindingKind::Import {
-                                    module: first.clone(),
-                                },
+                                asn.as_str(),
+                                BindingKind::Import { module },
                                 span(a.range),
                             )
+                        }
+                        None => {
+                            let first = full.split('.').next().unwrap_or("").to_string();
+                            let module = self.names.name(&first);
+                            self.bind(ctx, &first, BindingKind::Import { module }, span(a.range))
                         }
                     }
                 }
@@ -463,16 +460,12 @@ impl Lowerer {
                         continue;
                     }
                     let local = a.asname.as_ref().unwrap_or(&a.name).to_string();
-                    self.bind(
-                        ctx,
-                        &local,
-                        BindingKind::ImportFrom {
-                            module: module.clone(),
-                            level,
-                            name: a.name.to_string(),
-                        },
-                        span(a.range),
-                    );
+                    let kind = BindingKind::ImportFrom {
+                        module: self.names.name(&module),
+                        level,
+                        name: self.names.name(&a.name),
+                    };
+                    self.bind(ctx, &local, kind, span(a.range));
                 }
             }
             ast::Stmt::Expr(e) => {
@@ -531,7 +524,7 @@ impl Lowerer {
                 ctx,
                 n.id.as_str(),
                 BindingKind::Element {
-                    of: it.clone(),
+                    of: Box::new(it.clone()),
                     index: None,
                 },
                 span(n.range),
