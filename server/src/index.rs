@@ -153,7 +153,7 @@ pub fn analyse_after_texts(
 ) -> Arc<FileAnalysis> {
     let names = module_names_for(path, roots);
     if !is_relevant(&text) {
-        return Arc::new(FileAnalysis::new(Arc::from(path), Arc::from(""), names).with_text(text));
+        return Arc::new(FileAnalysis::unparsed(Arc::from(path), text, names));
     }
     Arc::new(FileAnalysis::after(Arc::from(path), text, names, befores))
 }

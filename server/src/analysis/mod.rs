@@ -86,6 +86,27 @@ impl FileAnalysis {
         Self::after(path, text, module_names, Vec::new())
     }
 
+    /// A file that cannot construct layers or initializers ([`is_relevant`] is false): an empty IR,
+    /// without running the parser; `text` is kept for positions.
+    pub fn unparsed(path: Arc<Path>, text: Arc<str>, module_names: Vec<String>) -> FileAnalysis {
+        let is_package = path
+            .file_name()
+            .is_some_and(|n| n == "__init__.py" || n == "__init__.pyi");
+        FileAnalysis {
+            line_index: LineIndex::new(&text),
+            path,
+            text,
+            // The IR of an empty module (its module scope exists, with no bindings).
+            ir: crate::syntax::lower::lower(&[]),
+            errors: Vec::new(),
+            module_names,
+            is_package,
+            text_on_disk: false,
+            kept_from: None,
+            uses: Default::default(),
+        }
+    }
+
     /// The text the next version of this file is compared with to keep a statement it breaks
     /// ([`crate::syntax::last_good`]): the one this analysis kept a statement from, else its own;
     /// `None` when the text was not kept ([`FileAnalysis::text_on_disk`]).
