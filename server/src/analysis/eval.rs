@@ -167,6 +167,8 @@ pub struct Evaluator<'w> {
         rustc_hash::FxHashMap<(usize, u32, bool), crate::analysis::shapes::ShapeMemo>,
     /// The deepest shape-chain step entered since the current shape question began.
     pub(crate) shape_reach: usize,
+    /// [`Evaluator::identifier`] answers.
+    identifier_memo: rustc_hash::FxHashMap<String, Result<InitVal, String>>,
     /// How many `custom_weights` are in progress (sub-layers of sub-layers), bounded by
     /// [`crate::analysis::custom::MAX_NESTING`].
     pub(crate) layer_nesting: usize,
@@ -205,6 +207,7 @@ impl<'w> Evaluator<'w> {
             binding_memo: Default::default(),
             shape_memo: Default::default(),
             shape_reach: 0,
+            identifier_memo: Default::default(),
             layer_nesting: 0,
         }
     }
@@ -2061,8 +2064,18 @@ impl<'w> Evaluator<'w> {
         self.data.initializers.identifiers.get(s).cloned()
     }
 
-    /// What `initializers.get("s")` builds.
+    /// What `initializers.get("s")` builds (from the Keras data alone, so memoized per
+    /// evaluator).
     pub fn identifier(&mut self, s: &str) -> Result<InitVal, String> {
+        if let Some(hit) = self.identifier_memo.get(s) {
+            return hit.clone();
+        }
+        let out = self.identifier_uncached(s);
+        self.identifier_memo.insert(s.to_string(), out.clone());
+        out
+    }
+
+    fn identifier_uncached(&mut self, s: &str) -> Result<InitVal, String> {
         if let Some(err) = self.data.initializers.broken_identifiers.get(s) {
             return Err(format!(
                 "Keras {} raises {err} for the identifier '{s}'",

@@ -1067,7 +1067,7 @@ fn inner_layer(ev: &mut Evaluator, v: &Val) -> Option<(String, String, Vec<Weigh
             let ws = resolve_weights(ev, class, info, &bound, open.as_deref());
             let name = match param_literal(ev, info, &bound, "name") {
                 Ok(Value::String(s)) => s,
-                _ => snake_case(class),
+                _ => ev.data.snake_name(class).into_owned(),
             };
             Some((class.clone(), name, ws))
         }

@@ -4,7 +4,7 @@ use crate::analysis::layers::py;
 use crate::analysis::{
     Candidate, Created, FileAnalysis, InitKind, InitVal, LayerCall, Step, WeightAnswer, Workspace,
 };
-use crate::knowledge::{self, snake_case};
+use crate::knowledge;
 use serde_json::Value;
 
 /// `RandomNormal(mean=0.0, stddev=0.02, seed=None)`.
@@ -59,11 +59,13 @@ pub fn compact_label(ws: &Workspace, init: &InitVal) -> String {
                 .filter(|(k, _)| !matches!(k.as_str(), "input_axes" | "output_axes" | "dtype"))
                 .map(|(k, v)| format!("{k}={}", py(v)))
                 .collect();
-            let name = snake_case(&init.class);
             let name = if let InitKind::TfCore { spelling, .. } = &init.kind {
-                spelling.rsplit('.').next().unwrap_or(&name).to_string()
+                match spelling.rsplit('.').next() {
+                    Some(last) => last.to_string(),
+                    None => data.snake_name(&init.class).into_owned(),
+                }
             } else {
-                name
+                data.snake_name(&init.class).into_owned()
             };
             if changed.is_empty() {
                 name

@@ -158,6 +158,9 @@ pub struct KerasData {
     /// Public layer names (every spelling's last component) to class names, built at load.
     #[serde(skip)]
     pub layer_names: std::collections::HashMap<String, String>,
+    /// [`snake_case`] of every layer and initializer class name, built at load.
+    #[serde(skip)]
+    snake: std::collections::HashMap<String, String>,
 }
 
 impl KerasData {
@@ -174,7 +177,21 @@ impl KerasData {
             }
         }
         self.layer_names = names;
+        self.snake = self
+            .layers
+            .keys()
+            .chain(self.initializers.classes.keys())
+            .map(|c| (c.clone(), snake_case(c)))
+            .collect();
         self
+    }
+
+    /// [`snake_case`] of `class`, precomputed for the classes of the data.
+    pub fn snake_name<'a>(&'a self, class: &str) -> std::borrow::Cow<'a, str> {
+        match self.snake.get(class) {
+            Some(s) => std::borrow::Cow::Borrowed(s),
+            None => std::borrow::Cow::Owned(snake_case(class)),
+        }
     }
 
     /// The layer class reached by public name `name` (`Convolution2D` gives `Conv2D`).
