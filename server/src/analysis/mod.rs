@@ -71,13 +71,21 @@ pub struct CallUses {
     pub by_callee: rustc_hash::FxHashMap<crate::syntax::ir::Name, Vec<u32>>,
 }
 
-/// Cheap test: can this file construct layers or initializers at all? Files that mention neither
-/// keras, tensorflow nor an initializer-ish word are lowered to an empty IR.
+/// Cheap test: can this file matter to any answer? A file that mentions neither keras,
+/// tensorflow, an initializer-ish word nor `import` cannot construct a layer, but the names it binds
+/// can still reach one through an import (`STD = 0.05` in a settings module), so it is parsed when
+/// it has any binding form (`=`, `def`, `class`, `for`, `as`). Only the rest (docstring-only or
+/// empty `__init__.py`, expression-only scripts) is given an empty IR without parsing.
 pub fn is_relevant(text: &str) -> bool {
     text.contains("keras")
         || text.contains("tensorflow")
         || text.contains("nitializer")
         || text.contains("import")
+        || text.contains('=')
+        || text.contains("def ")
+        || text.contains("class ")
+        || text.contains("for ")
+        || text.contains(" as ")
 }
 
 impl FileAnalysis {
