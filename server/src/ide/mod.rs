@@ -138,13 +138,22 @@ fn value_hover(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
         at: e.span().end,
         frame: None,
     };
+    // A function being called here (`dense_block(8)`) is not used as an initializer value, though
+    // any callable could be one: only a function passed as a value is shown as `Callable`.
+    let called = file
+        .ir
+        .calls
+        .iter()
+        .any(|site| site.call.func.span() == e.span());
     let mut ev = Evaluator::for_file(ws, file);
     let mut cands = Vec::new();
     for c in ev.eval(&e, &cx) {
-        if matches!(
-            c.val,
-            Val::Init(_) | Val::Instance { .. } | Val::Func(..) | Val::Str(_) | Val::Dict { .. }
-        ) {
+        let shown = match c.val {
+            Val::Init(_) | Val::Instance { .. } | Val::Str(_) | Val::Dict { .. } => true,
+            Val::Func(..) => !called,
+            _ => false,
+        };
+        if shown {
             cands.extend(ev.to_initializer(c));
         }
     }

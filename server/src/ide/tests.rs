@@ -335,3 +335,15 @@ fn call_sites_follow_added_changed_and_removed_files_after_the_callee_map_is_bui
     let k = kernel(&ws);
     assert!(k.contains("Zeros") && !k.contains("Orthogonal"), "{k}");
 }
+
+#[test]
+fn a_called_helper_is_not_shown_as_a_callable_initializer() {
+    // Found by a fresh-user trial: hovering `dense_block` in `dense_block(8)(x)` said
+    // "initializer: Callable(name='dense_block')". A function passed as a value still is one.
+    let text = "from keras import layers\n\ndef dense_block(units):\n    return layers.Dense(units)\n\ndef my_init(shape, dtype=None):\n    return None\n\nx = dense_block(8)(x)\ny = layers.Dense(4, kernel_initializer=my_init)(x)\n";
+    let ws = workspace(&[("m.py", text)]);
+    let path = std::path::Path::new("/ws/m.py");
+    assert!(hover(&ws, path, offset_of(text, "dense_block(8)") + 1).is_none());
+    let h = hover(&ws, path, offset_of(text, "my_init)") + 1).unwrap();
+    assert!(h.markdown.contains("Callable"), "{}", h.markdown);
+}
