@@ -146,7 +146,9 @@ pub struct Evaluator<'w> {
     pub ws: &'w Workspace,
     pub data: &'static KerasData,
     depth: usize,
-    visiting: rustc_hash::FxHashSet<(usize, u32, String)>,
+    /// Bindings (file, offset, name, call frame) being evaluated: a frame's parameter evaluated
+    /// again inside another call of the same function is not a cycle.
+    visiting: rustc_hash::FxHashSet<(usize, u32, String, usize)>,
     /// How many times a cycle guard or the depth limit cut evaluation short.
     cuts: usize,
     /// Evaluation steps left (see [`FUEL`]; [`Evaluator::refuel`] starts a new question).
@@ -160,7 +162,7 @@ pub struct Evaluator<'w> {
     sites_memo: rustc_hash::FxHashMap<(usize, FuncId), (CallSites, u32, usize)>,
     /// Values of bindings evaluated outside any call frame (module constants, imports, class
     /// attributes), keyed like `visiting`, for this evaluator's lifetime (see [`BindingMemo`]).
-    binding_memo: rustc_hash::FxHashMap<(usize, u32, String), BindingMemo>,
+    binding_memo: rustc_hash::FxHashMap<(usize, u32, String, usize), BindingMemo>,
     /// Input and output sizes of layer constructions, for this evaluator's lifetime (see
     /// [`crate::analysis::shapes`]).
     pub(crate) shape_memo:
@@ -694,10 +696,16 @@ impl<'w> Evaluator<'w> {
         b: &Binding,
         cx: &Cx,
     ) -> Vec<Cand> {
+        // The frame the binding is evaluated in (none outside a call of its function).
+        let frame = match (&cx.frame, scope == cx.scope) {
+            (Some(f), true) => Arc::as_ptr(f) as usize,
+            _ => 0,
+        };
         let key = (
             Arc::as_ptr(file) as *const u8 as usize,
             b.span.start,
             name.to_string(),
+            frame,
         );
         // Outside a call frame a binding has one value however it is reached; parameters take
         // theirs from the use's frame.
@@ -962,6 +970,7 @@ impl<'w> Evaluator<'w> {
             Arc::as_ptr(file) as *const u8 as usize,
             u32::MAX - class as u32,
             "<instances>".to_string(),
+            0,
         );
         if !self.visiting.insert(key.clone()) {
             self.cuts += 1;

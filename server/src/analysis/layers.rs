@@ -196,16 +196,13 @@ fn site_call(
     // `Layer(...)(x)`: when the inner callee can only be built-in layer classes, the inner call
     // builds a layer instance (its own call site), and calling that instance returns tensors,
     // never a layer. Deciding it from the inner callee spares evaluating the construction again.
-    // The same for a helper whose every `return` is such a construction (`dense_block(8)(x)`).
     if let Expr::Call(inner) = &site.call.func {
         ev.set_fuel(super::eval::CALLEE_FUEL);
         let inner_callee = ev.eval(&inner.func, &cx);
         let applied = !inner_callee.is_empty()
-            && inner_callee.iter().all(|c| match &c.val {
-                Val::LayerClass(_) => true,
-                Val::Func(f, id) => returns_layer_instances(ev, f, *id),
-                _ => false,
-            });
+            && inner_callee
+                .iter()
+                .all(|c| matches!(c.val, Val::LayerClass(_)));
         ev.refuel();
         if applied {
             return None;
@@ -443,35 +440,6 @@ fn layer_class_name(v: &Val) -> Option<&str> {
         Val::Partial { func, .. } => layer_class_name(func),
         _ => None,
     }
-}
-
-/// `true` when every `return` of workspace function `func` is a call whose callee can only be
-/// built-in layer classes (evaluated in the function's scope for every call site at once, so a
-/// superset of what any one call gives; an answer cut short or truncated says `false`).
-fn returns_layer_instances(
-    ev: &mut Evaluator,
-    file: &Arc<FileAnalysis>,
-    func: crate::syntax::ir::FuncId,
-) -> bool {
-    let f = &file.ir.functions[func];
-    if f.returns.is_empty() {
-        return false;
-    }
-    let (_, cuts) = ev.budget();
-    let all = f.returns.iter().all(|r| {
-        let Expr::Call(c) = r else { return false };
-        let cx = Cx {
-            file: file.clone(),
-            scope: f.scope,
-            at: r.span().start,
-            frame: None,
-        };
-        let vals = ev.eval(&c.func, &cx);
-        !vals.is_empty()
-            && vals.len() < super::eval::MAX_CANDIDATES
-            && vals.iter().all(|v| matches!(v.val, Val::LayerClass(_)))
-    });
-    all && ev.budget().1 == cuts
 }
 
 fn is_layer_class(v: &Val) -> bool {

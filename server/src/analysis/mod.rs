@@ -74,7 +74,8 @@ pub struct CallUses {
 /// Cheap test: can this file matter to any answer? A file that mentions neither keras,
 /// tensorflow, an initializer-ish word nor `import` cannot construct a layer, but the names it binds
 /// can still reach one through an import (`STD = 0.05` in a settings module), so it is parsed when
-/// it has any binding form (`=`, `def`, `class`, `for`, `as`). Only the rest (docstring-only or
+/// it may have any binding form (the words `def`, `class`, `for`, `as`, or a `=`, whatever
+/// whitespace follows them). Only the rest (docstring-only or
 /// empty `__init__.py`, expression-only scripts) is given an empty IR without parsing.
 pub fn is_relevant(text: &str) -> bool {
     text.contains("keras")
@@ -82,10 +83,10 @@ pub fn is_relevant(text: &str) -> bool {
         || text.contains("nitializer")
         || text.contains("import")
         || text.contains('=')
-        || text.contains("def ")
-        || text.contains("class ")
-        || text.contains("for ")
-        || text.contains(" as ")
+        || text.contains("def")
+        || text.contains("class")
+        || text.contains("for")
+        || text.contains("as")
 }
 
 impl FileAnalysis {

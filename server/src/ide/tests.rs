@@ -347,3 +347,54 @@ fn a_called_helper_is_not_shown_as_a_callable_initializer() {
     let h = hover(&ws, path, offset_of(text, "my_init)") + 1).unwrap();
     assert!(h.markdown.contains("Callable"), "{}", h.markdown);
 }
+
+#[test]
+fn nested_calls_of_one_function_are_not_a_cycle_and_hover_matches_the_file() {
+    // Found by a tester: `ident(X)` with `X = ident("ones")` said "`a` is defined in terms of
+    // itself (a cycle)" on hover, `Ones` in the whole file (the cycle guard ignored call frames).
+    let text = "import keras\n\ndef ident(a):\n    return a\n\nX = ident(\"ones\")\nV = X\nW = V\na = keras.layers.Dense(4, kernel_initializer=W)\nb = keras.layers.Dense(4, kernel_initializer=ident(X))\nc = keras.layers.Dense(4, kernel_initializer=ident(ident(\"zeros\")))\n";
+    let ws = workspace(&[("m.py", text)]);
+    let path = std::path::Path::new("/ws/m.py");
+    for (needle, want) in [
+        ("Dense(4, kernel_initializer=ident(X", "Ones()"),
+        ("Dense(4, kernel_initializer=ident(ident", "Zeros()"),
+    ] {
+        let md = hover(&ws, path, offset_of(text, needle) + 1)
+            .unwrap()
+            .markdown;
+        assert!(md.contains(&format!("| `kernel` | `{want}`")), "{md}");
+    }
+    let all = ws.layer_calls(path);
+    assert!(
+        all.iter().all(|c| c.weights.iter().all(|w| w
+            .candidates
+            .iter()
+            .all(|c| matches!(c, crate::analysis::Candidate::Resolved { .. })))),
+        "{all:?}"
+    );
+}
+
+#[test]
+fn a_helper_returning_a_layer_class_through_an_alias_still_constructs() {
+    // Found by a tester: `make_block(8, factory=dense_class)(16, ...)` was taken for the
+    // application of a layer instance (the helper's call sites were searched by name only).
+    let text = "import keras\nfrom keras import layers\n\ndef block(n, factory=layers.Dense):\n    return factory(n)\n\ndef dense_class(n):\n    return layers.Dense\n\nmake_block = block\ny = make_block(8, factory=dense_class)(16, kernel_initializer=\"ones\")\n";
+    let ws = workspace(&[("m.py", text)]);
+    let path = std::path::Path::new("/ws/m.py");
+    let calls = ws.layer_calls(path);
+    assert!(
+        calls
+            .iter()
+            .any(|c| c.span.start == offset_of(text, "make_block(8")),
+        "{calls:?}"
+    );
+}
+
+#[test]
+fn the_relevance_filter_keeps_bindings_whatever_whitespace_follows() {
+    use crate::analysis::is_relevant;
+    assert!(is_relevant("def\tkernel_init():\n    return 'ones'\n"));
+    assert!(is_relevant("class\tCfg:\n    pass\n"));
+    assert!(is_relevant("STD = 0.05\n"));
+    assert!(!is_relevant("\"\"\"Only a docstring.\"\"\"\n"));
+}
