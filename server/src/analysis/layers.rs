@@ -171,10 +171,15 @@ fn callee_values(
     file: &Arc<FileAnalysis>,
     site: &crate::syntax::ir::CallSite,
 ) -> Vec<Cand> {
+    cheap_eval(ev, &site.call.func, &Cx::at_call(file, site))
+}
+
+/// The values of `e` with the small budget of [`CALLEE_FUEL`](super::eval::CALLEE_FUEL).
+fn cheap_eval(ev: &mut Evaluator, e: &Expr, cx: &Cx) -> Vec<Cand> {
     ev.set_fuel(super::eval::CALLEE_FUEL);
-    let callee = ev.eval(&site.call.func, &Cx::at_call(file, site));
+    let vals = ev.eval(e, cx);
     ev.refuel();
-    callee
+    vals
 }
 
 /// The layer construction at call site `i` of `file`, if it is one; records in `wrapped` the
@@ -197,14 +202,12 @@ fn site_call(
     // builds a layer instance (its own call site), and calling that instance returns tensors,
     // never a layer. Deciding it from the inner callee spares evaluating the construction again.
     if let Expr::Call(inner) = &site.call.func {
-        ev.set_fuel(super::eval::CALLEE_FUEL);
-        let inner_callee = ev.eval(&inner.func, &cx);
-        let applied = !inner_callee.is_empty()
+        let inner_callee = cheap_eval(ev, &inner.func, &cx);
+        if !inner_callee.is_empty()
             && inner_callee
                 .iter()
-                .all(|c| matches!(c.val, Val::LayerClass(_)));
-        ev.refuel();
-        if applied {
+                .all(|c| matches!(c.val, Val::LayerClass(_)))
+        {
             return None;
         }
     }

@@ -71,6 +71,12 @@ pub struct CallUses {
     pub by_callee: rustc_hash::FxHashMap<crate::syntax::ir::Name, Vec<u32>>,
 }
 
+/// `true` for a package's `__init__.py` / `__init__.pyi`.
+fn is_package(path: &Path) -> bool {
+    path.file_name()
+        .is_some_and(|n| n == "__init__.py" || n == "__init__.pyi")
+}
+
 /// Cheap test: can this file matter to any answer? A file that mentions neither keras,
 /// tensorflow, an initializer-ish word nor `import` cannot construct a layer, but the names it binds
 /// can still reach one through an import (`STD = 0.05` in a settings module), so it is parsed when
@@ -98,9 +104,7 @@ impl FileAnalysis {
     /// A file that cannot construct layers or initializers ([`is_relevant`] is false): an empty IR,
     /// without running the parser; `text` is kept for positions.
     pub fn unparsed(path: Arc<Path>, text: Arc<str>, module_names: Vec<String>) -> FileAnalysis {
-        let is_package = path
-            .file_name()
-            .is_some_and(|n| n == "__init__.py" || n == "__init__.pyi");
+        let is_package = is_package(&path);
         FileAnalysis {
             line_index: LineIndex::new(&text),
             path,
@@ -133,9 +137,7 @@ impl FileAnalysis {
         module_names: Vec<String>,
         befores: Vec<Arc<str>>,
     ) -> FileAnalysis {
-        let is_package = path
-            .file_name()
-            .is_some_and(|n| n == "__init__.py" || n == "__init__.pyi");
+        let is_package = is_package(&path);
         let t = text.clone();
         let lowered = crate::syntax::with_big_stack(move || {
             let refs: Vec<&str> = befores.iter().map(|b| &**b).collect();
@@ -505,13 +507,6 @@ impl FileAnalysis {
     pub fn without_text(mut self) -> Self {
         self.text = Arc::from("");
         self.text_on_disk = true;
-        self
-    }
-
-    /// Keeps `text` as the file's text while the IR stays empty (for irrelevant files).
-    pub fn with_text(mut self, text: Arc<str>) -> Self {
-        self.line_index = LineIndex::new(&text);
-        self.text = text;
         self
     }
 }
