@@ -68,11 +68,13 @@ def canon(value):
 # --------------------------------------------------------------------------------------
 
 
-def child_main(root, path, out_path, flavor="keras3"):
-    root = os.path.abspath(root)
-    path = os.path.abspath(path)
-    folder = os.path.dirname(path)
+def instrument(flavor="keras3"):
+    """Imports Keras (tf_keras for `keras2`), wraps `Layer.__init__`, `Layer.add_weight` and
+    `initializers.get`, and returns `run(root, path) -> result`: runs one script as `__main__` and
+    describes every layer it constructed under `root`. Call `run` once per process (records are
+    per process); `run_forked` forks one process per script after this one-time setup."""
     keras2 = flavor == "keras2"
+    where = {"root": None}
 
     if keras2:
         # Keras 2 = tf_keras; `tf.keras` is tf_keras only with this flag (set before TensorFlow is imported).
@@ -214,7 +216,7 @@ def child_main(root, path, out_path, flavor="keras3"):
             fn = os.path.realpath(code.co_filename)
             return {
                 "abs": fn,
-                "file": os.path.relpath(fn, root).replace(os.sep, "/"),
+                "file": os.path.relpath(fn, where["root"]).replace(os.sep, "/"),
                 "line": lineno,
                 "column": char_column(code.co_filename, lineno, col),
             }
@@ -244,8 +246,12 @@ def child_main(root, path, out_path, flavor="keras3"):
             }
             records[id(self)] = rec
             order.append(rec)
-        result = orig_init(self, *args, **kwargs)
-        return result
+        try:
+            return orig_init(self, *args, **kwargs)
+        except BaseException as e:  # the construction raised (an unknown initializer, ...)
+            if first:
+                records[id(self)]["raised"] = f"{type(e).__name__}: {e}"[:300]
+            raise
 
     def get_wrapper(identifier, *args, **kwargs):
         result = orig_get(identifier, *args, **kwargs)
@@ -282,240 +288,310 @@ def child_main(root, path, out_path, flavor="keras3"):
     Layer.add_weight = add_weight_wrapper
     k_initializers.get = get_wrapper
 
-    # ---- run the fixture ------------------------------------------------------------
-    import runpy
+    def run(root, path):
+        root = os.path.abspath(root)
+        path = os.path.abspath(path)
+        folder = os.path.dirname(path)
+        where["root"] = root
+        # ---- run the fixture ------------------------------------------------------------
+        import runpy
 
-    os.chdir(folder)
-    sys.path.insert(0, folder)
-    pkg_root = folder
-    parts = [os.path.splitext(os.path.basename(path))[0]]
-    while os.path.exists(os.path.join(pkg_root, "__init__.py")):
-        parts.insert(0, os.path.basename(pkg_root))
-        pkg_root = os.path.dirname(pkg_root)
-    error = None
-    sys.argv = [path]
-    try:
-        if len(parts) > 1:
-            sys.path.insert(0, pkg_root)
-            runpy.run_module(".".join(parts), run_name="__main__", alter_sys=True)
-        else:
-            runpy.run_path(path, run_name="__main__")
-    except SystemExit as e:
-        if e.code not in (None, 0):
-            error = f"SystemExit({e.code!r})"
-    except BaseException as e:  # noqa: BLE001
-        import traceback
-
-        error = "".join(traceback.format_exception_only(type(e), e)).strip()
-        traceback.print_exc()
-
-    # ---- describe initializers ------------------------------------------------------
-    def describe_plain(init):
-        if isinstance(init, Initializer):
-            try:
-                config = init.get_config()
-            except NotImplementedError:
-                config = {}
-            return {"class": type(init).__name__, "config": to_json(config)}
-        get_config = getattr(init, "get_config", None)
-        if callable(get_config) and not isinstance(init, (types.FunctionType, types.MethodType)):
-            # An initializer of another family, used as-is by Keras: TensorFlow's own
-            # (`tf.random_normal_initializer` = init_ops_v2.RandomNormal, `tf.compat.v1.*` = init_ops.*),
-            # or tf_keras' `initializers_v1`.  Recorded with its class name, module and get_config().
-            try:
-                config = get_config()
-            except Exception:  # noqa: BLE001
-                config = {}
-            return {"class": type(init).__name__, "module": type(init).__module__, "config": to_json(config)}
-        name = getattr(init, "__qualname__", type(init).__name__)
-        return {"class": "Callable", "config": {"name": name}}
-
-    def describe(layer, entry):
-        """Returns (initializer json, notes, ignore_keys)."""
-        init = entry["initializer"]
-        name = entry["name"] if keras2 else entry["variable"].name
-        notes, ignore = [], []
-        qual = getattr(init, "__qualname__", "")
-        if not isinstance(init, Initializer) and callable(init):
-            if qual.endswith("build.<locals>.bias_initializer") and hasattr(layer, "unit_forget_bias"):
-                inner = describe_plain(layer.bias_initializer)
-                notes.append("unit_forget_bias closure: bias_initializer on 3/4, Ones on the forget gate")
-                return {"class": "UnitForgetBias", "config": {"initializer": inner}}, notes, ignore
-            if qual.endswith("moving_stddev_initializer") and isinstance(layer, BatchNormalization):
-                inner = describe_plain(layer.moving_variance_initializer)
-                notes.append("renorm closure: sqrt(moving_variance_initializer(shape))")
-                return {"class": "SqrtOf", "config": {"initializer": inner}}, notes, ignore
-        desc = describe_plain(init)
-        if (
-            keras2
-            and type(layer).__name__ == "RandomFourierFeatures"
-            and name == "unscaled_kernel"
-            and str(getattr(layer, "kernel_initializer", "")).lower() == "laplacian"
-            and desc["class"] == "Constant"
-        ):
-            # kernel_initializer="laplacian": a Constant holding Cauchy samples drawn with np.random at
-            # build time.  The values are neither reproducible nor useful: only the shape is kept.
-            desc["config"]["value"] = {"$cauchy_samples": [int(d) for d in entry["variable"].shape]}
-            notes.append('RandomFourierFeatures "laplacian": Constant of Cauchy(0, 1) samples drawn at build')
-            return desc, notes, ignore
-        if (
-            not keras2
-            and isinstance(layer, EinsumDense)
-            and name == "kernel"
-            and isinstance(layer.kernel_initializer, VarianceScaling)
-            and init is not layer.kernel_initializer
-            and layer.kernel_initializer.get_config().get("seed") is None
-        ):
-            # EinsumDense._update_kernel_initializer cloned the initializer with the
-            # concrete seed the unseeded parent drew at random: not reproducible.
-            desc["config"]["seed"] = None
-            ignore.append("seed")
-            notes.append("EinsumDense clone: concrete random seed replaced by null")
-        return desc, notes, ignore
-
-    # ---- names and paths --------------------------------------------------------------
-    auto_names = {}
-    for rec in order:
-        lyr = rec["layer"]
-        if not rec["explicit_name"]:
-            auto_names[lyr.name] = to_snake_case(type(lyr).__name__)
-
-    def norm_layer_name(lyr):
-        rec = records.get(id(lyr))
-        n = lyr.name
-        if rec is not None and not rec["explicit_name"]:
-            return to_snake_case(type(lyr).__name__)
-        for prefix in ("forward_", "backward_"):
-            if n.startswith(prefix) and n[len(prefix):] in auto_names:
-                return prefix + auto_names[n[len(prefix):]]
-        return n
-
-    def uniquify(names):
-        seen, out = {}, []
-        for n in names:
-            if n in seen:
-                k = seen[n]
-                while f"{n}_{k}" in seen:
-                    k += 1
-                seen[n] = k + 1
-                out.append(f"{n}_{k}")
-                seen.setdefault(f"{n}_{k}", 1)
+        os.chdir(folder)
+        sys.path.insert(0, folder)
+        pkg_root = folder
+        parts = [os.path.splitext(os.path.basename(path))[0]]
+        while os.path.exists(os.path.join(pkg_root, "__init__.py")):
+            parts.insert(0, os.path.basename(pkg_root))
+            pkg_root = os.path.dirname(pkg_root)
+        error = None
+        sys.argv = [path]
+        try:
+            if len(parts) > 1:
+                sys.path.insert(0, pkg_root)
+                runpy.run_module(".".join(parts), run_name="__main__", alter_sys=True)
             else:
-                seen[n] = 1
-                out.append(n)
-        return out
+                runpy.run_path(path, run_name="__main__")
+        except SystemExit as e:
+            if e.code not in (None, 0):
+                error = f"SystemExit({e.code!r})"
+        except BaseException as e:  # noqa: BLE001
+            import traceback
 
-    def child_segments(parent):
-        """[(child, segment or None)] for the tracked sublayers of parent."""
-        if keras2:
-            kids = list(parent._flatten_layers(recursive=False, include_self=False))
-        else:
-            kids = list(getattr(parent, "_layers", []))
-        segs = []
-        for kid in kids:
-            if isinstance(kid, StackedRNNCells):
-                segs.append(None)
-            elif isinstance(parent, RNN) and kid is getattr(parent, "cell", None):
-                segs.append(None)
-            else:
-                segs.append(norm_layer_name(kid))
-        named = [s for s in segs if s is not None]
-        uniq = iter(uniquify(named))
-        return [(kid, None if s is None else next(uniq)) for kid, s in zip(kids, segs)]
+            error = "".join(traceback.format_exception_only(type(e), e)).strip()
+            traceback.print_exc()
 
-    def scoped_prefix(site_layer, prefix, raws, variable):
-        """Keras 2: keep only the segments whose layer name is in the variable's name scope.
-
-        tf_keras names a variable after the name scopes active when it is created: a sublayer that
-        its parent builds directly (`self.layer.build(...)`, as TimeDistributed and
-        SpectralNormalization do) adds no scope, so `time_distributed/kernel:0` has no `dense/`."""
-        scope = variable.name.split(":")[0].split("/")[:-1]
-        if site_layer.name in scope:
-            scope = scope[scope.index(site_layer.name) + 1:]
-        kept, pos = [], 0
-        for seg, raw in zip(prefix, raws):
-            if raw in scope[pos:]:
-                pos = scope.index(raw, pos) + 1
-                kept.append(seg)
-        return kept
-
-    def collect(site_layer):
-        out = []
-        visited = set()
-        seen_paths = set()
-
-        def walk(lyr, prefix, raws):
-            if id(lyr) in visited:
-                return
-            visited.add(id(lyr))
-            rec = records.get(id(lyr))
-            own = rec["weights"] if rec else []
-            var_names = []
-            for e in own:
-                if keras2:
-                    var_names.append(e["name"] if e["explicit_name"] else "variable")
-                else:
-                    var_names.append(e["variable"].name if e["explicit_name"] else "variable")
-            for e, vname in zip(own, uniquify(var_names)):
-                init, notes, ignore = describe(lyr, e)
-                if keras2:
-                    path = "/".join(scoped_prefix(site_layer, prefix, raws, e["variable"]) + [vname])
-                    base, k = path, 1
-                    while path in seen_paths:  # two variables with one scoped name: Keras-style suffix
-                        path = f"{base}_{k}"
-                        k += 1
-                else:
-                    path = "/".join(prefix + [vname])
-                seen_paths.add(path)
-                w = {"weight": path, "initializer": init}
+        # ---- describe initializers ------------------------------------------------------
+        def describe_plain(init):
+            if isinstance(init, Initializer):
                 try:
-                    w["shape"] = [int(d) for d in e["variable"].shape]
-                except Exception:  # noqa: BLE001 - a shape that is not all integers is not recorded
-                    pass
-                if notes:
-                    w["notes"] = notes
-                if ignore:
-                    w["ignore"] = ignore
-                out.append(w)
-            for kid, seg in child_segments(lyr):
-                if seg:
-                    walk(kid, prefix + [seg], raws + [kid.name])
+                    config = init.get_config()
+                except NotImplementedError:
+                    config = {}
+                return {"class": type(init).__name__, "config": to_json(config)}
+            get_config = getattr(init, "get_config", None)
+            if callable(get_config) and not isinstance(init, (types.FunctionType, types.MethodType)):
+                # An initializer of another family, used as-is by Keras: TensorFlow's own
+                # (`tf.random_normal_initializer` = init_ops_v2.RandomNormal, `tf.compat.v1.*` = init_ops.*),
+                # or tf_keras' `initializers_v1`.  Recorded with its class name, module and get_config().
+                try:
+                    config = get_config()
+                except Exception:  # noqa: BLE001
+                    config = {}
+                return {"class": type(init).__name__, "module": type(init).__module__, "config": to_json(config)}
+            name = getattr(init, "__qualname__", type(init).__name__)
+            return {"class": "Callable", "config": {"name": name}}
+
+        def describe(layer, entry):
+            """Returns (initializer json, notes, ignore_keys)."""
+            init = entry["initializer"]
+            name = entry["name"] if keras2 else entry["variable"].name
+            notes, ignore = [], []
+            qual = getattr(init, "__qualname__", "")
+            if not isinstance(init, Initializer) and callable(init):
+                if qual.endswith("build.<locals>.bias_initializer") and hasattr(layer, "unit_forget_bias"):
+                    inner = describe_plain(layer.bias_initializer)
+                    notes.append("unit_forget_bias closure: bias_initializer on 3/4, Ones on the forget gate")
+                    return {"class": "UnitForgetBias", "config": {"initializer": inner}}, notes, ignore
+                if qual.endswith("moving_stddev_initializer") and isinstance(layer, BatchNormalization):
+                    inner = describe_plain(layer.moving_variance_initializer)
+                    notes.append("renorm closure: sqrt(moving_variance_initializer(shape))")
+                    return {"class": "SqrtOf", "config": {"initializer": inner}}, notes, ignore
+            desc = describe_plain(init)
+            if (
+                keras2
+                and type(layer).__name__ == "RandomFourierFeatures"
+                and name == "unscaled_kernel"
+                and str(getattr(layer, "kernel_initializer", "")).lower() == "laplacian"
+                and desc["class"] == "Constant"
+            ):
+                # kernel_initializer="laplacian": a Constant holding Cauchy samples drawn with np.random at
+                # build time.  The values are neither reproducible nor useful: only the shape is kept.
+                desc["config"]["value"] = {"$cauchy_samples": [int(d) for d in entry["variable"].shape]}
+                notes.append('RandomFourierFeatures "laplacian": Constant of Cauchy(0, 1) samples drawn at build')
+                return desc, notes, ignore
+            if (
+                not keras2
+                and isinstance(layer, EinsumDense)
+                and name == "kernel"
+                and isinstance(layer.kernel_initializer, VarianceScaling)
+                and init is not layer.kernel_initializer
+                and layer.kernel_initializer.get_config().get("seed") is None
+            ):
+                # EinsumDense._update_kernel_initializer cloned the initializer with the
+                # concrete seed the unseeded parent drew at random: not reproducible.
+                desc["config"]["seed"] = None
+                ignore.append("seed")
+                notes.append("EinsumDense clone: concrete random seed replaced by null")
+            return desc, notes, ignore
+
+        # ---- names and paths --------------------------------------------------------------
+        auto_names = {}
+        for rec in order:
+            lyr = rec["layer"]
+            if not rec["explicit_name"]:
+                auto_names[lyr.name] = to_snake_case(type(lyr).__name__)
+
+        def norm_layer_name(lyr):
+            rec = records.get(id(lyr))
+            n = lyr.name
+            if rec is not None and not rec["explicit_name"]:
+                return to_snake_case(type(lyr).__name__)
+            for prefix in ("forward_", "backward_"):
+                if n.startswith(prefix) and n[len(prefix):] in auto_names:
+                    return prefix + auto_names[n[len(prefix):]]
+            return n
+
+        def uniquify(names):
+            seen, out = {}, []
+            for n in names:
+                if n in seen:
+                    k = seen[n]
+                    while f"{n}_{k}" in seen:
+                        k += 1
+                    seen[n] = k + 1
+                    out.append(f"{n}_{k}")
+                    seen.setdefault(f"{n}_{k}", 1)
                 else:
-                    walk(kid, prefix, raws)
+                    seen[n] = 1
+                    out.append(n)
+            return out
 
-        walk(site_layer, [], [])
-        return out
+        def child_segments(parent):
+            """[(child, segment or None)] for the tracked sublayers of parent."""
+            if keras2:
+                kids = list(parent._flatten_layers(recursive=False, include_self=False))
+            else:
+                kids = list(getattr(parent, "_layers", []))
+            segs = []
+            for kid in kids:
+                if isinstance(kid, StackedRNNCells):
+                    segs.append(None)
+                elif isinstance(parent, RNN) and kid is getattr(parent, "cell", None):
+                    segs.append(None)
+                else:
+                    segs.append(norm_layer_name(kid))
+            named = [s for s in segs if s is not None]
+            uniq = iter(uniquify(named))
+            return [(kid, None if s is None else next(uniq)) for kid, s in zip(kids, segs)]
 
-    def excluded(lyr):
-        t = type(lyr)
-        if not t.__module__.startswith(library_module_prefix):
-            return False
-        return t in (Sequential, Functional, Model) or isinstance(lyr, InputLayer)
+        def scoped_prefix(site_layer, prefix, raws, variable):
+            """Keras 2: keep only the segments whose layer name is in the variable's name scope.
 
-    sites = []
-    for rec in order:
-        site = rec["site"]
-        lyr = rec["layer"]
-        if site is None or excluded(lyr):
+            tf_keras names a variable after the name scopes active when it is created: a sublayer that
+            its parent builds directly (`self.layer.build(...)`, as TimeDistributed and
+            SpectralNormalization do) adds no scope, so `time_distributed/kernel:0` has no `dense/`."""
+            scope = variable.name.split(":")[0].split("/")[:-1]
+            if site_layer.name in scope:
+                scope = scope[scope.index(site_layer.name) + 1:]
+            kept, pos = [], 0
+            for seg, raw in zip(prefix, raws):
+                if raw in scope[pos:]:
+                    pos = scope.index(raw, pos) + 1
+                    kept.append(seg)
+            return kept
+
+        def collect(site_layer):
+            out = []
+            visited = set()
+            seen_paths = set()
+
+            def walk(lyr, prefix, raws):
+                if id(lyr) in visited:
+                    return
+                visited.add(id(lyr))
+                rec = records.get(id(lyr))
+                own = rec["weights"] if rec else []
+                var_names = []
+                for e in own:
+                    if keras2:
+                        var_names.append(e["name"] if e["explicit_name"] else "variable")
+                    else:
+                        var_names.append(e["variable"].name if e["explicit_name"] else "variable")
+                for e, vname in zip(own, uniquify(var_names)):
+                    init, notes, ignore = describe(lyr, e)
+                    if keras2:
+                        path = "/".join(scoped_prefix(site_layer, prefix, raws, e["variable"]) + [vname])
+                        base, k = path, 1
+                        while path in seen_paths:  # two variables with one scoped name: Keras-style suffix
+                            path = f"{base}_{k}"
+                            k += 1
+                    else:
+                        path = "/".join(prefix + [vname])
+                    seen_paths.add(path)
+                    w = {"weight": path, "initializer": init}
+                    try:
+                        w["shape"] = [int(d) for d in e["variable"].shape]
+                    except Exception:  # noqa: BLE001 - a shape that is not all integers is not recorded
+                        pass
+                    if notes:
+                        w["notes"] = notes
+                    if ignore:
+                        w["ignore"] = ignore
+                    out.append(w)
+                for kid, seg in child_segments(lyr):
+                    if seg:
+                        walk(kid, prefix + [seg], raws + [kid.name])
+                    else:
+                        walk(kid, prefix, raws)
+
+            walk(site_layer, [], [])
+            return out
+
+        def excluded(lyr):
+            t = type(lyr)
+            if not t.__module__.startswith(library_module_prefix):
+                return False
+            return t in (Sequential, Functional, Model) or isinstance(lyr, InputLayer)
+
+        sites = []
+        for rec in order:
+            site = rec["site"]
+            lyr = rec["layer"]
+            if site is None or excluded(lyr):
+                continue
+            if not (site["abs"] == root or site["abs"].startswith(root + os.sep)):
+                continue
+            weights = collect(lyr)
+            sites.append(
+                {
+                    "file": site["file"],
+                    "line": site["line"],
+                    "column": site["column"],
+                    "layer": type(lyr).__name__,
+                    # tf_keras sets `built` in __call__, not in build(): a layer whose build() was called
+                    # directly has its weights but built=False.
+                    "built": bool(lyr.built) or (keras2 and bool(weights)),
+                    "weights": weights,
+                }
+            )
+            if rec.get("raised"):
+                sites[-1]["raised"] = rec["raised"]
+
+        return {"script": os.path.relpath(path, root), "error": error, "sites": sites}
+
+    return run
+
+
+def run_forked(run, jobs, workers=2, timeout=120, log_dir=None):
+    """Runs `run(root, path)` (from `instrument`) for each `(root, path)` of `jobs` in a forked child
+    process, at most `workers` at a time: Keras is imported once, every script starts from the same
+    clean state, and a script's output goes to `log_dir/<n>.log` (or /dev/null). Yields
+    `(index, result)` as children finish; a child that crashes or exceeds `timeout` seconds gives a
+    result with `error` set."""
+    import signal
+    import time
+
+    pending = list(enumerate(jobs))
+    running = {}  # pid -> (index, result file, start time)
+    while pending or running:
+        while pending and len(running) < max(1, workers):
+            i, (root, path) = pending.pop(0)
+            fd, tmp = tempfile.mkstemp(suffix=".json")
+            os.close(fd)
+            pid = os.fork()
+            if pid == 0:  # child
+                code = 0
+                try:
+                    log = os.path.join(log_dir, f"{i}.log") if log_dir else os.devnull
+                    out = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+                    os.dup2(out, 1)
+                    os.dup2(out, 2)
+                    result = run(root, path)
+                    with open(tmp, "w") as f:
+                        json.dump(result, f)
+                except BaseException:  # noqa: BLE001
+                    code = 1
+                finally:
+                    os._exit(code)
+            running[pid] = (i, tmp, time.monotonic(), root, path)
+        pid, status = os.waitpid(-1, os.WNOHANG)
+        if pid == 0:
+            now = time.monotonic()
+            for p, (i, tmp, t0, root, path) in list(running.items()):
+                if now - t0 > timeout:
+                    os.kill(p, signal.SIGKILL)
+            time.sleep(0.002)
             continue
-        if not (site["abs"] == root or site["abs"].startswith(root + os.sep)):
+        if pid not in running:
             continue
-        weights = collect(lyr)
-        sites.append(
-            {
-                "file": site["file"],
-                "line": site["line"],
-                "column": site["column"],
-                "layer": type(lyr).__name__,
-                # tf_keras sets `built` in __call__, not in build(): a layer whose build() was called
-                # directly has its weights but built=False.
-                "built": bool(lyr.built) or (keras2 and bool(weights)),
-                "weights": weights,
-            }
-        )
+        i, tmp, t0, root, path = running.pop(pid)
+        result = None
+        try:
+            if os.path.getsize(tmp):
+                with open(tmp) as f:
+                    result = json.load(f)
+        finally:
+            os.unlink(tmp)
+        if result is None:
+            why = "timeout" if time.monotonic() - t0 > timeout else f"child exited with status {status}"
+            result = {"script": os.path.relpath(path, root), "error": why, "sites": []}
+        yield i, result
 
+
+def child_main(root, path, out_path, flavor="keras3"):
+    result = instrument(flavor)(root, path)
     with open(out_path, "w") as f:
-        json.dump({"script": os.path.relpath(path, root), "error": error, "sites": sites}, f)
+        json.dump(result, f)
 
 
 # --------------------------------------------------------------------------------------
@@ -600,8 +676,10 @@ def merge(results):
     for res in results:
         for s in res["sites"]:
             key = (s["file"], s["line"], s["column"])
-            entry = by_site.setdefault(key, {"layer": set(), "built": [], "unbuilt": 0})
+            entry = by_site.setdefault(key, {"layer": set(), "built": [], "unbuilt": 0, "raised": set()})
             entry["layer"].add(s["layer"])
+            if s.get("raised"):
+                entry["raised"].add(s["raised"])
             if s["built"]:
                 entry["built"].append(s["weights"])
             else:
@@ -613,6 +691,8 @@ def merge(results):
         instances = n_built + e["unbuilt"]
         if n_built == 0:
             unbuilt.append(dict(base, instances=instances))
+            if e["raised"]:
+                unbuilt[-1]["raised"] = sorted(e["raised"])
             continue
         per_weight = {}
         for inst in e["built"]:
