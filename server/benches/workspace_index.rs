@@ -945,13 +945,11 @@ fn ir_breakdown(ws: &Workspace) -> Value {
     }
     let mut seen = HashSet::new();
     let mut n = [0usize; 2];
-    // [calls, call-site vec, bindings (table+keys+vecs), binding exprs, conds, functions,
-    //  classes, scopes vec]
+    // [calls, call-site vec, flow tables (defs, timelines, live sets, conditions, escapes,
+    //  applies), definition exprs, attribute stores, functions, classes, scopes vec]
     let mut c = [0usize; 8];
-    let mut bindings = 0usize;
-    let mut binding_slots = 0usize;
+    let mut defs = 0usize;
     let mut docs = 0usize;
-    let (mut conds_used, mut conds_all) = (0usize, 0usize);
     for f in ws.files.values() {
         let ir = &f.ir;
         c[1] += ir.calls.capacity() * size_of::<CallSite>();
@@ -960,66 +958,62 @@ fn ir_breakdown(ws: &Workspace) -> Value {
         }
         c[7] += ir.scopes.capacity() * size_of::<Scope>();
         for sc in &ir.scopes {
-            c[2] += map_table(&sc.bindings) + map_table(&sc.mutations);
-            for (k, v) in &sc.bindings {
-                // Keys are interned names (one allocation per distinct name of the file; not counted).
-                let _ = k;
-                c[2] += v.capacity() * size_of::<Binding>();
-                bindings += v.len();
-                binding_slots += v.capacity();
-                for b in v {
-                    c[3] += match &b.kind {
-                        BindingKind::Value(e) => expr(e, &mut seen, &mut n),
-                        BindingKind::Element { of, .. } => {
-                            size_of::<Expr>() + expr(of, &mut seen, &mut n)
-                        }
-                        // Module and imported names are interned (not counted).
-                        _ => 0,
-                    };
-                }
-            }
+            // Keys are interned names (one allocation per distinct name of the file; not counted).
+            c[2] += map_table(&sc.defs) + map_table(&sc.timeline) + map_table(&sc.anytime);
+            c[2] += sc.defs.values().map(|v| v.len() * 4).sum::<usize>();
+            c[2] += sc.timeline.values().map(|v| v.len() * 8).sum::<usize>();
         }
-        let mut used = vec![false; ir.conds.len()];
-        for sc in &ir.scopes {
-            for b in sc.bindings.values().flatten() {
-                let mut cur = b.cond;
-                while let Some(i) = cur {
-                    if used[i] {
-                        break;
-                    }
-                    used[i] = true;
-                    cur = ir.conds[i].parent;
-                }
-            }
+        defs += ir.defs.len();
+        c[2] += ir.defs.capacity() * size_of::<Def>();
+        for d in &ir.defs {
+            c[3] += match &d.kind {
+                DefKind::Value(e) => expr(e, &mut seen, &mut n),
+                DefKind::Element { of, .. } => size_of::<Expr>() + expr(of, &mut seen, &mut n),
+                DefKind::Phi { sources } => sources.len() * 4,
+                _ => 0,
+            };
         }
-        conds_all += used.len();
-        conds_used += used.iter().filter(|u| **u).count();
+        c[2] += ir
+            .lives
+            .iter()
+            .map(|l| 16 + l.len() * size_of::<Reach>())
+            .sum::<usize>();
+        c[2] += ir.preds.capacity() * size_of::<Pred>()
+            + ir.escapes.capacity() * size_of::<Escape>()
+            + ir.applies.capacity() * size_of::<Apply>()
+            + ir.conds.capacity() * size_of::<Cond>();
+        for cd in &ir.conds {
+            c[2] += expr(&cd.test, &mut seen, &mut n);
+        }
+        c[4] += ir.stores.capacity() * size_of::<AttrStore>();
+        for st in &ir.stores {
+            c[4] += expr(&st.base, &mut seen, &mut n)
+                + st.value.as_ref().map_or(0, |v| expr(v, &mut seen, &mut n));
+        }
         docs += ir
             .functions
             .iter()
-            .chain([].iter())
             .map(|f| f.doc.as_ref().map_or(0, String::capacity))
             .sum::<usize>()
             + ir.classes
                 .iter()
                 .map(|c| c.doc.as_ref().map_or(0, String::capacity))
                 .sum::<usize>();
-        c[4] += ir.conds.capacity() * size_of::<Cond>();
-        for cd in &ir.conds {
-            c[4] += expr(&cd.test, &mut seen, &mut n);
-        }
         c[5] += ir.functions.capacity() * size_of::<Function>();
         for func in &ir.functions {
             c[5] += func.name.capacity()
                 + func.doc.as_ref().map_or(0, String::capacity)
                 + func.params.capacity() * size_of::<Param>()
-                + func.returns.capacity() * size_of::<Expr>()
+                + func.returns.capacity() * size_of::<(Expr, u32)>()
                 + func.decorators.capacity() * size_of::<Expr>();
             for p in &func.params {
                 c[5] += p.name.capacity()
                     + p.default.as_ref().map_or(0, |d| expr(d, &mut seen, &mut n));
             }
-            for e in func.returns.iter().chain(&func.decorators) {
+            for (e, _) in &func.returns {
+                c[5] += expr(e, &mut seen, &mut n);
+            }
+            for e in &func.decorators {
                 c[5] += expr(e, &mut seen, &mut n);
             }
         }
@@ -1036,13 +1030,13 @@ fn ir_breakdown(ws: &Workspace) -> Value {
     }
     let mb = |x: usize| x as f64 / 1e6;
     json!({
-        "sizes": {"Expr": size_of::<Expr>(), "Call": size_of::<Call>(), "Binding": size_of::<Binding>(),
+        "sizes": {"Expr": size_of::<Expr>(), "Call": size_of::<Call>(), "Def": size_of::<Def>(),
                   "Cond": size_of::<Cond>(), "Function": size_of::<Function>(), "Param": size_of::<Param>()},
         "unique_calls": n[0], "expr_nodes_walked": n[1],
-        "bindings": bindings, "binding_vec_slots": binding_slots,
-        "docstrings_mb": mb(docs), "conds": conds_all, "conds_referenced": conds_used,
-        "calls_mb": mb(c[0]), "call_sites_vec_mb": mb(c[1]), "binding_tables_mb": mb(c[2]),
-        "binding_exprs_mb": mb(c[3]), "conds_mb": mb(c[4]), "functions_mb": mb(c[5]),
+        "defs": defs,
+        "docstrings_mb": mb(docs),
+        "calls_mb": mb(c[0]), "call_sites_vec_mb": mb(c[1]), "flow_tables_mb": mb(c[2]),
+        "def_exprs_mb": mb(c[3]), "stores_mb": mb(c[4]), "functions_mb": mb(c[5]),
         "classes_mb": mb(c[6]), "scopes_vec_mb": mb(c[7]),
         "total_mb": mb(c.iter().sum()),
     })

@@ -118,3 +118,101 @@ pub struct LayerCall {
     /// `keras/src/layers/rnn/bidirectional.py`), or any workspace layer class.
     pub copyable: bool,
 }
+
+/// The answers for one list of weights computed several times (in each context of a helper's
+/// body, for each layer a wrapper may hold): per weight path, in order of first appearance, the
+/// union of the candidates (an identical initializer once), "created" when every list creates it,
+/// "not created" when none does, else created in some only (`Created::Unknown`).
+pub fn union_weights(lists: Vec<Vec<WeightAnswer>>) -> Vec<WeightAnswer> {
+    let n = lists.len();
+    if n == 1 {
+        return lists.into_iter().next().unwrap_or_default();
+    }
+    let mut order: Vec<String> = Vec::new();
+    for l in &lists {
+        for w in l {
+            if !order.contains(&w.weight) {
+                order.push(w.weight.clone());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for path in order {
+        let found: Vec<&WeightAnswer> = lists
+            .iter()
+            .filter_map(|l| l.iter().find(|w| w.weight == path))
+            .collect();
+        let first = found[0];
+        let created_in = found
+            .iter()
+            .filter(|w| !matches!(w.created, Created::No(_)))
+            .count();
+        let created = if found
+            .iter()
+            .any(|w| matches!(w.created, Created::Unknown(_)))
+        {
+            found
+                .iter()
+                .find_map(|w| match &w.created {
+                    Created::Unknown(r) => Some(Created::Unknown(r.clone())),
+                    _ => None,
+                })
+                .unwrap_or(Created::Yes)
+        } else if created_in == n && found.len() == n {
+            Created::Yes
+        } else if created_in == 0 {
+            first.created.clone()
+        } else {
+            let why = found
+                .iter()
+                .find_map(|w| match &w.created {
+                    Created::No(r) => Some(r.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "a different layer".into());
+            Created::Unknown(format!(
+                "created by some of the calls only (not where {why})"
+            ))
+        };
+        let mut candidates: Vec<Candidate> = Vec::new();
+        for w in &found {
+            if matches!(w.created, Created::No(_)) {
+                continue;
+            }
+            for c in &w.candidates {
+                let dup = candidates.iter().any(|d| match (d, c) {
+                    (Candidate::Resolved { init: a, .. }, Candidate::Resolved { init: b, .. }) => {
+                        a.class == b.class
+                            && a.config == b.config
+                            && a.kind == b.kind
+                            && a.note == b.note
+                    }
+                    (
+                        Candidate::Unresolved { reason: a, .. },
+                        Candidate::Unresolved { reason: b, .. },
+                    ) => a == b,
+                    _ => false,
+                });
+                if !dup {
+                    candidates.push(c.clone());
+                }
+            }
+        }
+        let shapes: Vec<&Option<Vec<u64>>> = found.iter().map(|w| &w.shape).collect();
+        let shape = if found.len() == n && shapes.iter().all(|s| *s == shapes[0]) {
+            shapes[0].clone()
+        } else {
+            None
+        };
+        out.push(WeightAnswer {
+            weight: path,
+            parameter: first.parameter.clone(),
+            created,
+            candidates,
+            is_default: found.iter().all(|w| w.is_default),
+            trainable: first.trainable,
+            shape,
+        });
+    }
+    out
+}

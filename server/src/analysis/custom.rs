@@ -1,13 +1,17 @@
 //! Workspace layer classes: subclasses of `keras.layers.Layer`, `keras.Model` or of a built-in
 //! layer. Their weights are those of the built-in base (with the arguments that reach it through
-//! `super().__init__`), plus every `self.add_weight(...)` and every sub-layer created in their
-//! methods, nested by the sub-layer's name (`proj/kernel`).
+//! `super().__init__`, and the attributes their methods set on `self` before it builds), plus every
+//! `self.add_weight(...)` and every sub-layer created in their methods, nested by the sub-layer's
+//! name (`proj/kernel`). Each method is evaluated in a frame whose `self` is the instance being
+//! analysed: `__init__` with the construction's arguments, the others (called by Keras) with
+//! arguments that are not known.
 
-use super::eval::{bind_values, BoundArg, Cx, Evaluator, Frame, Val};
-use super::layers::weights_for;
-use super::{Candidate, Created, FileAnalysis, Step, WeightAnswer};
+use super::eval::Evaluator;
+use super::layers::LayerWeights;
+use super::values::*;
+use super::{union_weights, Candidate, Created, FileAnalysis, Step, WeightAnswer};
 use crate::knowledge::snake_case;
-use crate::syntax::ir::{Call, ClassId, Expr, FuncId, ScopeKind};
+use crate::syntax::ir::{Call, ClassId, Expr, FuncId, ScopeKind, Span, TRUE};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -15,50 +19,32 @@ use std::sync::Arc;
 /// How deep sub-layers of custom layers are followed.
 pub const MAX_NESTING: usize = 8;
 
-/// The workspace class chain of a layer class (the class first) and its built-in base, if any:
-/// `Some((chain, Some("Dense")))` for `class HeDense(Dense)`, `Some((chain, None))` for a
-/// subclass of `Layer` or `Model`, `None` for a class that is not a layer.
+/// The workspace class chain of a layer class (its MRO up to the first class that is not in the
+/// workspace) and its built-in base, if any: `Some((chain, Some("Dense")))` for
+/// `class HeDense(Dense)`, `Some((chain, None))` for a subclass of `Layer` or `Model`, `None` for a
+/// class that is not a layer.
 pub fn layer_ancestry(
     ev: &mut Evaluator,
     file: &Arc<FileAnalysis>,
     class: ClassId,
 ) -> Option<(Vec<(Arc<FileAnalysis>, ClassId)>, Option<String>)> {
-    let mut chain = vec![(file.clone(), class)];
-    let mut cur = (file.clone(), class);
-    for _ in 0..16 {
-        let cls = cur.0.ir.classes[cur.1].clone();
-        let bcx = Cx {
-            file: cur.0.clone(),
-            scope: cls.parent_scope,
-            at: cls.span.start,
-            frame: None,
-        };
-        let mut next = None;
-        for b in &cls.bases {
-            for v in ev.eval(b, &bcx) {
-                match v.val {
-                    Val::LayerClass(l) => {
-                        let has_weights = ev
-                            .data
-                            .layers
-                            .get(&l)
-                            .is_some_and(|i| !i.weights.is_empty());
-                        return Some((chain, has_weights.then_some(l)));
-                    }
-                    Val::Builtin("keras.Model") | Val::Builtin("keras.Sequential") => {
-                        return Some((chain, None))
-                    }
-                    Val::Class(f, c) if next.is_none() => next = Some((f, c)),
-                    _ => {}
-                }
+    let mut chain = Vec::new();
+    for e in ev.mro(file, class) {
+        match e {
+            super::eval::MroEntry::Class(f, c) => chain.push((f, c)),
+            super::eval::MroEntry::Foreign(Val::LayerClass(l)) => {
+                let has_weights = ev
+                    .data
+                    .layers
+                    .get(&l)
+                    .is_some_and(|i| !i.weights.is_empty());
+                return Some((chain, has_weights.then_some(l)));
             }
+            super::eval::MroEntry::Foreign(Val::Builtin("keras.Model" | "keras.Sequential")) => {
+                return Some((chain, None))
+            }
+            super::eval::MroEntry::Foreign(_) => return None,
         }
-        let (f, c) = next?;
-        if chain.iter().any(|(g, d)| Arc::ptr_eq(g, &f) && *d == c) {
-            return None;
-        }
-        chain.push((f.clone(), c));
-        cur = (f, c);
     }
     None
 }
@@ -79,8 +65,9 @@ fn is_super_build(call: &Call) -> bool {
         && matches!(&**value, Expr::Call(c) if matches!(&c.func, Expr::Name { id, .. } if id == "super")))
 }
 
-/// Calls made directly in function `func`'s body (also in its comprehensions and lambdas).
-fn calls_in(file: &FileAnalysis, func: FuncId) -> Vec<(Arc<Call>, usize)> {
+/// Calls made directly in function `func`'s body (also in its comprehensions): (call, scope,
+/// path condition).
+fn calls_in(file: &FileAnalysis, func: FuncId) -> Vec<(Arc<Call>, usize, u32)> {
     let fscope = file.ir.functions[func].scope;
     file.ir
         .calls
@@ -98,7 +85,7 @@ fn calls_in(file: &FileAnalysis, func: FuncId) -> Vec<(Arc<Call>, usize)> {
             }
             false
         })
-        .map(|site| (site.call.clone(), site.scope))
+        .map(|site| (site.call.clone(), site.scope, site.pred))
         .collect()
 }
 
@@ -117,16 +104,12 @@ fn methods_in_order(file: &FileAnalysis, class: ClassId) -> Vec<FuncId> {
     ms
 }
 
-/// Weights of an instance of workspace layer class `class` constructed with these arguments.
-#[allow(clippy::too_many_arguments)]
+/// Weights of the instance `inst` of workspace layer class `inst.class` (see the module doc).
 pub fn custom_weights(
     ev: &mut Evaluator,
-    file: &Arc<FileAnalysis>,
-    class: ClassId,
-    args: Vec<(Expr, Cx)>,
-    kws: Vec<(String, Expr, Cx)>,
-    call: Option<(Arc<Call>, Cx)>,
+    inst: &InstanceVal,
     depth: usize,
+    weights_of: LayerWeights,
 ) -> Vec<WeightAnswer> {
     // Nesting is counted on the evaluator too: a sub-layer reached through a built-in wrapper
     // (`RNN(cell)`) starts a new `custom_weights` whose `depth` argument does not know how deep
@@ -135,105 +118,155 @@ pub fn custom_weights(
         return Vec::new();
     }
     ev.layer_nesting += 1;
-    let out = custom_weights_at(ev, file, class, args, kws, call, depth);
+    let out = custom_weights_at(ev, inst, depth, weights_of);
     ev.layer_nesting -= 1;
     out
 }
 
-#[allow(clippy::too_many_arguments)]
 fn custom_weights_at(
     ev: &mut Evaluator,
-    file: &Arc<FileAnalysis>,
-    class: ClassId,
-    args: Vec<(Expr, Cx)>,
-    kws: Vec<(String, Expr, Cx)>,
-    call: Option<(Arc<Call>, Cx)>,
+    inst: &InstanceVal,
     depth: usize,
+    weights_of: LayerWeights,
 ) -> Vec<WeightAnswer> {
-    let Some((chain, builtin)) = layer_ancestry(ev, file, class) else {
+    let Some((chain, builtin)) = layer_ancestry(ev, &inst.file, inst.class) else {
         return Vec::new();
     };
-    let inst = Val::Instance {
-        file: file.clone(),
-        class,
-        call: call.clone(),
-    };
-    // Arguments reaching each class's __init__, following super().__init__ calls.
-    let mut level_args: Vec<(Vec<(Expr, Cx)>, Vec<(String, Expr, Cx)>)> = Vec::new();
-    let (mut a, mut k) = (args, kws);
+    let receiver = Val::Instance(Box::new(inst.clone()));
+    // The frame of each `__init__` of the chain, following `super().__init__(...)`; what reaches
+    // the built-in base's `__init__`.
+    let mut init_frames: HashMap<(usize, FuncId), Arc<Frame>> = HashMap::new();
+    let mut base_args: Option<Vec<ArgSet>> = None;
+    let mut first = true;
+    let mut pending: Option<Vec<ArgSet>> = None;
     let mut base_build_skipped = false;
     for (f, c) in &chain {
-        level_args.push((a.clone(), k.clone()));
         if let Some(b) = f.ir.classes[*c].methods.get("build") {
-            if !calls_in(f, *b).iter().any(|(cl, _)| is_super_build(cl)) {
+            if !calls_in(f, *b).iter().any(|(cl, _, _)| is_super_build(cl)) {
                 base_build_skipped = true;
             }
         }
-        if let Some(init) = f.ir.classes[*c].methods.get("__init__").copied() {
-            let frame = init_frame(f, init, &a, &k, &inst);
-            let sup = calls_in(f, init)
-                .into_iter()
-                .find(|(cl, _)| is_super_init(cl));
-            match sup {
-                Some((cl, scope)) => {
-                    let cx = Cx {
-                        file: f.clone(),
-                        scope,
-                        at: cl.span.start,
-                        frame: Some(frame),
-                    };
-                    let explicit_self = !matches!(&cl.func, Expr::Attr { value, .. } if matches!(&**value, Expr::Call(_)));
-                    let mut stripped = (*cl).clone();
-                    if explicit_self && !stripped.args.is_empty() {
-                        stripped.args.remove(0);
+        let Some(init) = f.ir.classes[*c].methods.get("__init__").copied() else {
+            continue;
+        };
+        let frame = if first {
+            first = false;
+            ev.construction_frame(inst, f, init)
+        } else {
+            match pending.take() {
+                Some(sets) if sets.len() == 1 => {
+                    let fk = Arc::as_ptr(f) as *const u8 as usize;
+                    let _ = fk;
+                    let func = &f.ir.functions[init];
+                    let mut args = super::eval::bind_values(func, &sets[0], true);
+                    if let Some(p) = func.params.first() {
+                        args.push((p.name.clone(), BoundArg::Val(receiver.clone())));
                     }
-                    let (na, nk, _open) = ev.call_args(&stripped, &cx, Vec::new(), Vec::new());
-                    a = na;
-                    k = nk;
+                    Arc::new(Frame {
+                        file: f.clone(),
+                        func: init,
+                        args,
+                        site: None,
+                        caller: None,
+                        closure: None,
+                        time: None,
+                        depth: 1,
+                        unknown_args: None,
+                    })
                 }
-                None => {
-                    a = Vec::new();
-                    k = Vec::new();
+                _ => ev.unknown_frame(
+                    f,
+                    init,
+                    Some(receiver.clone()),
+                    "the arguments given through `super().__init__` are not known".into(),
+                ),
+            }
+        };
+        init_frames.insert((Arc::as_ptr(f) as *const u8 as usize, init), frame.clone());
+        let sup = calls_in(f, init)
+            .into_iter()
+            .find(|(cl, _, _)| is_super_init(cl));
+        let sets = match sup {
+            Some((cl, scope, _)) => {
+                let cx = Cx {
+                    file: f.clone(),
+                    scope,
+                    at: cl.span.start,
+                    frame: Some(frame),
+                };
+                let explicit_self = !matches!(&cl.func, Expr::Attr { value, .. } if matches!(&**value, Expr::Call(_)));
+                let mut stripped = (*cl).clone();
+                if explicit_self && !stripped.args.is_empty() {
+                    stripped.args.remove(0);
+                }
+                ev.call_args(&stripped, &cx, Vec::new(), Vec::new())
+            }
+            None => vec![ArgSet::default()],
+        };
+        pending = Some(sets.clone());
+        base_args = Some(sets);
+    }
+    let mut out: Vec<WeightAnswer> = Vec::new();
+    if let (Some(l), false) = (&builtin, base_build_skipped) {
+        // No `__init__` in the workspace classes: the construction's arguments reach the base.
+        let sets = base_args.unwrap_or_else(|| match (&inst.args, &inst.call) {
+            (Some(a), _) => vec![(**a).clone()],
+            (None, Some((call, ccx))) => ev.call_args(call, ccx, Vec::new(), Vec::new()),
+            (None, None) => vec![ArgSet {
+                open: Some("the constructions of the class are not followed here".into()),
+                ..ArgSet::default()
+            }],
+        });
+        let attrs = self_sets_on_base(ev, &chain, &init_frames, &receiver);
+        let mut alternatives = Vec::new();
+        for set in sets {
+            for attrs in &attrs {
+                let layer = LayerVal {
+                    class: l.clone(),
+                    args: set.args.clone(),
+                    kws: set.kws.clone(),
+                    open: set.open.clone(),
+                    open_pos: set.open_pos.clone(),
+                    site: None,
+                    attrs: attrs.clone(),
+                };
+                let cx = inst
+                    .call
+                    .as_ref()
+                    .map(|(_, c)| c.clone())
+                    .unwrap_or_else(|| Cx {
+                        file: inst.file.clone(),
+                        scope: 0,
+                        at: 0,
+                        frame: None,
+                    });
+                if let Some(w) = weights_of(ev, &Val::Layer(Box::new(layer)), &cx, depth) {
+                    alternatives.push(w.weights);
                 }
             }
         }
-    }
-    let mut out: Vec<WeightAnswer> = Vec::new();
-    if let Some(l) = &builtin {
-        if !base_build_skipped {
-            let mut notes = Vec::new();
-            out.extend(weights_for(
-                ev,
-                l,
-                &a,
-                &k,
-                None,
-                &mut Vec::new(),
-                &mut notes,
-            ));
-        }
+        out.extend(union_weights(alternatives));
     }
     // add_weight calls and sub-layers, base classes first.
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut unnamed = 0usize;
-    for (lvl, (f, c)) in chain.iter().enumerate().rev() {
+    for (f, c) in chain.iter().rev() {
         for m in methods_in_order(f, *c) {
-            let is_init = f.ir.functions[m].name == "__init__";
-            let frame = if is_init {
-                let (a, k) = &level_args[lvl];
-                init_frame(f, m, a, k, &inst)
-            } else {
-                Arc::new(Frame {
-                    file: f.clone(),
-                    func: m,
-                    args: vec![("self".into(), BoundArg::Val(inst.clone()))],
-                })
+            let key = (Arc::as_ptr(f) as *const u8 as usize, m);
+            let frame = match init_frames.get(&key) {
+                Some(fr) => fr.clone(),
+                None => ev.unknown_frame(
+                    f,
+                    m,
+                    Some(receiver.clone()),
+                    format!("`{}` is called by Keras", f.ir.functions[m].name),
+                ),
             };
             let calls = calls_in(f, m);
             // Layers listed inside another layer call (`Sequential([...])`, a wrapper's argument)
             // belong to that layer, not directly to this one.
-            let mut layerish: Vec<crate::syntax::ir::Span> = Vec::new();
-            for (cl, scope) in &calls {
+            let mut layerish: Vec<Span> = Vec::new();
+            for (cl, scope, _) in &calls {
                 let cx = Cx {
                     file: f.clone(),
                     scope: *scope,
@@ -249,7 +282,7 @@ fn custom_weights_at(
                     layerish.push(cl.span);
                 }
             }
-            for (cl, scope) in calls {
+            for (cl, scope, pred) in calls {
                 if layerish
                     .iter()
                     .any(|sp| *sp != cl.span && sp.start <= cl.span.start && cl.span.end <= sp.end)
@@ -262,107 +295,75 @@ fn custom_weights_at(
                     at: cl.span.start,
                     frame: Some(frame.clone()),
                 };
-                // `tf.Variable(init(shape))` and `tf.compat.v1.get_variable(name, shape, initializer=...)`.
-                if let Some(w) = tf_variable(ev, &cl, &cx, &mut unnamed) {
-                    out.push(w);
+                let runs = if pred == TRUE {
+                    Some(true)
+                } else {
+                    ev.pred_holds(f, pred, Some(frame.clone()))
+                };
+                if runs == Some(false) {
                     continue;
                 }
-                if let Expr::Attr { value, attr, .. } = &cl.func {
+                let mut made: Vec<WeightAnswer> = Vec::new();
+                // `tf.Variable(init(shape))` and `tf.compat.v1.get_variable(name, shape, initializer=...)`.
+                if let Some(w) = tf_variable(ev, &cl, &cx, &mut unnamed) {
+                    made.push(w);
+                } else if let Expr::Attr { value, attr, .. } = &cl.func {
                     if matches!(&**value, Expr::Name { id, .. } if id == "self")
                         && matches!(attr.as_str(), "add_weight" | "add_variable")
                     {
-                        out.push(add_weight(ev, &cl, &cx, &mut unnamed));
+                        made.push(add_weight(ev, &cl, &cx, &mut unnamed));
+                    }
+                }
+                if made.is_empty() {
+                    // A sub-layer?
+                    let callee = ev.eval(&cl.func, &cx);
+                    let layer_callee = callee.iter().any(|v| {
+                        matches!(
+                            v.val,
+                            Val::LayerClass(_) | Val::Class(..) | Val::Builtin("keras.Sequential")
+                        )
+                    });
+                    if !layer_callee {
                         continue;
                     }
-                }
-                // A sub-layer?
-                let callee = ev.eval(&cl.func, &cx);
-                let Some(target) = callee.into_iter().map(|c| c.val).find(|v| {
-                    matches!(
-                        v,
-                        Val::LayerClass(_) | Val::Class(..) | Val::Builtin("keras.Sequential")
-                    )
-                }) else {
-                    continue;
-                };
-                let (sa, sk, open) = ev.call_args(&cl, &cx, Vec::new(), Vec::new());
-                // A sub-layer made in a comprehension is made once per element.
-                let copies = comprehension_count(ev, f, scope, &cx).unwrap_or(1);
-                let sub: Vec<WeightAnswer> = match &target {
-                    Val::Builtin(_) => {
-                        let Some((le, lcx)) = sa.first().cloned().or_else(|| {
-                            sk.iter()
-                                .find(|(n, _, _)| n == "layers")
-                                .map(|(_, e, c)| (e.clone(), c.clone()))
-                        }) else {
-                            continue;
+                    let subs = sub_layers(ev, &cl, &cx, depth, weights_of);
+                    if subs.is_empty() {
+                        continue;
+                    }
+                    // A sub-layer made in a comprehension is made once per element.
+                    let copies = comprehension_count(ev, f, scope, &cx).unwrap_or(1);
+                    for _ in 0..copies {
+                        let mut alternatives = Vec::new();
+                        let mut base_name = String::new();
+                        for (name, ws) in &subs {
+                            base_name = name.clone();
+                            alternatives.push(ws.clone());
+                        }
+                        let n = seen.entry(base_name.clone()).or_insert(0);
+                        let name = if *n == 0 {
+                            base_name.clone()
+                        } else {
+                            format!("{base_name}_{n}")
                         };
-                        sequential_weights(ev, &le, &lcx, depth)
-                    }
-                    Val::LayerClass(l) => {
-                        if ev
-                            .data
-                            .layers
-                            .get(l)
-                            .is_none_or(|i| i.weights.is_empty() && !i.wrapper)
-                        {
-                            continue;
+                        *n += 1;
+                        for mut w in union_weights(alternatives) {
+                            w.weight = format!("{name}/{}", w.weight);
+                            if runs.is_none() {
+                                w.created = Created::Unknown(
+                                    "made under a condition that is not decided".into(),
+                                );
+                            }
+                            out.push(w);
                         }
-                        let mut notes = Vec::new();
-                        weights_for(
-                            ev,
-                            l,
-                            &sa,
-                            &sk,
-                            open.as_deref(),
-                            &mut Vec::new(),
-                            &mut notes,
-                        )
                     }
-                    Val::Class(sf, sc) => {
-                        if layer_ancestry(ev, sf, *sc).is_none() {
-                            continue;
-                        }
-                        custom_weights(
-                            ev,
-                            sf,
-                            *sc,
-                            sa.clone(),
-                            sk.clone(),
-                            Some((cl.clone(), cx.clone())),
-                            depth + 1,
-                        )
-                    }
-                    _ => continue,
-                };
-                let class_name = match &target {
-                    Val::LayerClass(l) => l.clone(),
-                    Val::Class(sf, sc) => sf.ir.classes[*sc].name.clone(),
-                    _ => "Sequential".to_string(),
-                };
-                if sub.is_empty() {
                     continue;
                 }
-                let base_name = match sk.iter().rev().find(|(n, _, _)| n == "name") {
-                    Some((_, e, ecx)) => match ev.eval(e, ecx).first().map(|c| c.val.clone()) {
-                        Some(Val::Str(s)) => s,
-                        _ => snake_case(&class_name),
-                    },
-                    None => snake_case(&class_name),
-                };
-                for _ in 0..copies {
-                    let n = seen.entry(base_name.clone()).or_insert(0);
-                    let name = if *n == 0 {
-                        base_name.clone()
-                    } else {
-                        format!("{base_name}_{n}")
-                    };
-                    *n += 1;
-                    for w in &sub {
-                        let mut w = w.clone();
-                        w.weight = format!("{name}/{}", w.weight);
-                        out.push(w);
+                for mut w in made {
+                    if runs.is_none() {
+                        w.created =
+                            Created::Unknown("made under a condition that is not decided".into());
                     }
+                    out.push(w);
                 }
             }
         }
@@ -370,20 +371,131 @@ fn custom_weights_at(
     out
 }
 
-fn init_frame(
-    f: &Arc<FileAnalysis>,
-    init: FuncId,
-    args: &[(Expr, Cx)],
-    kws: &[(String, Expr, Cx)],
-    inst: &Val,
-) -> Arc<Frame> {
-    let mut bound = bind_values(&f.ir.functions[init], args, kws, true);
-    bound.push(("self".into(), BoundArg::Val(inst.clone())));
-    Arc::new(Frame {
-        file: f.clone(),
-        func: init,
-        args: bound,
-    })
+/// The attributes the chain's methods set on `self` that the built-in base reads when it builds
+/// (`self.kernel_initializer = ...` after `super().__init__(...)`): one list per possibility.
+fn self_sets_on_base(
+    ev: &mut Evaluator,
+    chain: &[(Arc<FileAnalysis>, ClassId)],
+    init_frames: &HashMap<(usize, FuncId), Arc<Frame>>,
+    receiver: &Val,
+) -> Vec<Vec<(String, Option<(Expr, Cx)>)>> {
+    let mut sure: Vec<(String, Option<(Expr, Cx)>)> = Vec::new();
+    let mut maybe: Vec<(String, Option<(Expr, Cx)>)> = Vec::new();
+    for (f, c) in chain.iter().rev() {
+        let cls = &f.ir.classes[*c];
+        for (attr, stores) in &cls.self_attrs {
+            if !attr.ends_with("_initializer")
+                && !matches!(attr.as_str(), "use_bias" | "center" | "scale")
+            {
+                continue;
+            }
+            for s in stores {
+                let st = f.ir.stores[*s as usize].clone();
+                let mut sc = Some(st.scope);
+                let mut func = None;
+                while let Some(id) = sc {
+                    if let ScopeKind::Function(fid) = f.ir.scopes[id].kind {
+                        func = Some(fid);
+                        break;
+                    }
+                    sc = f.ir.scopes[id].parent;
+                }
+                let Some(fid) = func else { continue };
+                let key = (Arc::as_ptr(f) as *const u8 as usize, fid);
+                let (frame, is_init) = match init_frames.get(&key) {
+                    Some(fr) => (fr.clone(), true),
+                    None => (
+                        ev.unknown_frame(f, fid, Some(receiver.clone()), "called by Keras".into()),
+                        false,
+                    ),
+                };
+                // After `super().__init__(...)` in `__init__`, on every path: surely set before
+                // the layer is built.
+                let after_super = calls_in(f, fid)
+                    .iter()
+                    .find(|(cl, _, _)| is_super_init(cl))
+                    .is_none_or(|(cl, _, _)| cl.span.end <= st.span.start);
+                let cx = Cx {
+                    file: f.clone(),
+                    scope: st.scope,
+                    at: st.span.start,
+                    frame: Some(frame),
+                };
+                let v = st.value.clone().map(|e| (e, cx));
+                if is_init
+                    && after_super
+                    && st.pred == TRUE
+                    && st.scope == f.ir.functions[fid].scope
+                {
+                    sure.retain(|(a, _)| a != attr.as_str());
+                    sure.push((attr.to_string(), v));
+                } else {
+                    maybe.push((attr.to_string(), v));
+                }
+            }
+        }
+    }
+    let mut out = vec![sure.clone()];
+    for m in maybe {
+        let mut alt = sure.clone();
+        alt.push(m);
+        out.push(alt);
+    }
+    out
+}
+
+/// The layers call `cl` (in `cx`) may construct: (layer name, weights) per possibility.
+fn sub_layers(
+    ev: &mut Evaluator,
+    cl: &Arc<Call>,
+    cx: &Cx,
+    depth: usize,
+    weights_of: LayerWeights,
+) -> Vec<(String, Vec<WeightAnswer>)> {
+    let callee = ev.eval(&cl.func, cx);
+    if callee
+        .iter()
+        .any(|c| matches!(c.val, Val::Builtin("keras.Sequential")))
+    {
+        let sets = ev.call_args(cl, cx, Vec::new(), Vec::new());
+        let Some(set) = sets.first() else {
+            return Vec::new();
+        };
+        let Some((le, lcx)) = set.args.first().cloned().or_else(|| {
+            set.kws
+                .iter()
+                .find(|(n, _, _)| n == "layers")
+                .map(|(_, e, c)| (e.clone(), c.clone()))
+        }) else {
+            return Vec::new();
+        };
+        let name = name_kw(ev, &set.kws).unwrap_or_else(|| "sequential".into());
+        let ws = sequential_weights(ev, &le, &lcx, depth, weights_of);
+        return if ws.is_empty() {
+            Vec::new()
+        } else {
+            vec![(name, ws)]
+        };
+    }
+    let mut out = Vec::new();
+    for v in ev.call(cl, cx) {
+        if !matches!(v.val, Val::Layer(_) | Val::Instance(_)) {
+            continue;
+        }
+        if let Some(inner) = weights_of(ev, &v.val, cx, depth + 1) {
+            if !inner.weights.is_empty() {
+                out.push((inner.name, inner.weights));
+            }
+        }
+    }
+    out
+}
+
+/// The `name=` of a layer's keyword arguments, when it is one literal string.
+fn name_kw(ev: &mut Evaluator, kws: &[(String, Expr, Cx)]) -> Option<String> {
+    let (_, e, c) = kws.iter().rev().find(|(n, _, _)| n == "name")?;
+    let (e, c) = (e.clone(), c.clone());
+    ev.single_str(&e, &c)
 }
 
 /// One `self.add_weight(...)`: Keras 3 positional order `(shape, initializer, dtype)`, Keras 2
@@ -405,24 +517,22 @@ fn add_weight(ev: &mut Evaluator, call: &Call, cx: &Cx, unnamed: &mut usize) -> 
             kw("dtype").or_else(|| pos(2)),
         )
     };
-    let literal = |ev: &mut Evaluator, e: &Option<Expr>| -> Option<String> {
-        let e = e.as_ref()?;
-        match ev.eval(e, cx).first().map(|c| c.val.clone()) {
-            Some(Val::Str(s)) => Some(s),
-            _ => None,
-        }
-    };
-    let name = literal(ev, &name_e).unwrap_or_else(|| {
-        let n = if *unnamed == 0 {
-            "variable".to_string()
-        } else {
-            format!("variable_{unnamed}")
-        };
-        *unnamed += 1;
-        n
-    });
+    let name = name_e
+        .as_ref()
+        .and_then(|e| ev.single_str(e, cx))
+        .unwrap_or_else(|| {
+            let n = if *unnamed == 0 {
+                "variable".to_string()
+            } else {
+                format!("variable_{unnamed}")
+            };
+            *unnamed += 1;
+            n
+        });
     // `dtype="int32"`, or `tf.int32` / `np.int32` / `"int32"` given positionally.
-    let dtype = literal(ev, &dtype_e)
+    let dtype = dtype_e
+        .as_ref()
+        .and_then(|e| ev.single_str(e, cx))
         .or_else(|| match &dtype_e {
             Some(Expr::Attr { attr, .. }) => Some(attr.to_string()),
             _ => None,
@@ -468,13 +578,13 @@ fn add_weight(ev: &mut Evaluator, call: &Call, cx: &Cx, unnamed: &mut usize) -> 
                 if matches!(c.val, Val::NoneV) {
                     candidates.extend(default(ev, origin));
                 } else {
-                    candidates.extend(ev.to_initializer(super::eval::Cand { val: c.val, origin }));
+                    candidates.extend(ev.to_initializer(Cand { val: c.val, origin }, cx));
                 }
             }
         }
     }
     let trainable = match call.keyword("trainable").map(|k| ev.eval(&k.value, cx)) {
-        Some(v) => !matches!(v.first().map(|c| &c.val), Some(Val::Bool(false))),
+        Some(v) => !matches!(v.as_slice(), [c] if matches!(c.val, Val::Bool(false))),
         None => true,
     };
     WeightAnswer {
@@ -501,9 +611,17 @@ fn comprehension_count(
         return None;
     }
     let mut count = 1usize;
-    for bs in f.ir.scopes[scope].bindings.values() {
-        for b in bs {
-            if let crate::syntax::ir::BindingKind::Element { of, index: None } = &b.kind {
+    for ds in f.ir.scopes[scope].defs.values() {
+        for d in ds.iter() {
+            if let crate::syntax::ir::DefKind::Element {
+                of,
+                each: true,
+                path,
+            } = &f.ir.defs[*d as usize].kind
+            {
+                if !path.is_empty() {
+                    continue;
+                }
                 let pcx = Cx {
                     scope: f.ir.scopes[scope].parent.unwrap_or(0),
                     ..cx.clone()
@@ -513,15 +631,19 @@ fn comprehension_count(
                         if matches!(&c.func, Expr::Name { id, .. } if id == "range")
                             && c.args.len() == 1 =>
                     {
-                        match ev.eval(&c.args[0], &pcx).first().map(|v| v.val.clone()) {
-                            Some(Val::Num(crate::syntax::ir::Number::Int(n))) if n >= 0 => {
-                                n as usize
-                            }
+                        match ev.eval(&c.args[0], &pcx).as_slice() {
+                            [v] => match v.val {
+                                Val::Num(crate::syntax::ir::Number::Int(n)) if n >= 0 => n as usize,
+                                _ => return None,
+                            },
                             _ => return None,
                         }
                     }
-                    other => match ev.eval(other, &pcx).first().map(|v| v.val.clone()) {
-                        Some(Val::List(items)) => items.len(),
+                    other => match ev.eval(other, &pcx).as_slice() {
+                        [v] => match &v.val {
+                            Val::List { items, open: None } => items.len(),
+                            _ => return None,
+                        },
                         _ => return None,
                     },
                 };
@@ -534,73 +656,52 @@ fn comprehension_count(
 
 /// Weights of `keras.Sequential([...])` made inside a custom layer: each listed layer's weights
 /// under its name.
-fn sequential_weights(ev: &mut Evaluator, list: &Expr, cx: &Cx, depth: usize) -> Vec<WeightAnswer> {
+fn sequential_weights(
+    ev: &mut Evaluator,
+    list: &Expr,
+    cx: &Cx,
+    depth: usize,
+    weights_of: LayerWeights,
+) -> Vec<WeightAnswer> {
     let mut out = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    let items = match ev
-        .eval(list, cx)
-        .into_iter()
-        .map(|c| c.val)
-        .find(|v| matches!(v, Val::List(_)))
-    {
-        Some(Val::List(items)) => items,
+    let items = match ev.eval(list, cx).as_slice() {
+        [c] => match &c.val {
+            Val::List { items, .. } => items.clone(),
+            _ => return out,
+        },
         _ => return out,
     };
     for (e, ecx) in items {
-        let Expr::Call(c) = &e else { continue };
-        let callee = ev.eval(&c.func, &ecx);
-        let (a, k, open) = ev.call_args(c, &ecx, Vec::new(), Vec::new());
-        let (class_name, ws) = match callee
-            .into_iter()
-            .map(|v| v.val)
-            .find(|v| matches!(v, Val::LayerClass(_) | Val::Class(..)))
-        {
-            Some(Val::LayerClass(l)) => {
-                let mut notes = Vec::new();
-                let ws = weights_for(ev, &l, &a, &k, open.as_deref(), &mut Vec::new(), &mut notes);
-                (l, ws)
-            }
-            Some(Val::Class(sf, sc)) => {
-                let ws = custom_weights(
-                    ev,
-                    &sf,
-                    sc,
-                    a.clone(),
-                    k.clone(),
-                    Some((c.clone(), ecx.clone())),
-                    depth + 1,
-                );
-                (sf.ir.classes[sc].name.clone(), ws)
-            }
-            _ => continue,
-        };
-        if ws.is_empty() {
+        let vals = ev.eval(&e, &ecx);
+        let [v] = vals.as_slice() else { continue };
+        if !matches!(v.val, Val::Layer(_) | Val::Instance(_)) {
             continue;
         }
-        let base = k
-            .iter()
-            .rev()
-            .find(|(n, _, _)| n == "name")
-            .and_then(
-                |(_, e, c)| match ev.eval(e, c).first().map(|x| x.val.clone()) {
-                    Some(Val::Str(s)) => Some(s),
-                    _ => None,
-                },
-            )
-            .unwrap_or_else(|| snake_case(&class_name));
-        let n = seen.entry(base.clone()).or_insert(0);
+        let Some(inner) = weights_of(ev, &v.val, &ecx, depth + 1) else {
+            continue;
+        };
+        if inner.weights.is_empty() {
+            continue;
+        }
+        let n = seen.entry(inner.name.clone()).or_insert(0);
         let name = if *n == 0 {
-            base.clone()
+            inner.name.clone()
         } else {
-            format!("{base}_{n}")
+            format!("{}_{n}", inner.name)
         };
         *n += 1;
-        for mut w in ws {
+        for mut w in inner.weights {
             w.weight = format!("{name}/{}", w.weight);
             out.push(w);
         }
     }
     out
+}
+
+/// The name Keras gives a layer object: its `name=` argument, else the snake_case class name.
+pub fn layer_name(ev: &mut Evaluator, class: &str, kws: &[(String, Expr, Cx)]) -> String {
+    name_kw(ev, kws).unwrap_or_else(|| snake_case(class))
 }
 
 /// A weight made with TensorFlow directly in a layer's method: `tf.Variable(init(shape=...))`
@@ -619,12 +720,6 @@ fn tf_variable(
             Val::Builtin(b @ ("tf.Variable" | "tf.get_variable")) => Some(b),
             _ => None,
         })?;
-    let lit = |ev: &mut Evaluator, e: Option<&Expr>| -> Option<String> {
-        match ev.eval(e?, cx).first().map(|v| v.val.clone()) {
-            Some(Val::Str(s)) => Some(s),
-            _ => None,
-        }
-    };
     let here = ev.place(&cx.file, call.span);
     let step = Step {
         text: format!("`{kind}` at {here}"),
@@ -632,7 +727,10 @@ fn tf_variable(
         span: Some(call.span),
     };
     let (name, init_expr) = if kind == "tf.Variable" {
-        let name = lit(ev, call.keyword("name").map(|k| &k.value));
+        let name = call
+            .keyword("name")
+            .map(|k| k.value.clone())
+            .and_then(|e| ev.single_str(&e, cx));
         let init = call
             .args
             .first()
@@ -643,10 +741,11 @@ fn tf_variable(
         };
         (name, init)
     } else {
-        let name = lit(
-            ev,
-            call.keyword("name").map(|k| &k.value).or(call.args.first()),
-        );
+        let name = call
+            .keyword("name")
+            .map(|k| k.value.clone())
+            .or(call.args.first().cloned())
+            .and_then(|e| ev.single_str(&e, cx));
         (
             name,
             call.keyword("initializer")
@@ -670,7 +769,7 @@ fn tf_variable(
                 let origin = std::iter::once(step.clone())
                     .chain(c.origin.clone())
                     .collect();
-                candidates.extend(ev.to_initializer(super::eval::Cand { val: c.val, origin }));
+                candidates.extend(ev.to_initializer(Cand { val: c.val, origin }, cx));
             }
         }
         None if kind == "tf.get_variable" => match ev.identifier("glorot_uniform") {

@@ -9,6 +9,9 @@ pub mod custom;
 pub mod eval;
 pub mod layers;
 pub mod shapes;
+pub mod sites;
+pub mod values;
+pub mod wrappers;
 
 use crate::knowledge::KerasVersion;
 use crate::syntax::{ir::ModuleIr, parse::SyntaxError, LineIndex};
@@ -269,10 +272,14 @@ struct CalleeIndex {
 
 #[derive(Default)]
 struct CalleeMap {
-    /// The files that hold any call.
+    /// The files that hold any call, attribute store or class.
     paths: Vec<Arc<Path>>,
     /// Callee last name -> indices into `paths`, each file once.
     by_name: rustc_hash::FxHashMap<Box<str>, Vec<u32>>,
+    /// Attribute name -> the files that store it (`x.attr = ...`).
+    stores: rustc_hash::FxHashMap<Box<str>, Vec<u32>>,
+    /// Last name of a base class -> the classes deriving from it (index into `paths`, class).
+    subclasses: rustc_hash::FxHashMap<Box<str>, Vec<(u32, usize)>>,
 }
 
 impl CalleeIndex {
@@ -287,18 +294,13 @@ impl CalleeIndex {
         }
     }
 
-    /// The paths of `files` that may call `name` (a superset; each file's own
-    /// [`CallUses::by_callee`] decides).
-    fn paths<'a>(
-        &'a self,
-        files: &'a HashMap<Arc<Path>, Arc<FileAnalysis>>,
-        name: &str,
-    ) -> impl Iterator<Item = &'a Arc<Path>> + 'a {
-        let base = self.base.get_or_init(|| {
+    /// The map, built from `files` on first use.
+    fn map<'a>(&'a self, files: &HashMap<Arc<Path>, Arc<FileAnalysis>>) -> &'a CalleeMap {
+        self.base.get_or_init(|| {
             use crate::syntax::ir::Expr;
             let mut m = CalleeMap::default();
             for (p, f) in files {
-                if f.ir.calls.is_empty() {
+                if f.ir.calls.is_empty() && f.ir.stores.is_empty() && f.ir.classes.is_empty() {
                     continue;
                 }
                 let ix = m.paths.len() as u32;
@@ -310,17 +312,35 @@ impl CalleeIndex {
                     else {
                         continue;
                     };
-                    match m.by_name.get_mut(n.as_str()) {
-                        Some(v) if v.last() == Some(&ix) => {}
-                        Some(v) => v.push(ix),
-                        None => {
-                            m.by_name.insert(n.as_str().into(), vec![ix]);
+                    push_once(&mut m.by_name, n.as_str(), ix);
+                }
+                for st in &f.ir.stores {
+                    push_once(&mut m.stores, st.attr.as_str(), ix);
+                }
+                for (ci, c) in f.ir.classes.iter().enumerate() {
+                    for b in &c.bases {
+                        let (Expr::Name { id: n, .. } | Expr::Attr { attr: n, .. }) = b else {
+                            continue;
+                        };
+                        let v = m.subclasses.entry(n.as_str().into()).or_default();
+                        if !v.contains(&(ix, ci)) {
+                            v.push((ix, ci));
                         }
                     }
                 }
             }
             m
-        });
+        })
+    }
+
+    /// The paths of `files` that may call `name` (a superset; each file's own
+    /// [`CallUses::by_callee`] decides).
+    fn paths<'a>(
+        &'a self,
+        files: &'a HashMap<Arc<Path>, Arc<FileAnalysis>>,
+        name: &str,
+    ) -> impl Iterator<Item = &'a Arc<Path>> + 'a {
+        let base = self.map(files);
         base.by_name
             .get(name)
             .into_iter()
@@ -328,6 +348,32 @@ impl CalleeIndex {
             .map(|&i| &base.paths[i as usize])
             .filter(|p| !self.changed.contains(*p))
             .chain(self.changed.iter())
+    }
+
+    /// The paths of `files` that may store attribute `attr` (a superset).
+    fn store_paths<'a>(
+        &'a self,
+        files: &'a HashMap<Arc<Path>, Arc<FileAnalysis>>,
+        attr: &str,
+    ) -> impl Iterator<Item = &'a Arc<Path>> + 'a {
+        let base = self.map(files);
+        base.stores
+            .get(attr)
+            .into_iter()
+            .flatten()
+            .map(|&i| &base.paths[i as usize])
+            .filter(|p| !self.changed.contains(*p))
+            .chain(self.changed.iter())
+    }
+}
+
+fn push_once(m: &mut rustc_hash::FxHashMap<Box<str>, Vec<u32>>, key: &str, ix: u32) {
+    match m.get_mut(key) {
+        Some(v) if v.last() == Some(&ix) => {}
+        Some(v) => v.push(ix),
+        None => {
+            m.insert(key.into(), vec![ix]);
+        }
     }
 }
 
@@ -337,7 +383,7 @@ struct FileMemo {
     /// Every layer call of the file ([`Workspace::layer_calls`]).
     all: Option<Arc<Vec<LayerCall>>>,
     /// The calls computed one by one ([`Workspace::layer_calls_where`]).
-    sites: layers::SiteCache,
+    sites: sites::SiteCache,
 }
 
 impl Clone for Workspace {
@@ -413,7 +459,7 @@ impl Workspace {
     /// which names (tens of milliseconds for thousands of files). The server calls it once indexing
     /// is done, off the request path.
     pub fn prepare(&self) {
-        let _ = self.callees.paths(&self.files, "").count();
+        let _ = self.callees.map(&self.files);
     }
 
     /// Every call site in the workspace whose callee's last name is `name`: `(file, index into
@@ -429,6 +475,92 @@ impl Workspace {
             }
         }
         out.sort_by(|a, b| a.0.path.cmp(&b.0.path).then(a.1.cmp(&b.1)));
+        out
+    }
+
+    /// Every attribute store `x.attr = ...` of the workspace for `attr` (also `setattr` with that
+    /// name, and those with a name not known): `(file, index into file.ir.stores)`, by path then
+    /// source order.
+    pub fn attr_stores(&self, attr: &str) -> Vec<(Arc<FileAnalysis>, usize)> {
+        let mut out: Vec<(Arc<FileAnalysis>, usize)> = Vec::new();
+        let mut paths: Vec<&Arc<Path>> = self.callees.store_paths(&self.files, attr).collect();
+        paths.extend(self.callees.store_paths(&self.files, "*"));
+        paths.sort();
+        paths.dedup();
+        for p in paths {
+            let Some(f) = self.files.get(p) else { continue };
+            for (i, st) in f.ir.stores.iter().enumerate() {
+                if st.attr == attr || st.attr == "*" {
+                    out.push((f.clone(), i));
+                }
+            }
+        }
+        out
+    }
+
+    /// The workspace classes that derive from a class named `name`, directly or not (by the last
+    /// name of their bases: a superset, each use checks the class itself).
+    pub fn subclasses(&self, name: &str) -> Vec<(Arc<FileAnalysis>, usize)> {
+        use crate::syntax::ir::Expr;
+        let mut out: Vec<(Arc<FileAnalysis>, usize)> = Vec::new();
+        let mut todo = vec![name.to_string()];
+        let mut done: Vec<String> = vec![name.to_string()];
+        // Files changed since the map was built are read directly.
+        let changed: Vec<Arc<FileAnalysis>> = self
+            .callees
+            .changed
+            .iter()
+            .filter_map(|p| self.files.get(p).cloned())
+            .collect();
+        let map = self.callees.map(&self.files);
+        while let Some(n) = todo.pop() {
+            if out.len() > 256 {
+                break;
+            }
+            let mut subs: Vec<(Arc<FileAnalysis>, usize)> = Vec::new();
+            for (pi, ci) in map.subclasses.get(n.as_str()).into_iter().flatten() {
+                let p = &map.paths[*pi as usize];
+                if self.callees.changed.contains(p) {
+                    continue;
+                }
+                if let Some(f) = self.files.get(p) {
+                    subs.push((f.clone(), *ci));
+                }
+            }
+            for f in &changed {
+                for (ci, c) in f.ir.classes.iter().enumerate() {
+                    if c.bases.iter().any(|b| {
+                        matches!(b, Expr::Name { id, .. } | Expr::Attr { attr: id, .. } if *id == n)
+                    }) {
+                        subs.push((f.clone(), ci));
+                    }
+                }
+            }
+            for (f, c) in subs {
+                if out.iter().any(|(g, d)| Arc::ptr_eq(g, &f) && *d == c) {
+                    continue;
+                }
+                let cname = f.ir.classes[c].name.clone();
+                out.push((f, c));
+                if !done.contains(&cname) {
+                    done.push(cname.clone());
+                    todo.push(cname);
+                }
+            }
+        }
+        out
+    }
+
+    /// The names of [`Workspace::subclasses`].
+    pub fn subclass_names(&self, name: &str) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .subclasses(name)
+            .into_iter()
+            .map(|(f, c)| f.ir.classes[c].name.clone())
+            .filter(|n| n != name)
+            .collect();
+        out.sort();
+        out.dedup();
         out
     }
 
@@ -461,7 +593,7 @@ impl Workspace {
         if let Some(all) = &memo.all {
             return all.clone();
         }
-        let calls = Arc::new(layers::layer_calls(self, f));
+        let calls = Arc::new(sites::layer_calls(self, f));
         memo.all = Some(calls.clone());
         calls
     }
@@ -496,7 +628,7 @@ impl Workspace {
                     .collect(),
             );
         }
-        Arc::new(layers::layer_calls_where(self, f, &mut memo.sites, keep))
+        Arc::new(sites::layer_calls_where(self, f, &mut memo.sites, keep))
     }
 }
 

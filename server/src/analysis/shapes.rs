@@ -6,7 +6,8 @@
 //! `convolutional/base_conv.py`, `base_conv_transpose.py`, `base_depthwise_conv.py`,
 //! `base_separable_conv.py`, `core/embedding.py`, `rnn/{simple_rnn,lstm,gru}.py`).
 
-use super::eval::{Cx, Evaluator, Val};
+use super::eval::Evaluator;
+use super::values::{Cx, Val};
 use super::FileAnalysis;
 use crate::syntax::ir::{Call, Expr, Number};
 use std::collections::HashMap;
@@ -84,7 +85,7 @@ fn int(ev: &mut Evaluator, e: &Expr, cx: &Cx) -> Option<u64> {
 fn ints(ev: &mut Evaluator, e: &Expr, cx: &Cx) -> Option<Vec<Option<u64>>> {
     match ev.eval(e, cx).as_slice() {
         [c] => match &c.val {
-            Val::List(items) => Some(
+            Val::List { items, open: None } => Some(
                 items
                     .clone()
                     .iter()
@@ -200,20 +201,26 @@ fn tensor_dim(
         return None;
     }
     let value = match x {
-        Expr::Name { id, .. } => {
-            let bs = file.ir.scopes[cx.scope].bindings.get(id)?;
-            let chosen = ev.choose(file, bs, cx.at, None);
-            match chosen.as_slice() {
-                [b] => match &b.kind {
-                    crate::syntax::ir::BindingKind::Value(e) => {
-                        let cx2 = Cx {
-                            at: b.span.start,
-                            ..cx.clone()
-                        };
-                        return tensor_dim(ev, file, e, &cx2, depth + 1);
+        Expr::Name { id, span } => {
+            // A name bound to one expression where it is used (`x = keras.Input(...)`).
+            if !file.ir.is_local(cx.scope, id) {
+                return None;
+            }
+            let reaches = file.ir.live_at(cx.scope, id, span.start);
+            match reaches {
+                [r] if r.def != crate::syntax::ir::UNBOUND => {
+                    match &file.ir.defs[r.def as usize].kind {
+                        crate::syntax::ir::DefKind::Value(e) => {
+                            let cx2 = Cx {
+                                at: file.ir.defs[r.def as usize].span.start,
+                                ..cx.clone()
+                            };
+                            let e = e.clone();
+                            return tensor_dim(ev, file, &e, &cx2, depth + 1);
+                        }
+                        _ => return None,
                     }
-                    _ => return None,
-                },
+                }
                 _ => return None,
             }
         }

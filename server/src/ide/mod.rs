@@ -5,7 +5,8 @@ mod format;
 
 pub use format::{compact_label, full_init, init_math, origin_text};
 
-use crate::analysis::eval::{Cx, Evaluator, Val};
+use crate::analysis::eval::Evaluator;
+use crate::analysis::values::{Cand, Cx, InstanceVal, Val};
 use crate::analysis::{Candidate, Created, InitKind, LayerCall, Workspace};
 use crate::syntax::ir::{Expr, Span};
 use std::path::{Path, PathBuf};
@@ -87,8 +88,20 @@ fn class_hover(
         .find(|(_, c)| c.name_span.contains(offset))?;
     let mut ev = Evaluator::for_file(ws, file);
     if let Some((_, builtin)) = crate::analysis::custom::layer_ancestry(&mut ev, file, cid) {
-        let weights =
-            crate::analysis::custom::custom_weights(&mut ev, file, cid, vec![], vec![], None, 0);
+        // Constructed with no arguments: the defaults.
+        let inst = InstanceVal {
+            file: file.clone(),
+            class: cid,
+            call: None,
+            args: Some(Box::new(crate::analysis::values::ArgSet::default())),
+            attrs: Vec::new(),
+        };
+        let weights = crate::analysis::custom::custom_weights(
+            &mut ev,
+            &inst,
+            0,
+            crate::analysis::sites::layer_value_weights,
+        );
         let call = LayerCall {
             span: cls.name_span,
             callee_span: cls.name_span,
@@ -108,15 +121,26 @@ fn class_hover(
         });
     }
     if ev.initializer_base(file, cid).is_some() {
-        let v = Val::Instance {
+        let v = Val::Instance(Box::new(InstanceVal {
             file: file.clone(),
             class: cid,
             call: None,
+            args: None,
+            attrs: Vec::new(),
+        }));
+        let cx = Cx {
+            file: file.clone(),
+            scope: 0,
+            at: cls.span.end,
+            frame: None,
         };
-        let cands = ev.to_initializer(crate::analysis::eval::Cand {
-            val: v,
-            origin: vec![],
-        });
+        let cands = ev.to_initializer(
+            Cand {
+                val: v,
+                origin: vec![],
+            },
+            &cx,
+        );
         return Some(Hover {
             markdown: format::value_markdown(ws, &cands),
             span: cls.name_span,
@@ -147,14 +171,14 @@ fn value_hover(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
         .any(|site| site.call.func.span() == e.span());
     let mut ev = Evaluator::for_file(ws, file);
     let mut cands = Vec::new();
-    for c in ev.eval(&e, &cx) {
+    for c in eval_here(&mut ev, file, &e, &cx) {
         let shown = match c.val {
-            Val::Init(_) | Val::Instance { .. } | Val::Str(_) | Val::Dict { .. } => true,
-            Val::Func(..) => !called,
+            Val::Init(_) | Val::Instance(_) | Val::Str(_) | Val::Dict(_) => true,
+            Val::Func { .. } => !called,
             _ => false,
         };
         if shown {
-            cands.extend(ev.to_initializer(c));
+            cands.extend(ev.to_initializer(c, &cx));
         }
     }
     if !cands
@@ -238,13 +262,33 @@ fn hints(ws: &Workspace, path: &Path, range: Span, tooltips: bool) -> Vec<InlayH
     // Labels of many calls are formatted in parallel too (in source order either way).
     let mut out: Vec<InlayHint> = if calls.len() >= 256 {
         use rayon::prelude::*;
-        crate::analysis::layers::analysis_pool()
+        crate::analysis::sites::analysis_pool()
             .install(|| calls.par_iter().filter_map(hint).collect())
     } else {
         calls.iter().filter_map(hint).collect()
     };
     out.sort_by_key(|h| h.offset);
     out
+}
+
+/// The values of `e` (an expression of the file, or the target name of an assignment: the value
+/// it binds).
+fn eval_here(
+    ev: &mut Evaluator,
+    file: &Arc<crate::analysis::FileAnalysis>,
+    e: &Expr,
+    cx: &Cx,
+) -> Vec<Cand> {
+    if let Expr::Name { id, span } = e {
+        if let Some(d) =
+            file.ir.defs.iter().position(|d| {
+                d.span == *span && matches!(d.kind, crate::syntax::ir::DefKind::Value(_))
+            })
+        {
+            return ev.eval_def(file, d as u32, id, None);
+        }
+    }
+    ev.eval(e, cx)
 }
 
 /// Every expression (name, attribute or string) containing `offset`, innermost last.
@@ -314,25 +358,19 @@ fn exprs_at(ws: &Workspace, path: &Path, offset: u32) -> Vec<(Expr, usize)> {
             );
         }
     }
-    for (sid, s) in file.ir.scopes.iter().enumerate() {
-        for (name, bs) in &s.bindings {
-            for b in bs {
-                // The bound name itself (hover on `init` in `init = HeNormal()`).
-                if matches!(b.kind, crate::syntax::ir::BindingKind::Value(_))
-                    && b.span.contains(offset)
-                {
-                    found.push((
-                        Expr::Name {
-                            id: name.clone(),
-                            span: b.span,
-                        },
-                        sid,
-                    ));
-                }
-                if let crate::syntax::ir::BindingKind::Value(e) = &b.kind {
-                    walk(e, sid, offset, &mut found, 0);
-                }
+    for d in &file.ir.defs {
+        if let crate::syntax::ir::DefKind::Value(e) = &d.kind {
+            // The bound name itself (hover on `init` in `init = HeNormal()`).
+            if d.span.contains(offset) {
+                found.push((
+                    Expr::Name {
+                        id: d.name.clone(),
+                        span: d.span,
+                    },
+                    d.scope,
+                ));
             }
+            walk(e, d.scope, offset, &mut found, 0);
         }
     }
     for f in &file.ir.functions {
@@ -369,7 +407,7 @@ pub fn definition(ws: &Workspace, path: &Path, offset: u32) -> Vec<Target> {
             out.push(t);
         }
     };
-    for c in ev.eval(&e, &cx) {
+    for c in eval_here(&mut ev, file, &e, &cx) {
         match &c.val {
             Val::Class(f, id) => push(
                 &mut out,
@@ -378,22 +416,22 @@ pub fn definition(ws: &Workspace, path: &Path, offset: u32) -> Vec<Target> {
                     span: f.ir.classes[*id].name_span,
                 },
             ),
-            Val::Func(f, id) => push(
+            Val::Func { file: f, id, .. } => push(
                 &mut out,
                 Target {
                     path: f.path.clone(),
                     span: f.ir.functions[*id].name_span,
                 },
             ),
-            Val::Instance { file, class, .. } => push(
+            Val::Instance(i) => push(
                 &mut out,
                 Target {
-                    path: file.path.clone(),
-                    span: file.ir.classes[*class].name_span,
+                    path: i.file.path.clone(),
+                    span: i.file.ir.classes[i.class].name_span,
                 },
             ),
-            Val::Str(_) | Val::Init(_) | Val::Dict { .. } => {
-                for cand in ev.to_initializer(c.clone()) {
+            Val::Str(_) | Val::Init(_) | Val::Dict(_) => {
+                for cand in ev.to_initializer(c.clone(), &cx) {
                     if let Candidate::Resolved { init, .. } = cand {
                         match &init.kind {
                             InitKind::CustomClass { file, span, .. }

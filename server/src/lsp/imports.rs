@@ -5,7 +5,7 @@
 use super::Backend;
 use crate::analysis::{FileAnalysis, Workspace};
 use crate::index;
-use crate::syntax::ir::BindingKind;
+use crate::syntax::ir::DefKind;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -55,16 +55,19 @@ pub async fn ensure(b: &Backend, ws: Arc<Workspace>, path: &Path) -> Arc<Workspa
         for _ in 0..DEPTH {
             let mut next = Vec::new();
             for f in &frontier {
-                for scope in &f.ir.scopes {
-                    for bs in scope.bindings.values() {
-                        for bnd in bs {
+                {
+                    {
+                        for bnd in &f.ir.defs {
                             let (module, level, name) = match &bnd.kind {
-                                BindingKind::Import { module } => (module.clone(), 0, None),
-                                BindingKind::ImportFrom {
+                                DefKind::Import { full, .. } => (full.clone(), 0, None),
+                                DefKind::ImportFrom {
                                     module,
                                     level,
                                     name,
                                 } => (module.clone(), *level, Some(name.clone())),
+                                DefKind::StarImport { module, level, .. } => {
+                                    (module.clone(), *level, None)
+                                }
                                 _ => continue,
                             };
                             let mut mods = vec![module.clone()];

@@ -42,7 +42,7 @@ pub struct Backend {
 }
 
 /// Stack size of the runtime's threads, which run the analysis of requests (bytes).
-const ANALYSIS_STACK: usize = crate::analysis::layers::ANALYSIS_STACK;
+const ANALYSIS_STACK: usize = crate::analysis::sites::ANALYSIS_STACK;
 
 /// Serves LSP on stdin/stdout until `exit`.
 pub fn serve_stdio() {

@@ -260,16 +260,10 @@ pub enum CmpOp {
     IsNot,
     In,
     NotIn,
-}
-
-/// A branch condition: the binding below it holds only if `test` has truthiness `polarity`
-/// (and the parent condition holds).
-#[derive(Clone, Debug)]
-pub struct Cond {
-    pub test: Expr,
-    pub polarity: bool,
-    pub parent: Option<usize>,
-    pub scope: ScopeId,
+    Lt,
+    LtE,
+    Gt,
+    GtE,
 }
 
 /// A keyword argument; `name == None` is a `**spread`.
@@ -315,16 +309,82 @@ pub enum ScopeKind {
     Module,
     Function(FuncId),
     Class(ClassId),
+    /// A comprehension: its variables, evaluated where it is written.
     Comprehension,
+    /// A lambda: its parameters, evaluated when it is called.
+    Lambda,
 }
 
-/// What a name is bound to.
+/// Index of a [`Def`] in [`ModuleIr::defs`].
+pub type DefId = u32;
+/// Index of a live set in [`ModuleIr::lives`].
+pub type LiveId = u32;
+/// Index of a path condition in [`ModuleIr::preds`]; [`TRUE`] is the empty conjunction.
+pub type PredId = u32;
+/// Index of a [`Cond`] in [`ModuleIr::conds`].
+pub type CondId = u32;
+
+/// In a live set: the name may be unbound on some path (Python raises `NameError` or
+/// `UnboundLocalError` there, or falls back to builtins in module and class scopes).
+pub const UNBOUND: DefId = u32::MAX;
+/// The live set `{UNBOUND}`: nothing is bound.
+pub const NOTHING: LiveId = 0;
+/// The path condition that always holds.
+pub const TRUE: PredId = 0;
+
+/// A definition reaching a point, under the path condition `pred` (a conjunction of branch
+/// conditions, see [`Pred`]): the definition reaches only along paths on which `pred` holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Reach {
+    pub def: DefId,
+    pub pred: PredId,
+}
+
+/// One link of a path condition: `cond` has truthiness `polarity`, and `parent` holds too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Pred {
+    pub cond: CondId,
+    pub polarity: bool,
+    pub parent: PredId,
+}
+
+/// The test of an `if`, `elif` or conditional branch, evaluated in `scope` at the test's position.
 #[derive(Clone, Debug)]
-pub enum BindingKind {
+pub struct Cond {
+    pub test: Expr,
+    pub scope: ScopeId,
+}
+
+/// Something that gives a name a value, or changes the object the name holds, at one point of a
+/// scope's control flow (the flow is what [`Scope::timeline`] records).
+#[derive(Clone, Debug)]
+pub struct Def {
+    /// The name defined (`*` for a star import that may define any name).
+    pub name: Name,
+    pub scope: ScopeId,
+    /// The target: the name in `x = ...`, the imported name, the `def`/`class` name.
+    pub span: Span,
+    pub kind: DefKind,
+}
+
+/// How a [`Def`] gives its value.
+#[derive(Clone, Debug)]
+pub enum DefKind {
+    /// `x = expr` (also annotated and `:=` assignments).
     Value(Expr),
-    /// `import a.b as c` binds `c` to module `a.b`; `import a.b` binds `a` to module `a`.
+    /// Part of a value: with `each`, one element of the iterable `of` (a `for` target or a
+    /// comprehension variable); then, for each index of `path`, that element of it (unpacking
+    /// `a, b = of`, or `for i, v in of`).
+    Element {
+        of: Box<Expr>,
+        each: bool,
+        path: Box<[u32]>,
+    },
+    /// `import a.b as c` binds `c` to module `a.b`; `import a.b` binds `a` to module `a` (and
+    /// imports `a.b`: `full`).
     Import {
         module: Name,
+        full: Name,
     },
     /// `from .mod import name`: `level` leading dots.
     ImportFrom {
@@ -332,47 +392,124 @@ pub enum BindingKind {
         level: u32,
         name: Name,
     },
+    /// `from mod import *`: the name, if `mod` defines it; else the definitions of `prev`.
+    StarImport {
+        module: Name,
+        level: u32,
+        prev: LiveId,
+    },
     Function(FuncId),
     Class(ClassId),
     Param {
         func: FuncId,
         index: usize,
     },
-    /// One element of an iterable (`for x in [a, b]`), or `index` of a tuple (`a, b = f()`).
-    Element {
-        of: Box<Expr>,
-        index: Option<u32>,
+    /// The object the name holds is changed in place (`d[k] = v`, `d.update(...)`, `x.attr = v`):
+    /// its value is that of the definitions of `prev`, changed by `op`.
+    Mutation {
+        op: Mutation,
+        prev: LiveId,
     },
-    /// A binding we cannot follow, with the reason.
+    /// The head of a loop: the definitions live before the loop and at the end of each iteration.
+    Phi {
+        sources: Box<[LiveId]>,
+    },
+    /// A binding we do not follow, with the reason.
     Unknown(&'static str),
 }
 
+/// A change made in place to the object a name holds.
 #[derive(Clone, Debug)]
-pub struct Binding {
-    pub kind: BindingKind,
-    /// Span of the bound name (the target).
+pub enum Mutation {
+    /// `name[key] = value`
+    SetItem { key: Expr, value: Expr },
+    /// `del name[key]`
+    DelItem { key: Expr },
+    /// `name.update(...)`, `name.setdefault(...)`, `name.pop(...)`, `name.popitem()`,
+    /// `name.clear()`, `name.append(...)`, `name.extend(...)`, `name.insert(...)`, ...: the call.
+    Method(Arc<Call>),
+    /// `name.attr = value` (`None`: deleted, or changed by an augmented assignment).
+    SetAttr { attr: Name, value: Option<Expr> },
+    /// A part of the object is changed (`name.a[k] = v`, `name[0].update(...)`, ...).
+    Deep(Span),
+}
+
+/// Where the object a definition binds may be reached by other code than through its name (so
+/// it may be changed there): the first few such uses of each definition.
+#[derive(Clone, Debug)]
+pub struct Escape {
+    pub def: DefId,
+    /// The use of the name.
     pub span: Span,
-    /// Inside `if`/`for`/`while`/`try`/`match`: it may or may not have run.
-    pub conditional: bool,
-    /// The innermost `if` condition guarding it (index into [`ModuleIr::conds`]).
-    pub cond: Option<usize>,
+    pub kind: EscapeKind,
+}
+
+#[derive(Clone, Debug)]
+pub enum EscapeKind {
+    /// `other = name`: the object is also held by definition `DefId`.
+    Alias(DefId),
+    /// Passed as positional argument `arg` (or keyword `keyword`) to call `call` (index into
+    /// [`ModuleIr::calls`]).
+    Arg {
+        call: u32,
+        arg: Option<u32>,
+        keyword: Option<Name>,
+    },
+    /// Returned from its function.
+    Return,
+    /// Stored in a container, an attribute, a default, captured, ...
+    Other(&'static str),
+}
+
+/// A use of a name as the callee of a call (`layer(x)`): for a layer object, where it is built.
+#[derive(Clone, Copy, Debug)]
+pub struct Apply {
+    pub def: DefId,
+    pub span: Span,
+    /// The path condition of the call.
+    pub pred: PredId,
+}
+
+/// `base.attr = value` anywhere (also `setattr(base, "attr", value)`, `del base.attr`, and
+/// `base.attr[k] = v`, which changes the object in `base.attr`: `value` is `None`).
+#[derive(Clone, Debug)]
+pub struct AttrStore {
+    pub base: Expr,
+    pub attr: Name,
+    pub value: Option<Expr>,
+    pub scope: ScopeId,
+    /// The whole statement; the store takes effect at its end.
+    pub span: Span,
+    /// The path condition of the statement in its scope.
+    pub pred: PredId,
+    /// Inside a loop of its scope (it may run again after any later statement of the loop).
+    pub looped: bool,
 }
 
 #[derive(Clone, Debug)]
 pub struct Scope {
     pub kind: ScopeKind,
     pub parent: Option<ScopeId>,
-    pub bindings: NameMap<Vec<Binding>>,
-    /// Calls `name.update(...)`, `name.setdefault(...)`, `name[k] = v` on names of this scope.
-    pub mutations: NameMap<Vec<Mutation>>,
-}
-
-/// A change made to a dict held in a name.
-#[derive(Clone, Debug)]
-pub enum Mutation {
-    Update(Arc<Call>),
-    SetDefault(Arc<Call>),
-    SetItem { key: Expr, value: Expr, span: Span },
+    /// The byte range of the scope's body (the whole module, the `def` or `class` statement, the
+    /// comprehension or lambda).
+    pub span: Span,
+    /// Every definition of each name in this scope, in source order (also those of
+    /// [`Scope::anytime`]). For a function scope the names are its local names.
+    pub defs: NameMap<Box<[DefId]>>,
+    /// For each name: from which offset on which definitions are live (sorted by offset; the last
+    /// entry at or before a point gives the live set there, in the flow order of the scope).
+    pub timeline: NameMap<Box<[(u32, LiveId)]>>,
+    /// The live set of names with no entry of their own before a point: [`NOTHING`], then the
+    /// star imports (`from m import *`) made so far.
+    pub default_timeline: Box<[(u32, LiveId)]>,
+    /// Definitions made by other scopes at times the flow does not order: `global x` or
+    /// `nonlocal x` assignments in functions.
+    pub anytime: NameMap<Box<[DefId]>>,
+    /// Names of this scope whose object is changed in place from a nested scope (`d[k] = v` in a
+    /// function on a module-level `d`), with where.
+    pub mutated_elsewhere: NameMap<Box<[Span]>>,
+    /// Names declared `global` (or `nonlocal`) in this scope.
+    pub declared: Box<[Name]>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -401,7 +538,13 @@ pub struct Function {
     pub scope: ScopeId,
     /// The scope the `def` is in.
     pub parent_scope: ScopeId,
-    pub returns: Vec<Expr>,
+    /// Each `return value` with its path condition (a function that may end without a return
+    /// also returns None: see `falls_off`).
+    pub returns: Vec<(Expr, PredId)>,
+    /// The end of the body may be reached (an implicit `return None`).
+    pub falls_off: bool,
+    /// The body contains `yield`: calling it makes a generator.
+    pub generator: bool,
     pub class: Option<ClassId>,
     /// The first line of the docstring.
     pub doc: Option<String>,
@@ -414,21 +557,25 @@ pub struct Class {
     pub span: Span,
     pub name_span: Span,
     pub bases: Vec<Expr>,
+    /// `metaclass=` and other class keywords are not followed: their presence is recorded.
+    pub has_keywords: bool,
     pub scope: ScopeId,
     pub parent_scope: ScopeId,
+    /// Methods by name (the last `def` of each name in the class body).
     pub methods: NameMap<FuncId>,
-    /// `self.attr = value` inside methods: (value, scope of the method).
-    pub self_attrs: NameMap<Vec<(Expr, ScopeId)>>,
+    /// `self.attr = value` inside methods: indices into [`ModuleIr::stores`] by attribute.
+    pub self_attrs: NameMap<Vec<u32>>,
     /// The first line of the docstring.
     pub doc: Option<String>,
     pub decorators: Vec<Expr>,
 }
 
-/// A call expression and the scope it is evaluated in.
+/// A call expression, the scope it is evaluated in, and the path condition under which it runs.
 #[derive(Clone, Debug)]
 pub struct CallSite {
     pub call: Arc<Call>,
     pub scope: ScopeId,
+    pub pred: PredId,
 }
 
 /// The lowered module.
@@ -439,30 +586,33 @@ pub struct ModuleIr {
     pub classes: Vec<Class>,
     /// Every call in the file, in source order.
     pub calls: Vec<CallSite>,
-    /// `from m import *` (module, level).
-    pub star_imports: Vec<(String, u32)>,
-    /// Conditions of `if` statements that some binding depends on (see [`Binding::cond`]); the
-    /// others are dropped after lowering, so only [`Binding::cond`] and [`Cond::parent`] may hold
-    /// indices into this list.
+    /// Every definition (see [`Scope::defs`] and [`Scope::timeline`]).
+    pub defs: Vec<Def>,
+    /// Sets of definitions reaching a point; `lives[0]` is [`NOTHING`].
+    pub lives: Vec<Box<[Reach]>>,
+    /// Path conditions; `preds[0]` is [`TRUE`] (its fields are not used).
+    pub preds: Vec<Pred>,
     pub conds: Vec<Cond>,
+    /// Uses that let a definition's object be reached elsewhere, sorted by definition.
+    pub escapes: Vec<Escape>,
+    /// Calls of a name's object (`layer(x)`), sorted by definition.
+    pub applies: Vec<Apply>,
+    /// Attribute stores, in source order.
+    pub stores: Vec<AttrStore>,
+    /// `from m import *` at module level (module, level), in source order.
+    pub star_imports: Vec<(String, u32)>,
     /// `__all__`, when it is a literal list or tuple of strings.
     pub all: Option<Vec<String>>,
 }
 
 impl ModuleIr {
-    /// Releases the spare capacity of every vector and map, once lowering is done. Most names have
-    /// one binding, and a `Vec` grown by `push` holds four: without this, binding vectors alone
-    /// are a third of the IR's memory.
+    /// Releases the spare capacity of the vectors grown while lowering.
     pub fn shrink_to_fit(&mut self) {
         for s in &mut self.scopes {
-            for v in s.bindings.values_mut() {
-                v.shrink_to_fit();
-            }
-            s.bindings.shrink_to_fit();
-            for v in s.mutations.values_mut() {
-                v.shrink_to_fit();
-            }
-            s.mutations.shrink_to_fit();
+            s.defs.shrink_to_fit();
+            s.timeline.shrink_to_fit();
+            s.anytime.shrink_to_fit();
+            s.mutated_elsewhere.shrink_to_fit();
         }
         for f in &mut self.functions {
             f.params.shrink_to_fit();
@@ -482,8 +632,70 @@ impl ModuleIr {
         self.functions.shrink_to_fit();
         self.classes.shrink_to_fit();
         self.calls.shrink_to_fit();
-        self.star_imports.shrink_to_fit();
+        self.defs.shrink_to_fit();
+        self.lives.shrink_to_fit();
+        self.preds.shrink_to_fit();
         self.conds.shrink_to_fit();
+        self.escapes.shrink_to_fit();
+        self.applies.shrink_to_fit();
+        self.stores.shrink_to_fit();
+        self.star_imports.shrink_to_fit();
+    }
+
+    /// The definitions of `name` live at offset `at` of `scope` (in the scope's flow: `at` is a
+    /// position of its own code, not of a nested scope). `u32::MAX` gives the end of the scope.
+    pub fn live_at(&self, scope: ScopeId, name: &str, at: u32) -> &[Reach] {
+        let sc = &self.scopes[scope];
+        let entry = |tl: &[(u32, LiveId)]| -> Option<LiveId> {
+            let i = tl.partition_point(|(off, _)| *off <= at);
+            (i > 0).then(|| tl[i - 1].1)
+        };
+        let live = sc
+            .timeline
+            .get(name)
+            .and_then(|tl| entry(tl))
+            .or_else(|| entry(&sc.default_timeline))
+            .unwrap_or(NOTHING);
+        &self.lives[live as usize]
+    }
+
+    /// The live set `live`.
+    pub fn live(&self, live: LiveId) -> &[Reach] {
+        &self.lives[live as usize]
+    }
+
+    /// Every definition of `name` in `scope` (anytime ones included), in source order.
+    pub fn defs_of(&self, scope: ScopeId, name: &str) -> &[DefId] {
+        self.scopes[scope]
+            .defs
+            .get(name)
+            .map(|d| &**d)
+            .unwrap_or(&[])
+    }
+
+    /// Whether `name` is a local name of function scope `scope` (bound anywhere in it, not
+    /// declared `global`/`nonlocal`); for module and class scopes, whether it is bound there.
+    pub fn is_local(&self, scope: ScopeId, name: &str) -> bool {
+        let sc = &self.scopes[scope];
+        if sc.declared.iter().any(|d| d == name) {
+            return false;
+        }
+        // A star import (module level) may bind any name.
+        sc.timeline.contains_key(name) || !sc.default_timeline.is_empty()
+    }
+
+    /// The escapes of definition `def` (see [`Escape`]).
+    pub fn escapes_of(&self, def: DefId) -> &[Escape] {
+        let i = self.escapes.partition_point(|e| e.def < def);
+        let j = self.escapes.partition_point(|e| e.def <= def);
+        &self.escapes[i..j]
+    }
+
+    /// The calls of definition `def`'s object (`layer(x)`).
+    pub fn applies_of(&self, def: DefId) -> &[Apply] {
+        let i = self.applies.partition_point(|e| e.def < def);
+        let j = self.applies.partition_point(|e| e.def <= def);
+        &self.applies[i..j]
     }
 
     /// Innermost scope whose defining statement contains `offset`.

@@ -1,0 +1,1229 @@
+//! Names: which definitions reach a use (each scope's flow, see [`crate::syntax::lower`]), under
+//! which conditions, and what each definition gives.
+//!
+//! A use in its own scope reads the scope's timeline at the use. A use of a name of an enclosing
+//! scope reads that scope where the use runs: a class body or a comprehension runs where it is
+//! written (the enclosing flow at the same offset); a function runs when it is called, so its
+//! free names are read at the call site when the frame knows it (the call made from the enclosing
+//! scope), at the module-level time of the call chain for module globals, and otherwise every
+//! definition of the name counts. Rebindings by other scopes (`global x` in a function) may have
+//! happened at any time and always count.
+
+use super::*;
+use crate::analysis::FileAnalysis;
+
+/// How many times a loop phi is re-evaluated before its values are called "changing".
+const PHI_ROUNDS: usize = 4;
+
+impl<'w> Evaluator<'w> {
+    /// Every value `name`, used at `use_span` in `cx`, may have (Python's LEGB rule, through the
+    /// flow of each scope).
+    pub fn lookup(&mut self, name: &str, use_span: Span, cx: &Cx) -> Vec<Cand> {
+        let file = cx.file.clone();
+        let mut scope = cx.scope;
+        let mut frame = cx.frame.clone();
+        // Where in `scope`'s own flow the use runs; `None`: at a time the flow does not tell.
+        let mut pos = Some(
+            use_span
+                .start
+                .max(if use_span.end == 0 { cx.at } else { 0 }),
+        );
+        let time = cx.time();
+        let mut from_function = false;
+        let mut out = Vec::new();
+        for _ in 0..64 {
+            let sc = &file.ir.scopes[scope];
+            let is_class = matches!(sc.kind, ScopeKind::Class(_));
+            if !(is_class && from_function) && file.ir.is_local(scope, name) {
+                let (vals, maybe_unbound) =
+                    self.lookup_in(&file, scope, name, pos, frame.clone(), time.clone());
+                out.extend(vals);
+                // Unbound in a function: UnboundLocalError on that path. In a module or class
+                // body Python goes on to the enclosing scope and the builtins.
+                if !maybe_unbound || matches!(sc.kind, ScopeKind::Function(_) | ScopeKind::Lambda) {
+                    if out.is_empty() {
+                        out.push(Cand::unknown(format!(
+                            "`{name}` is not bound on any path that reaches here"
+                        )));
+                    }
+                    return out;
+                }
+            }
+            let Some(parent) = sc.parent else { break };
+            match sc.kind {
+                ScopeKind::Class(_) | ScopeKind::Comprehension => {}
+                ScopeKind::Function(fid) => {
+                    // The body runs when the function is called.
+                    match &frame {
+                        Some(fr) if fr.func == fid && Arc::ptr_eq(&fr.file, &file) => {
+                            // Called from code that runs in the enclosing scope's own flow: the
+                            // enclosing names are read at the call.
+                            let called_here = fr.site.as_ref().filter(|(sf, ss, _)| {
+                                Arc::ptr_eq(sf, &file) && runs_in(&file, *ss, parent)
+                            });
+                            match called_here {
+                                Some((_, _, sp)) => {
+                                    pos = Some(sp.start);
+                                    frame = fr.caller.clone();
+                                }
+                                None => {
+                                    pos = None;
+                                    frame = fr.closure.clone();
+                                }
+                            }
+                        }
+                        _ => {
+                            pos = None;
+                            frame = None;
+                        }
+                    }
+                    from_function = true;
+                }
+                ScopeKind::Lambda => {
+                    pos = None;
+                    from_function = true;
+                }
+                ScopeKind::Module => break,
+            }
+            scope = parent;
+        }
+        if !out.is_empty() {
+            // Bound on some paths of a module or class body only: the builtins on the others.
+            out.extend(builtin(name));
+            return out;
+        }
+        builtin(name)
+    }
+
+    /// The values of `name` bound in `scope`: at offset `pos` of its flow, or (`pos` `None`) at
+    /// a time the flow does not tell; plus the rebindings made by other scopes. The flag says
+    /// whether the name may be unbound there.
+    fn lookup_in(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        scope: ScopeId,
+        name: &str,
+        pos: Option<u32>,
+        frame: Option<Arc<Frame>>,
+        time: Option<(Arc<FileAnalysis>, u32)>,
+    ) -> (Vec<Cand>, bool) {
+        let is_module = matches!(file.ir.scopes[scope].kind, ScopeKind::Module);
+        // A module's globals read at call time: the module-level time of the call chain.
+        let pos = match (pos, is_module, &time) {
+            (Some(p), _, _) => Some(p),
+            (None, true, Some((tf, off))) if Arc::ptr_eq(tf, file) => Some(*off),
+            // Called from another module: this one has run to its end.
+            (None, true, Some(_)) => Some(u32::MAX),
+            _ => None,
+        };
+        let (mut out, maybe_unbound) = match pos {
+            Some(off) => {
+                let reaches: Vec<Reach> = file.ir.live_at(scope, name, off).to_vec();
+                self.eval_reaches(file, name, &reaches, frame.clone())
+            }
+            None => {
+                // Every definition of the name (those made at any time are added below).
+                let anytime = file.ir.scopes[scope].anytime.get(name);
+                let defs: Vec<DefId> = file
+                    .ir
+                    .defs_of(scope, name)
+                    .iter()
+                    .copied()
+                    .filter(|d| !anytime.is_some_and(|a| a.contains(d)))
+                    .collect();
+                let reaches: Vec<Reach> = defs
+                    .into_iter()
+                    .map(|def| Reach { def, pred: TRUE })
+                    .collect();
+                let (v, _) = self.eval_reaches(file, name, &reaches, frame.clone());
+                (v, false)
+            }
+        };
+        // Rebound by other scopes (`global` / `nonlocal`), at times the flow does not order.
+        if let Some(defs) = file.ir.scopes[scope].anytime.get(name).cloned() {
+            for d in defs.iter() {
+                let def = &file.ir.defs[*d as usize];
+                let here = self.place(file, def.span);
+                let vals = self.eval_def(file, *d, name, None);
+                out.extend(vals.into_iter().map(|c| {
+                    c.with_step(at(
+                        format!("`{name}` may be rebound from another scope at {here}"),
+                        file,
+                        def.span,
+                    ))
+                }));
+            }
+        }
+        // Changed in place from a nested scope.
+        if let Some(spans) = file.ir.scopes[scope].mutated_elsewhere.get(name) {
+            let where_ = self.place(file, spans[0]);
+            let reason = format!("`{name}` may be changed in place by a function (at {where_})");
+            for c in &mut out {
+                mark_shared(&mut c.val, &reason);
+            }
+        }
+        (out, maybe_unbound)
+    }
+
+    /// The values of the definitions `reaches` of `name` (of one scope of `file`) whose path
+    /// condition may hold in `frame`; the flag says whether `UNBOUND` may reach.
+    pub(crate) fn eval_reaches(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        name: &str,
+        reaches: &[Reach],
+        frame: Option<Arc<Frame>>,
+    ) -> (Vec<Cand>, bool) {
+        let mut out = Vec::new();
+        let mut unbound = false;
+        for r in reaches {
+            if r.pred != TRUE && self.pred_holds(file, r.pred, frame.clone()) == Some(false) {
+                continue;
+            }
+            if r.def == UNBOUND {
+                unbound = true;
+                continue;
+            }
+            out.extend(self.eval_def(file, r.def, name, frame.clone()));
+        }
+        (out, unbound)
+    }
+
+    /// Whether path condition `pred` of `file` holds in `frame`: `Some(false)` when a link of it
+    /// is decided false, `Some(true)` when every link is decided true.
+    pub(crate) fn pred_holds(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        pred: PredId,
+        frame: Option<Arc<Frame>>,
+    ) -> Option<bool> {
+        let mut cur = pred;
+        let mut all = Some(true);
+        for _ in 0..64 {
+            if cur == TRUE {
+                return all;
+            }
+            let p = file.ir.preds[cur as usize];
+            let cond = &file.ir.conds[p.cond as usize];
+            let cx = Cx {
+                file: file.clone(),
+                scope: cond.scope,
+                at: cond.test.span().start,
+                frame: frame.clone(),
+            };
+            let test = cond.test.clone();
+            match self.truth(&test, &cx) {
+                Some(t) if t != p.polarity => return Some(false),
+                Some(_) => {}
+                None => all = None,
+            }
+            cur = p.parent;
+        }
+        None
+    }
+
+    /// The values definition `def` of `file` gives `name` (`name` matters for a star import),
+    /// evaluated in `frame`: memoized outside frames, guarded against cycles.
+    pub(crate) fn eval_def(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        def: DefId,
+        name: &str,
+        frame: Option<Arc<Frame>>,
+    ) -> Vec<Cand> {
+        let d = &file.ir.defs[def as usize];
+        // A frame matters only to definitions of its function's scope (and scopes run in it).
+        let frame = if frame.is_some() && in_function_scope(file, d.scope) {
+            frame
+        } else {
+            None
+        };
+        let fkey = self.frame_key(&frame);
+        let key = (Arc::as_ptr(file) as *const u8 as usize, def, fkey);
+        if let DefKind::Phi { .. } = d.kind {
+            return self.eval_phi(file, def, name, frame, key);
+        }
+        let memoizable = fkey == 0 && !matches!(d.kind, DefKind::StarImport { .. });
+        if memoizable {
+            if let Some(m) = self.binding_memo.get(&key) {
+                if m.steps <= self.fuel && self.depth <= m.depth {
+                    self.fuel -= m.steps;
+                    return m.values.clone();
+                }
+            }
+        }
+        if !self.visiting.insert(key) {
+            self.cuts += 1;
+            return vec![Cand::unknown(format!(
+                "`{name}` is defined in terms of itself (a cycle)"
+            ))];
+        }
+        let (fuel_before, cuts_before) = (self.fuel, self.cuts);
+        let mut out = self.def_values(file, def, name, frame);
+        if let Some(reason) = self.shared_reason(file, def, 0) {
+            for c in &mut out {
+                mark_shared(&mut c.val, &reason);
+            }
+        }
+        self.visiting.remove(&key);
+        if memoizable && self.memo_ok(cuts_before) {
+            let memo = BindingMemo {
+                values: out.clone(),
+                steps: fuel_before.saturating_sub(self.fuel),
+                depth: self.depth,
+            };
+            self.binding_memo.insert(key, memo);
+        }
+        out
+    }
+
+    /// A loop head: the values before the loop and at the end of each iteration, to a fixpoint
+    /// (the values assumed for the phi are re-read until no new one appears, at most
+    /// [`PHI_ROUNDS`] times; beyond, the value is said to change at each iteration).
+    fn eval_phi(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        def: DefId,
+        name: &str,
+        frame: Option<Arc<Frame>>,
+        key: DefKey,
+    ) -> Vec<Cand> {
+        if let Some(v) = self.phi_assume.get(&key) {
+            self.phi_read.insert(key);
+            return v.clone();
+        }
+        let DefKind::Phi { sources } = &file.ir.defs[def as usize].kind else {
+            return Vec::new();
+        };
+        let sources: Vec<LiveId> = sources.to_vec();
+        let run = |ev: &mut Self| -> Vec<Cand> {
+            let mut out = Vec::new();
+            for s in &sources {
+                let reaches: Vec<Reach> = file.ir.live(*s).to_vec();
+                out.extend(ev.eval_reaches(file, name, &reaches, frame.clone()).0);
+            }
+            out
+        };
+        self.phi_assume.insert(key, Vec::new());
+        self.phi_read.remove(&key);
+        let mut acc = dedup(run(self));
+        if !self.phi_read.contains(&key) {
+            self.phi_assume.remove(&key);
+            return acc;
+        }
+        for _ in 0..PHI_ROUNDS {
+            self.phi_assume.insert(key, acc.clone());
+            self.phi_read.remove(&key);
+            let next = run(self);
+            let fresh: Vec<Cand> = next
+                .into_iter()
+                .filter(|c| !acc.iter().any(|a| same_value(&a.val, &c.val)))
+                .collect();
+            if fresh.is_empty() {
+                self.phi_assume.remove(&key);
+                return acc;
+            }
+            acc.extend(dedup(fresh));
+            if acc.len() >= MAX_CANDIDATES {
+                break;
+            }
+        }
+        self.phi_assume.remove(&key);
+        let here = self.place(file, file.ir.defs[def as usize].span);
+        acc.push(Cand::unknown(format!(
+            "`{name}` changes at each iteration of the loop at {here}"
+        )));
+        acc
+    }
+
+    /// What definition `def` gives, without memo or guard.
+    fn def_values(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        def: DefId,
+        name: &str,
+        frame: Option<Arc<Frame>>,
+    ) -> Vec<Cand> {
+        let d = file.ir.defs[def as usize].clone();
+        let cx = Cx {
+            file: file.clone(),
+            scope: d.scope,
+            at: d.span.start,
+            frame: frame.clone(),
+        };
+        let here = self.place(file, d.span);
+        match &d.kind {
+            DefKind::Value(e) => self
+                .eval(e, &cx)
+                .into_iter()
+                .map(|c| {
+                    c.with_step(at(
+                        format!("variable `{name}` bound at {here}"),
+                        file,
+                        d.span,
+                    ))
+                })
+                .collect(),
+            DefKind::Element { of, each, path } => {
+                let mut vals = self.eval(of, &cx);
+                if *each {
+                    vals = vals.into_iter().flat_map(|c| self.elements(c)).collect();
+                }
+                for i in path.iter() {
+                    vals = vals
+                        .into_iter()
+                        .flat_map(|c| self.element_at(c, *i))
+                        .collect();
+                }
+                vals.into_iter()
+                    .map(|c| {
+                        c.with_step(at(
+                            format!("loop or unpacking variable `{name}` at {here}"),
+                            file,
+                            d.span,
+                        ))
+                    })
+                    .collect()
+            }
+            DefKind::Import { module, .. } => vec![Cand::new(self.import_module(file, module, 0))],
+            DefKind::ImportFrom {
+                module,
+                level,
+                name: imported,
+            } => self.import_from(file, module, *level, imported, &cx),
+            DefKind::StarImport {
+                module,
+                level,
+                prev,
+            } => {
+                let m = self.import_module(file, module, *level);
+                let exported = match &m {
+                    Val::Module(f) => module_exports(f, name),
+                    Val::Ns(_) => !matches!(ns_attr(self.data, &m, name), Val::Unknown(_)),
+                    _ => false,
+                };
+                if exported {
+                    self.attr(&m, name, &cx)
+                        .into_iter()
+                        .map(|c| {
+                            c.with_step(at(
+                                format!("`from {module} import *` at {here}"),
+                                file,
+                                d.span,
+                            ))
+                        })
+                        .collect()
+                } else {
+                    let reaches: Vec<Reach> = file.ir.live(*prev).to_vec();
+                    let (v, unbound) = self.eval_reaches(file, name, &reaches, frame);
+                    let mut v = v;
+                    if unbound && v.is_empty() {
+                        v.extend(builtin(name));
+                    }
+                    v
+                }
+            }
+            DefKind::Function(f) => vec![Cand::new(Val::Func {
+                file: file.clone(),
+                id: *f,
+                closure: frame,
+            })],
+            DefKind::Class(c) => vec![Cand::new(Val::Class(file.clone(), *c))],
+            DefKind::Param { func, index } => self.param(file, *func, *index, frame),
+            DefKind::Mutation { op, prev } => {
+                let reaches: Vec<Reach> = file.ir.live(*prev).to_vec();
+                let (before, _) = self.eval_reaches(file, name, &reaches, frame);
+                let mut out = Vec::new();
+                for c in before {
+                    out.extend(self.apply_mutation(c, op, &cx, name, d.span));
+                }
+                out
+            }
+            DefKind::Phi { .. } => Vec::new(),
+            DefKind::Unknown(r) => vec![Cand::unknown(format!("`{name}` is {r} at {here}"))],
+        }
+    }
+
+    /// `from module import name` (also `from pkg import submodule`).
+    fn import_from(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        module: &str,
+        level: u32,
+        imported: &str,
+        cx: &Cx,
+    ) -> Vec<Cand> {
+        let m = self.import_module(file, module, level);
+        let mut r = self.attr(&m, imported, cx);
+        if r.iter().all(|c| matches!(c.val, Val::Unknown(_))) {
+            let full: String = if module.is_empty() {
+                imported.to_string()
+            } else {
+                format!("{module}.{imported}")
+            };
+            let sub = self.import_module(file, &full, level);
+            if !matches!(sub, Val::Unknown(_)) {
+                r = vec![Cand::new(sub)];
+            }
+        }
+        r
+    }
+
+    /// The elements of an iterable value (a `for` target, a comprehension variable).
+    fn elements(&mut self, c: Cand) -> Vec<Cand> {
+        let origin = c.origin.clone();
+        let with = |mut v: Cand| {
+            let mut o = origin.clone();
+            o.append(&mut v.origin);
+            v.origin = o;
+            v
+        };
+        match c.val {
+            Val::List { items, open } => {
+                let mut out = Vec::new();
+                for (e, ecx) in items {
+                    out.extend(self.eval(&e, &ecx).into_iter().map(with));
+                }
+                if let Some(r) = open {
+                    out.push(Cand::unknown(r));
+                }
+                if out.is_empty() {
+                    // An empty iterable: the loop body does not run.
+                    return Vec::new();
+                }
+                out
+            }
+            Val::Dict(d) => {
+                let mut out: Vec<Cand> = Vec::new();
+                for (k, _, _) in &d.entries {
+                    if !out.iter().any(|c| matches!(&c.val, Val::Str(s) if s == k)) {
+                        out.push(with(Cand::new(Val::Str(k.clone()))));
+                    }
+                }
+                if let Some(r) = d.open.or(d.shared) {
+                    out.push(Cand::unknown(r));
+                }
+                out
+            }
+            Val::Str(s) => s
+                .chars()
+                .map(|ch| with(Cand::new(Val::Str(ch.to_string()))))
+                .collect(),
+            Val::Unknown(r) => vec![Cand::unknown(r)],
+            other => vec![Cand::unknown(format!(
+                "an element of {}, which is not followed",
+                describe(&other)
+            ))],
+        }
+    }
+
+    /// Element `i` of a sequence value (unpacking).
+    fn element_at(&mut self, c: Cand, i: u32) -> Vec<Cand> {
+        match c.val {
+            Val::List { items, open } => match items.get(i as usize) {
+                Some((e, ecx)) => {
+                    let (e, ecx) = (e.clone(), ecx.clone());
+                    self.eval(&e, &ecx)
+                }
+                None if open.is_some() => vec![Cand::unknown(open.unwrap_or_default())],
+                // Python raises (too few values to unpack).
+                None => Vec::new(),
+            },
+            Val::Unknown(r) => vec![Cand::unknown(r)],
+            other => vec![Cand::unknown(format!(
+                "unpacked from {}, which is not followed",
+                describe(&other)
+            ))],
+        }
+    }
+
+    /// Applies a change in place to one value of the object (a dict, a list, an object's
+    /// attributes). A change the resolver does not model makes the value unknown in part.
+    fn apply_mutation(
+        &mut self,
+        c: Cand,
+        op: &Mutation,
+        cx: &Cx,
+        name: &str,
+        span: Span,
+    ) -> Vec<Cand> {
+        let here = self.place(&cx.file, span);
+        let origin = c.origin;
+        let wrap = |v: Val| Cand {
+            val: v,
+            origin: origin.clone(),
+        };
+        match (c.val, op) {
+            (Val::Dict(mut d), Mutation::SetItem { key, value }) => {
+                match self.single_str(key, cx) {
+                    Some(k) => {
+                        d.removed.retain(|r| *r != k);
+                        d.entries.push((k, value.clone(), cx.clone()));
+                    }
+                    None => d.open = Some(format!("a key of `{name}` set at {here} is not known")),
+                }
+                vec![wrap(Val::Dict(d))]
+            }
+            (Val::Dict(mut d), Mutation::DelItem { key }) => match self.single_str(key, cx) {
+                Some(k) => {
+                    let present = d.entries.iter().any(|(n, _, _)| *n == k);
+                    d.entries.retain(|(n, _, _)| *n != k);
+                    d.removed.push(k);
+                    // Deleting a key that is not there raises KeyError.
+                    if present || d.open.is_some() || d.shared.is_some() {
+                        vec![wrap(Val::Dict(d))]
+                    } else {
+                        Vec::new()
+                    }
+                }
+                None => {
+                    d.open = Some(format!("a key of `{name}` deleted at {here} is not known"));
+                    vec![wrap(Val::Dict(d))]
+                }
+            },
+            (Val::Dict(d), Mutation::Method(call)) => self
+                .dict_method(*d, call, cx, name, &here)
+                .into_iter()
+                .map(wrap)
+                .collect(),
+            (Val::List { mut items, open }, Mutation::SetItem { key, value }) => {
+                let idx = self.eval(key, cx);
+                match (idx.as_slice(), open.is_none()) {
+                    ([i], true) => match i.val {
+                        Val::Num(Number::Int(n)) => {
+                            let len = items.len() as i64;
+                            let k = if n < 0 { len + n } else { n };
+                            if k < 0 || k >= len {
+                                return Vec::new(); // IndexError
+                            }
+                            items[k as usize] = (value.clone(), cx.clone());
+                            vec![wrap(Val::List { items, open })]
+                        }
+                        _ => vec![wrap(Val::List {
+                            items,
+                            open: Some(format!("`{name}` changed at {here}")),
+                        })],
+                    },
+                    _ => vec![wrap(Val::List {
+                        items,
+                        open: Some(format!("`{name}` changed at {here}")),
+                    })],
+                }
+            }
+            (Val::List { mut items, open }, Mutation::Method(call)) => {
+                let method = match &call.func {
+                    Expr::Attr { attr, .. } => attr.as_str(),
+                    _ => "",
+                };
+                match (method, call.args.as_slice()) {
+                    ("append", [v]) if open.is_none() => {
+                        items.push((v.clone(), cx.clone()));
+                        vec![wrap(Val::List { items, open })]
+                    }
+                    ("extend", [v]) if open.is_none() => {
+                        let mut out = Vec::new();
+                        for more in self.eval(v, cx) {
+                            let mut items = items.clone();
+                            let mut open = open.clone();
+                            match more.val {
+                                Val::List { items: m, open: o } => {
+                                    items.extend(m);
+                                    if o.is_some() {
+                                        open = o;
+                                    }
+                                }
+                                Val::Unknown(r) => open = Some(r),
+                                other => open = Some(format!("extended with {}", describe(&other))),
+                            }
+                            out.push(wrap(Val::List { items, open }));
+                        }
+                        out
+                    }
+                    _ => vec![wrap(Val::List {
+                        items,
+                        open: Some(format!("`{name}` changed by `.{method}()` at {here}")),
+                    })],
+                }
+            }
+            (Val::Instance(mut i), Mutation::SetAttr { attr, value }) => {
+                i.attrs
+                    .push((attr.to_string(), value.clone().map(|v| (v, cx.clone()))));
+                vec![wrap(Val::Instance(i))]
+            }
+            (Val::Layer(mut l), Mutation::SetAttr { attr, value }) => {
+                l.attrs
+                    .push((attr.to_string(), value.clone().map(|v| (v, cx.clone()))));
+                vec![wrap(Val::Layer(l))]
+            }
+            (Val::Instance(mut i), Mutation::Deep(_)) => {
+                i.attrs.push(("*".into(), None));
+                vec![wrap(Val::Instance(i))]
+            }
+            (Val::Dict(mut d), Mutation::Deep(_)) => {
+                d.shared = Some(format!("a value inside `{name}` is changed at {here}"));
+                vec![wrap(Val::Dict(d))]
+            }
+            (Val::List { items, .. }, Mutation::Deep(_)) => vec![wrap(Val::List {
+                items,
+                open: Some(format!("a value inside `{name}` is changed at {here}")),
+            })],
+            // Attributes set on classes and modules are found by the store index; other objects
+            // keep their value.
+            (
+                v @ (Val::Class(..) | Val::Module(_) | Val::Func { .. }),
+                Mutation::SetAttr { .. },
+            ) => {
+                vec![wrap(v)]
+            }
+            (Val::Unknown(r), _) => vec![wrap(Val::Unknown(r))],
+            (
+                v @ (Val::Str(_) | Val::Num(_) | Val::Bool(_) | Val::NoneV),
+                Mutation::SetAttr { .. },
+            ) => {
+                // Python raises AttributeError.
+                let _ = v;
+                Vec::new()
+            }
+            (other, _) => vec![wrap(Val::Unknown(format!(
+                "{} changed in place at {here}, which is not followed",
+                describe(&other)
+            )))],
+        }
+    }
+
+    /// A dict method call that changes it (`update`, `setdefault`, `pop`, `popitem`, `clear`).
+    fn dict_method(
+        &mut self,
+        mut d: DictVal,
+        call: &Arc<Call>,
+        cx: &Cx,
+        name: &str,
+        here: &str,
+    ) -> Vec<Val> {
+        let method = match &call.func {
+            Expr::Attr { attr, .. } => attr.to_string(),
+            _ => String::new(),
+        };
+        let maybe_present = |d: &DictVal, k: &str| -> Option<bool> {
+            if d.entries.iter().any(|(n, _, _)| n == k) {
+                Some(true)
+            } else if d.removed.iter().any(|r| r == k) || (d.open.is_none() && d.shared.is_none()) {
+                Some(false)
+            } else {
+                None
+            }
+        };
+        match method.as_str() {
+            "update" => {
+                let mut acc = vec![d];
+                for a in &call.args {
+                    let parts = self.eval(a, cx);
+                    let mut next = Vec::new();
+                    for base in &acc {
+                        for p in &parts {
+                            let mut b = base.clone();
+                            spread_into(&mut b, &p.val);
+                            next.push(b);
+                        }
+                    }
+                    next.truncate(MAX_CANDIDATES);
+                    acc = next;
+                }
+                for k in &call.keywords {
+                    for b in &mut acc {
+                        match &k.name {
+                            Some(n) => {
+                                b.removed.retain(|r| r != n.as_str());
+                                b.entries.push((n.to_string(), k.value.clone(), cx.clone()));
+                            }
+                            None => {
+                                let parts = self.eval(&k.value, cx);
+                                if let [p] = parts.as_slice() {
+                                    spread_into(b, &p.val);
+                                } else {
+                                    b.open = Some(format!("`**` in `{name}.update` at {here}"));
+                                }
+                            }
+                        }
+                    }
+                }
+                acc.into_iter().map(|b| Val::Dict(Box::new(b))).collect()
+            }
+            "setdefault" => {
+                let Some(k) = call.args.first().and_then(|k| self.single_str(k, cx)) else {
+                    d.open = Some(format!("a key of `{name}` set at {here} is not known"));
+                    return vec![Val::Dict(Box::new(d))];
+                };
+                let value = call
+                    .args
+                    .get(1)
+                    .cloned()
+                    .unwrap_or(Expr::NoneLit { span: call.span });
+                match maybe_present(&d, &k) {
+                    Some(true) => vec![Val::Dict(Box::new(d))],
+                    Some(false) => {
+                        d.removed.retain(|r| *r != k);
+                        d.entries.push((k, value, cx.clone()));
+                        vec![Val::Dict(Box::new(d))]
+                    }
+                    None => {
+                        // Either the key was there (a value not known) or it is set now.
+                        let unchanged = d.clone();
+                        d.entries.push((k, value, cx.clone()));
+                        vec![Val::Dict(Box::new(unchanged)), Val::Dict(Box::new(d))]
+                    }
+                }
+            }
+            "pop" => {
+                let Some(k) = call.args.first().and_then(|k| self.single_str(k, cx)) else {
+                    d.open = Some(format!("a key of `{name}` removed at {here} is not known"));
+                    return vec![Val::Dict(Box::new(d))];
+                };
+                let present = maybe_present(&d, &k);
+                d.entries.retain(|(n, _, _)| *n != k);
+                d.removed.push(k);
+                // `pop(k)` without a default raises KeyError when the key is absent.
+                if present == Some(false) && call.args.len() < 2 {
+                    return Vec::new();
+                }
+                vec![Val::Dict(Box::new(d))]
+            }
+            "clear" => vec![Val::Dict(Box::new(DictVal {
+                entries: Vec::new(),
+                open: None,
+                removed: Vec::new(),
+                shared: d.shared,
+            }))],
+            _ => {
+                d.open = Some(format!("`{name}.{method}()` at {here} is not followed"));
+                vec![Val::Dict(Box::new(d))]
+            }
+        }
+    }
+
+    /// The single string value of `e`, if it has exactly one.
+    pub(crate) fn single_str(&mut self, e: &Expr, cx: &Cx) -> Option<String> {
+        match self.eval(e, cx).as_slice() {
+            [c] => match &c.val {
+                Val::Str(s) => Some(s.clone()),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Why the object bound by definition `def` may be changed by code that is not followed
+    /// (its escapes, see [`crate::syntax::ir::Escape`]), or `None`.
+    fn shared_reason(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        def: DefId,
+        depth: usize,
+    ) -> Option<String> {
+        let key = (Arc::as_ptr(file) as *const u8 as usize, def);
+        if let Some(r) = self.shared_memo.get(&key) {
+            return r.clone();
+        }
+        if depth > 4 {
+            return Some("it is handed on through too many names".into());
+        }
+        // Provisionally not shared (a cycle through aliases adds nothing).
+        self.shared_memo.insert(key, None);
+        let d = file.ir.defs[def as usize].clone();
+        let mut out = None;
+        for e in file.ir.escapes_of(def).to_vec() {
+            let where_ = self.place(file, e.span);
+            let r = match &e.kind {
+                EscapeKind::Alias(other) => {
+                    let o = &file.ir.defs[*other as usize];
+                    let changed = file.ir.defs_of(o.scope, &o.name).iter().any(|x| {
+                        matches!(file.ir.defs[*x as usize].kind, DefKind::Mutation { .. })
+                    });
+                    if changed {
+                        Some(format!(
+                            "`{}` is also bound to `{}` at {where_}, which changes it",
+                            d.name, o.name
+                        ))
+                    } else {
+                        self.shared_reason(file, *other, depth + 1)
+                    }
+                }
+                EscapeKind::Arg { call, arg, keyword } => self
+                    .arg_may_change(file, *call, *arg, keyword.as_deref(), depth)
+                    .map(|r| format!("`{}` is passed on at {where_} ({r})", d.name)),
+                EscapeKind::Return => {
+                    // A local object returned from its function is the caller's from then on;
+                    // an argument or a global returned may be changed by the caller.
+                    let local = matches!(file.ir.scopes[d.scope].kind, ScopeKind::Function(_))
+                        && !matches!(d.kind, DefKind::Param { .. })
+                        && file.ir.scopes[d.scope].span.contains(e.span.start);
+                    (!local).then(|| format!("`{}` is returned at {where_}", d.name))
+                }
+                EscapeKind::Other(what) => Some(format!("`{}` is {what} at {where_}", d.name)),
+            };
+            if r.is_some() {
+                out = r;
+                break;
+            }
+        }
+        self.shared_memo.insert(key, out.clone());
+        out
+    }
+
+    /// Whether passing an object as argument `arg` (or `keyword`) of call `call` of `file` may
+    /// change it: the reason, or `None` when the callee only reads it (Keras layers and
+    /// initializers, or a workspace function whose parameter is only read).
+    fn arg_may_change(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        call: u32,
+        arg: Option<u32>,
+        keyword: Option<&str>,
+        depth: usize,
+    ) -> Option<String> {
+        let Some(site) = file.ir.calls.get(call as usize).cloned() else {
+            return Some("a call that is not followed".into());
+        };
+        let cx = Cx::at_call(file, &site);
+        let saved = self.fuel;
+        let budget = saved.min(CALLEE_FUEL);
+        self.fuel = budget;
+        let callees = self.eval(&site.call.func, &cx);
+        self.fuel = saved - (budget - self.fuel);
+        if callees.is_empty() {
+            return Some("a call that is not followed".into());
+        }
+        for c in &callees {
+            let r = match &c.val {
+                Val::LayerClass(_) | Val::InitClass(_) | Val::TfInit(_) => None,
+                Val::Builtin("initializers.get") | Val::Builtin("dict") => None,
+                Val::Func { file: ff, id, .. } | Val::BoundMethod { file: ff, id, .. } => {
+                    let skip = usize::from(matches!(c.val, Val::BoundMethod { .. }));
+                    let f = &ff.ir.functions[*id];
+                    let params: Vec<&Param> = f.params.iter().skip(skip).collect();
+                    let p = match (arg, keyword) {
+                        (Some(i), _) => params
+                            .iter()
+                            .filter(|p| p.kind == ParamKind::Positional)
+                            .nth(i as usize)
+                            .copied(),
+                        (None, Some(k)) => params.iter().find(|p| p.name == k).copied(),
+                        _ => None,
+                    };
+                    match p {
+                        None => Some(format!("`{}` collects it with `*`/`**`", f.name)),
+                        Some(p) => {
+                            let pdefs = ff.ir.defs_of(f.scope, &p.name).to_vec();
+                            let changed = pdefs.iter().any(|x| {
+                                matches!(ff.ir.defs[*x as usize].kind, DefKind::Mutation { .. })
+                            });
+                            if changed {
+                                Some(format!("`{}` changes its parameter `{}`", f.name, p.name))
+                            } else {
+                                let ff = ff.clone();
+                                pdefs
+                                    .iter()
+                                    .filter(|x| {
+                                        matches!(
+                                            ff.ir.defs[**x as usize].kind,
+                                            DefKind::Param { .. }
+                                        )
+                                    })
+                                    .find_map(|x| self.shared_reason(&ff, *x, depth + 1))
+                            }
+                        }
+                    }
+                }
+                other => Some(format!("given to {}", describe(other))),
+            };
+            if r.is_some() {
+                return r;
+            }
+        }
+        None
+    }
+
+    /// Values of parameter `index` of `func`: the argument of `frame` when it is a call of it,
+    /// else (a caller that is not followed) its default and an unknown.
+    pub(crate) fn param(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        func: FuncId,
+        index: usize,
+        frame: Option<Arc<Frame>>,
+    ) -> Vec<Cand> {
+        let f = &file.ir.functions[func];
+        let p = f.params[index].clone();
+        let fname = f.name.clone();
+        let frame = frame.filter(|fr| fr.func == func && Arc::ptr_eq(&fr.file, file));
+        // `self` of a method outside a known call: an instance of the class (or a subclass) that
+        // is not known.
+        if let (None, Some(class), 0) = (&frame, f.class, index) {
+            let plain = f.decorators.is_empty() && matches!(p.kind, ParamKind::Positional);
+            if plain {
+                return vec![Cand::new(Val::Instance(Box::new(InstanceVal {
+                    file: file.clone(),
+                    class,
+                    call: None,
+                    args: None,
+                    attrs: Vec::new(),
+                })))];
+            }
+        }
+        let Some(fr) = frame else {
+            let mut out = self.param_default(file, func, index);
+            out.push(Cand::unknown(format!(
+                "parameter `{}` of `{fname}`: the calls that pass it are not followed here",
+                p.name
+            )));
+            return out;
+        };
+        let site = fr
+            .site
+            .as_ref()
+            .map(|(sf, _, sp)| (self.place(sf, *sp), sf.clone(), *sp));
+        let with_site = |c: Cand| match &site {
+            Some((s, sf, sp)) => c.with_step(at(
+                format!("argument `{}` of `{fname}` at {s}", p.name),
+                sf,
+                *sp,
+            )),
+            None => c,
+        };
+        if let Some((_, arg)) = fr.args.iter().find(|(n, _)| *n == p.name) {
+            let arg = arg.clone();
+            return match arg {
+                BoundArg::Expr(e, ecx) => self.eval(&e, &ecx).into_iter().map(with_site).collect(),
+                BoundArg::Kwargs(kw, open) => {
+                    let mut d = DictVal::new(kw);
+                    d.open = open;
+                    vec![with_site(Cand::new(Val::Dict(Box::new(d))))]
+                }
+                BoundArg::Args(items, open) => {
+                    vec![with_site(Cand::new(Val::List { items, open }))]
+                }
+                BoundArg::Val(v) => vec![Cand::new(v)],
+                BoundArg::Unknown(r) => {
+                    let mut out = self.param_default(file, func, index);
+                    out.push(Cand::unknown(format!(
+                        "parameter `{}` of `{fname}`: {r}",
+                        p.name
+                    )));
+                    out.into_iter().map(with_site).collect()
+                }
+            };
+        }
+        if let Some(r) = &fr.unknown_args {
+            let mut out = self.param_default(file, func, index);
+            out.push(Cand::unknown(format!(
+                "parameter `{}` of `{fname}`: {r}",
+                p.name
+            )));
+            return out;
+        }
+        match p.kind {
+            ParamKind::VarKeywords => {
+                vec![Cand::new(Val::Dict(Box::new(DictVal::new(Vec::new()))))]
+            }
+            ParamKind::VarArgs => vec![Cand::new(Val::List {
+                items: Vec::new(),
+                open: None,
+            })],
+            _ => {
+                let d = self.param_default(file, func, index);
+                if d.is_empty() {
+                    // A required parameter not passed: Python raises TypeError.
+                    Vec::new()
+                } else {
+                    d
+                }
+            }
+        }
+    }
+
+    /// The default of parameter `index` of `func` (evaluated where the `def` is, at its time).
+    pub fn param_default(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        func: FuncId,
+        index: usize,
+    ) -> Vec<Cand> {
+        let f = &file.ir.functions[func];
+        let p = &f.params[index];
+        match &p.default {
+            Some(d) => {
+                let dcx = Cx {
+                    file: file.clone(),
+                    scope: f.parent_scope,
+                    at: f.span.start,
+                    frame: None,
+                };
+                let here = self.place(file, p.span);
+                let text = format!("default of parameter `{}` of `{}` ({here})", p.name, f.name);
+                let span = p.span;
+                let d = d.clone();
+                self.eval(&d, &dcx)
+                    .into_iter()
+                    .map(|c| c.with_step(at(text.clone(), file, span)))
+                    .collect()
+            }
+            None => Vec::new(),
+        }
+    }
+}
+
+/// Whether code of scope `inner` runs in the flow of `outer`: `inner` is `outer`, or a class
+/// body or comprehension (which run where they are written) inside it.
+pub(crate) fn runs_in(file: &FileAnalysis, inner: ScopeId, outer: ScopeId) -> bool {
+    let mut s = inner;
+    for _ in 0..256 {
+        if s == outer {
+            return true;
+        }
+        match file.ir.scopes[s].kind {
+            ScopeKind::Class(_) | ScopeKind::Comprehension => match file.ir.scopes[s].parent {
+                Some(p) => s = p,
+                None => return false,
+            },
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Whether `scope` runs inside a function call (a function scope, or a class body, comprehension
+/// or lambda inside one): a frame applies to its definitions.
+fn in_function_scope(file: &FileAnalysis, scope: ScopeId) -> bool {
+    let mut s = Some(scope);
+    for _ in 0..256 {
+        match s {
+            Some(id) => match file.ir.scopes[id].kind {
+                ScopeKind::Function(_) => return true,
+                ScopeKind::Module => return false,
+                _ => s = file.ir.scopes[id].parent,
+            },
+            None => return false,
+        }
+    }
+    false
+}
+
+/// Whether module `f` defines `name` at its top level (for `from f import *`).
+fn module_exports(f: &FileAnalysis, name: &str) -> bool {
+    if let Some(all) = &f.ir.all {
+        return all.iter().any(|n| n == name);
+    }
+    !name.starts_with('_') && (f.ir.is_local(0, name) || !f.ir.star_imports.is_empty())
+}
+
+/// Python's builtins that matter here, else "not defined".
+fn builtin(name: &str) -> Vec<Cand> {
+    match name {
+        "dict" => vec![Cand::new(Val::Builtin("dict"))],
+        "super" => vec![Cand::new(Val::Builtin("super"))],
+        "setattr" => vec![Cand::new(Val::Builtin("setattr"))],
+        "type" => vec![Cand::new(Val::Builtin("type"))],
+        "object" => vec![Cand::new(Val::Builtin("object"))],
+        "staticmethod" | "classmethod" | "property" => vec![Cand::new(Val::Builtin("decorator"))],
+        "list" | "tuple" => vec![Cand::new(Val::Builtin("list"))],
+        "partial" => vec![Cand::unknown("`partial` is not imported from functools")],
+        _ => vec![Cand::unknown(format!("name `{name}` is not defined"))],
+    }
+}
+
+/// Marks a dict or list value as possibly changed elsewhere (see [`DictVal::shared`]).
+fn mark_shared(v: &mut Val, reason: &str) {
+    match v {
+        Val::Dict(d) => {
+            if d.shared.is_none() {
+                d.shared = Some(reason.to_string());
+            }
+        }
+        Val::List { open, .. } => {
+            if open.is_none() {
+                *open = Some(reason.to_string());
+            }
+        }
+        Val::Instance(i) => {
+            if !i.attrs.iter().any(|(a, v)| a == "*" && v.is_none()) {
+                let _ = reason;
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Keeps one candidate per distinct value.
+fn dedup(v: Vec<Cand>) -> Vec<Cand> {
+    let mut out: Vec<Cand> = Vec::new();
+    for c in v {
+        if !out.iter().any(|a| same_value(&a.val, &c.val)) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Whether two values are the same possibility (for a loop phi's fixpoint): literals by value,
+/// containers by the expressions and contexts they hold, objects by their construction.
+pub(crate) fn same_value(a: &Val, b: &Val) -> bool {
+    fn cx_eq(a: &Cx, b: &Cx) -> bool {
+        Arc::ptr_eq(&a.file, &b.file)
+            && a.scope == b.scope
+            && match (&a.frame, &b.frame) {
+                (None, None) => true,
+                (Some(x), Some(y)) => Arc::ptr_eq(x, y),
+                _ => false,
+            }
+    }
+    fn exprs_eq(a: &[(Expr, Cx)], b: &[(Expr, Cx)]) -> bool {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|((e, c), (f, d))| e.span() == f.span() && cx_eq(c, d))
+    }
+    fn kws_eq(a: &[(String, Expr, Cx)], b: &[(String, Expr, Cx)]) -> bool {
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|((k, e, c), (l, f, d))| k == l && e.span() == f.span() && cx_eq(c, d))
+    }
+    match (a, b) {
+        (Val::Str(x), Val::Str(y)) => x == y,
+        (Val::Num(x), Val::Num(y)) => x == y,
+        (Val::Bool(x), Val::Bool(y)) => x == y,
+        (Val::NoneV, Val::NoneV) => true,
+        (Val::Unknown(x), Val::Unknown(y)) => x == y,
+        (Val::Ns(x), Val::Ns(y)) | (Val::LayerClass(x), Val::LayerClass(y)) => x == y,
+        (Val::InitClass(x), Val::InitClass(y)) | (Val::TfInit(x), Val::TfInit(y)) => x == y,
+        (Val::Builtin(x), Val::Builtin(y)) => x == y,
+        (Val::Init(x), Val::Init(y)) => x == y,
+        (Val::Dict(x), Val::Dict(y)) => {
+            kws_eq(&x.entries, &y.entries)
+                && x.open == y.open
+                && x.removed == y.removed
+                && x.shared == y.shared
+        }
+        (Val::List { items: x, open: o }, Val::List { items: y, open: p }) => {
+            exprs_eq(x, y) && o == p
+        }
+        (Val::Func { file: f, id: i, .. }, Val::Func { file: g, id: j, .. }) => {
+            Arc::ptr_eq(f, g) && i == j
+        }
+        (Val::Class(f, i), Val::Class(g, j)) => Arc::ptr_eq(f, g) && i == j,
+        (Val::Module(f), Val::Module(g)) => Arc::ptr_eq(f, g),
+        (Val::Instance(x), Val::Instance(y)) => {
+            Arc::ptr_eq(&x.file, &y.file)
+                && x.class == y.class
+                && x.call.as_ref().map(|c| c.0.span) == y.call.as_ref().map(|c| c.0.span)
+                && x.attrs.len() == y.attrs.len()
+        }
+        (Val::Layer(x), Val::Layer(y)) => {
+            x.class == y.class
+                && exprs_eq(&x.args, &y.args)
+                && kws_eq(&x.kws, &y.kws)
+                && x.attrs.len() == y.attrs.len()
+        }
+        _ => false,
+    }
+}
