@@ -12,7 +12,7 @@
 //! RSS figures do not mix. Options (`-- --help`): `--files N` (5000), `--mb M` (50), `--runs R`
 //! (3), `--no-corpus`, `--keep` (keep the generated workspace), `--server PATH`, `--json FILE` (raw
 //! results). `profile index|parse|memory|hover|inlay [--big F] [--models-under D] -- ROOTS` runs
-//! one phase for `perf record`.
+//! one phase for `perf record`. `BENCH_SLOWEST=N` lists the N slowest hovers (default 8).
 
 mod gen;
 /// The LSP client of the end-to-end tests.
@@ -634,7 +634,12 @@ fn hover_latency(
     cold.sort_by(f64::total_cmp);
     warm.sort_by(f64::total_cmp);
     slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
-    slowest.truncate(8);
+    slowest.truncate(
+        std::env::var("BENCH_SLOWEST")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(8),
+    );
     let big_hover = big.and_then(|b| {
         let fresh = ws.clone();
         let calls = fresh.layer_calls(b);
@@ -950,6 +955,8 @@ fn ir_breakdown(ws: &Workspace) -> Value {
     let mut c = [0usize; 8];
     let mut defs = 0usize;
     let mut docs = 0usize;
+    // [timeline entries, escapes, applies, lives, reaches, conds, phis, mutations, stores]
+    let mut counts = [0usize; 9];
     for f in ws.files.values() {
         let ir = &f.ir;
         c[1] += ir.calls.capacity() * size_of::<CallSite>();
@@ -958,12 +965,30 @@ fn ir_breakdown(ws: &Workspace) -> Value {
         }
         c[7] += ir.scopes.capacity() * size_of::<Scope>();
         for sc in &ir.scopes {
-            // Keys are interned names (one allocation per distinct name of the file; not counted).
-            c[2] += map_table(&sc.defs) + map_table(&sc.timeline) + map_table(&sc.anytime);
-            c[2] += sc.defs.values().map(|v| v.len() * 4).sum::<usize>();
-            c[2] += sc.timeline.values().map(|v| v.len() * 8).sum::<usize>();
+            // Names are interned (one allocation per distinct name of the file; not counted).
+            c[2] += sc.timeline.len() * size_of::<TimelineEntry>()
+                + sc.anytime.len() * 20
+                + sc.default_timeline.len() * 8;
         }
+        c[2] += ir.def_index.len() * 4;
         defs += ir.defs.len();
+        counts[0] += ir.scopes.iter().map(|s| s.timeline.len()).sum::<usize>();
+        counts[1] += ir.escapes.len();
+        counts[2] += ir.applies.len();
+        counts[3] += ir.lives.len();
+        counts[4] += ir.reaches.len();
+        counts[5] += ir.conds.len();
+        counts[6] += ir
+            .defs
+            .iter()
+            .filter(|d| matches!(d.kind, DefKind::Phi { .. }))
+            .count();
+        counts[7] += ir
+            .defs
+            .iter()
+            .filter(|d| matches!(d.kind, DefKind::Mutation { .. }))
+            .count();
+        counts[8] += ir.stores.len();
         c[2] += ir.defs.capacity() * size_of::<Def>();
         for d in &ir.defs {
             c[3] += match &d.kind {
@@ -973,11 +998,7 @@ fn ir_breakdown(ws: &Workspace) -> Value {
                 _ => 0,
             };
         }
-        c[2] += ir
-            .lives
-            .iter()
-            .map(|l| 16 + l.len() * size_of::<Reach>())
-            .sum::<usize>();
+        c[2] += ir.lives.capacity() * 8 + ir.reaches.capacity() * size_of::<Reach>();
         c[2] += ir.preds.capacity() * size_of::<Pred>()
             + ir.escapes.capacity() * size_of::<Escape>()
             + ir.applies.capacity() * size_of::<Apply>()
@@ -1034,6 +1055,9 @@ fn ir_breakdown(ws: &Workspace) -> Value {
                   "Cond": size_of::<Cond>(), "Function": size_of::<Function>(), "Param": size_of::<Param>()},
         "unique_calls": n[0], "expr_nodes_walked": n[1],
         "defs": defs,
+        "counts": {"timeline": counts[0], "escapes": counts[1], "applies": counts[2], "lives": counts[3],
+                   "reaches": counts[4], "conds": counts[5], "phis": counts[6], "mutations": counts[7],
+                   "stores": counts[8]},
         "docstrings_mb": mb(docs),
         "calls_mb": mb(c[0]), "call_sites_vec_mb": mb(c[1]), "flow_tables_mb": mb(c[2]),
         "def_exprs_mb": mb(c[3]), "stores_mb": mb(c[4]), "functions_mb": mb(c[5]),

@@ -68,6 +68,7 @@ class Module:
         self.path = path
         self.idx = idx  # creation order: a package module imports only modules made before it
         self.imports = []
+        self.prelude = []  # lines run before the body (the symbolic inputs of main)
         self.body = []
 
     def need(self, line):
@@ -79,6 +80,7 @@ class Module:
 
     def text(self):
         head = "".join(line + "\n" for line in self.imports)
+        head += "".join(line + "\n" for line in self.prelude)
         return head + "\n" + "\n".join(self.body)
 
 
@@ -211,7 +213,7 @@ class Gen:
             k = self.keras_mod(self.main)
             shape = {"2d": "(6,)", "3d": "(5, 6)", "int": "(5,)"}[kind]
             extra = ', dtype="int32"' if kind == "int" else ""
-            self.main.add(f"{name} = {k}.Input(shape={shape}{extra})")
+            self.main.prelude.append(f"{name} = {k}.Input(shape={shape}{extra})")
         return name
 
     # ----- values ----------------------------------------------------------------------------
@@ -873,12 +875,249 @@ class Gen:
         self.main.add(f"try:\n    {v} = {self.L(self.main, 'Dense')}(3, kernel_initializer=\"gen>{name}\")\n"
                       f"    {v}({x})\nexcept ValueError:\n    pass")
 
+
+    # ----- features, second batch: aliasing, escapes, chains, closures, control flow ---------------
+
+    def f_alias_dict(self):
+        """A dict of arguments changed through another name, or by a function it is passed to."""
+        cls = self.layer_kind(0.8)
+        _, _, params, switches = self.LAYERS[cls]
+        name = self.fresh("OPTS").upper()
+        self.main.add(f"{name} = {self.kw_dict(self.main, cls)}")
+        k = self.r.choice(list(params))
+        v = self.init_value(self.main, params[k])
+        r = self.r.random()
+        if r < 0.35:
+            alias = self.fresh("alias")
+            self.main.add(f"{alias} = {name}")
+            self.main.add(self.r.choice([f"{alias}[{k!r}] = {v}", f"{alias}.update({k}={v})",
+                                         f"{alias}.pop({k!r}, None)"]))
+        elif r < 0.7:
+            fn = self.fresh("tweak")
+            body = self.r.choice([f"d[{k!r}] = {v}", f"d.setdefault({k!r}, {v})", f"d.pop({k!r}, None)",
+                                  f"d.update({{{k!r}: {v}}})"])
+            self.main.add(f"def {fn}(d):\n    {body}\n    return d")
+            call = f"{fn}({name})"
+            if self.r.random() < 0.3:
+                call = f"if {self.flag()}:\n    {call}"
+            self.main.add(call)
+        else:
+            holder = self.fresh("holder")
+            self.main.add(f"{holder} = [{name}]")
+            self.main.add(f"for d in {holder}:\n    d[{k!r}] = {v}")
+        if self.r.random() < 0.4:
+            # Used before the change too.
+            self.main.body.insert(len(self.main.body) - 1,
+                                  f"{self.fresh('y')} = {self.L(self.main, cls)}({', '.join(self.pos_args(cls) + [f'**{name}'])})({self.inp(self.LAYERS[cls][0])})\n")
+        self.use(f"{self.L(self.main, cls)}({', '.join(self.pos_args(cls) + [f'**{name}'])})", cls)
+
+    def f_helper_chain(self):
+        """Helpers calling helpers, each adding or overriding arguments."""
+        m = self.main if self.r.random() < 0.6 else self.pkg_module()
+        cls = self.layer_kind(0.8)
+        _, _, params, switches = self.LAYERS[cls]
+        p, rank2 = self.r.choice(list(params.items()))
+        inner, middle, outer = self.fresh("inner"), self.fresh("middle"), self.fresh("outer")
+        pos = self.pos_args(cls)
+        m.add(f"def {inner}(init={self.init_value(m, rank2)}, **kw):\n"
+              f"    return {self.L(m, cls)}({', '.join(pos + [f'{p}=init', '**kw'])})\n")
+        k2 = self.r.choice(list(params) + switches)
+        v2 = self.r.choice(["True", "False"]) if k2 in switches else self.init_value(m, params.get(k2, False))
+        k2 = "init" if k2 == p else k2
+        step = self.r.choice([f"kw.setdefault({k2!r}, {v2})", f"kw[{k2!r}] = {v2}", f"kw.pop({k2!r}, None)"])
+        m.add(f"def {middle}(**kw):\n    {step}\n    return {inner}(**kw)\n")
+        cond = self.r.choice(["last", "not last", "n > 2"])
+        m.add(f"def {outer}(n=2, last=False, **kw):\n    if {cond}:\n        kw['init'] = {self.init_value(m, rank2)}\n"
+              f"    return {middle}(**kw)\n")
+        names = [inner, middle, outer]
+        spelled = self.import_from(self.main, m, names) if m is not self.main else {n: n for n in names}
+        for _ in range(self.r.randint(2, 4)):
+            h = self.r.choice(names)
+            args = []
+            if h == outer and self.r.random() < 0.5:
+                args.append(f"last={self.r.choice(['True', 'False'])}")
+            if h == outer and self.r.random() < 0.3:
+                args.append(f"n={self.r.choice([1, 2, 3, 4])}")
+            if self.r.random() < 0.5:
+                args.append(f"init={self.init_value(self.main, rank2)}")
+            self.use(f"{spelled[h]}({', '.join(args)})", cls)
+
+    def f_closure(self):
+        """A block factory returning a closure that builds a layer from the factory's argument."""
+        cls = self.layer_kind()
+        p, rank2 = self.r.choice(list(self.LAYERS[cls][2].items()))
+        f = self.fresh("make_block")
+        pos = self.pos_args(cls)
+        self.main.add(f"def {f}(init={self.init_value(self.main, rank2)}):\n"
+                      f"    def block(x):\n        return {self.L(self.main, cls)}({', '.join(pos + [f'{p}=init'])})(x)\n"
+                      f"    return block")
+        x = self.inp(self.LAYERS[cls][0])
+        for _ in range(self.r.randint(1, 3)):
+            arg = self.init_value(self.main, rank2) if self.r.random() < 0.6 else ""
+            if self.r.random() < 0.7:
+                self.main.add(f"{self.fresh('y')} = {f}({arg})({x})")
+            else:
+                b = self.fresh("blk")
+                self.main.add(f"{b} = {f}({arg})\n{self.fresh('y')} = {b}({x})")
+
+    def f_early_return(self):
+        """A helper with early returns on conditions of its parameters."""
+        m = self.main if self.r.random() < 0.7 else self.pkg_module()
+        cls = self.layer_kind()
+        p, rank2 = self.r.choice(list(self.LAYERS[cls][2].items()))
+        h = self.fresh("pick")
+        pos = ", ".join(self.pos_args(cls))
+        pre = f"{pos}, " if pos else ""
+        a, b, c = (self.init_value(m, rank2) for _ in range(3))
+        test = self.r.choice(["kind == 'a'", "kind in ('a', 'b')", "kind is None", "size > 3"])
+        m.add(f"def {h}(kind=None, size=2):\n"
+              f"    if {test}:\n        return {self.L(m, cls)}({pre}{p}={a})\n"
+              f"    elif size < 2:\n        return {self.L(m, cls)}({pre}{p}={b})\n"
+              f"    return {self.L(m, cls)}({pre}{p}={c})\n")
+        spelled = self.import_from(self.main, m, [h])[h] if m is not self.main else h
+        for _ in range(self.r.randint(1, 3)):
+            args = []
+            if self.r.random() < 0.6:
+                args.append(self.r.choice(["'a'", "'b'", "'c'", "None"]))
+            if self.r.random() < 0.5:
+                args.append(f"size={self.r.choice([1, 2, 5])}")
+            self.use(f"{spelled}({', '.join(args)})", cls)
+
+    def f_methods(self):
+        """A builder class whose methods make layers from attributes set in `__init__`."""
+        m = self.main if self.r.random() < 0.6 else self.pkg_module()
+        cls = self.layer_kind()
+        p, rank2 = self.r.choice(list(self.LAYERS[cls][2].items()))
+        c = self.fresh("Builder")
+        pos = ", ".join(self.pos_args(cls))
+        pre = f"{pos}, " if pos else ""
+        m.add(f"class {c}:\n"
+              f"    def __init__(self, init={self.init_value(m, rank2, no_func=True)}):\n"
+              f"        self.init = init\n\n"
+              f"    def make(self, init=None):\n"
+              f"        return {self.L(m, cls)}({pre}{p}=init or self.init)\n\n"
+              f"    def twice(self):\n"
+              f"        return [self.make(), self.make({self.init_value(m, rank2)})]\n")
+        spelled = self.import_from(self.main, m, [c])[c] if m is not self.main else c
+        x = self.inp(self.LAYERS[cls][0])
+        for _ in range(self.r.randint(1, 3)):
+            arg = f"init={self.init_value(self.main, rank2, no_func=True)}" if self.r.random() < 0.5 else ""
+            b = self.fresh("builder")
+            self.main.add(f"{b} = {spelled}({arg})")
+            if self.r.random() < 0.3:
+                self.main.add(f"{b}.init = {self.init_value(self.main, rank2)}")
+            r = self.r.random()
+            if r < 0.5:
+                self.main.add(f"{self.fresh('y')} = {b}.make()({x})")
+            elif r < 0.75:
+                self.main.add(f"{self.fresh('y')} = {b}.make({self.init_value(self.main, rank2)})({x})")
+            else:
+                self.main.add(f"for lay in {b}.twice():\n    lay({x})")
+
+    def f_instance_config(self):
+        """A config object passed to a helper, maybe changed by another function first."""
+        cls = self.layer_kind()
+        p, rank2 = self.r.choice(list(self.LAYERS[cls][2].items()))
+        c, h = self.fresh("Hparams"), self.fresh("from_config")
+        pos = ", ".join(self.pos_args(cls))
+        pre = f"{pos}, " if pos else ""
+        self.main.add(f"class {c}:\n    def __init__(self, init={self.init_value(self.main, rank2, no_func=True)}):\n"
+                      f"        self.init = init\n")
+        self.main.add(f"def {h}(cfg):\n    return {self.L(self.main, cls)}({pre}{p}=cfg.init)")
+        o = self.fresh("hp")
+        arg = f"init={self.init_value(self.main, rank2, no_func=True)}" if self.r.random() < 0.5 else ""
+        self.main.add(f"{o} = {c}({arg})")
+        r = self.r.random()
+        if r < 0.3:
+            s = self.fresh("configure")
+            self.main.add(f"def {s}(cfg):\n    cfg.init = {self.init_value(self.main, rank2, no_func=True)}")
+            self.main.add(f"{s}({o})")
+        elif r < 0.5:
+            self.main.add(f"setattr({o}, 'init', {self.init_value(self.main, rank2, no_func=True)})")
+        elif r < 0.65:
+            a = self.fresh("same")
+            self.main.add(f"{a} = {o}\n{a}.init = {self.init_value(self.main, rank2, no_func=True)}")
+        self.use(f"{h}({o})", cls)
+
+    def f_setattr_layer(self):
+        """`setattr` on a layer object before it is built."""
+        cls = self.r.choice(["Dense", "Conv1D", "Embedding"])
+        p, rank2 = self.r.choice(list(self.LAYERS[cls][2].items()))
+        v = self.fresh("lay")
+        self.main.add(f"{v} = {self.ctor(self.main, cls, self.some_kwargs(self.main, cls))}")
+        self.main.add(f"setattr({v}, {p!r}, {self.init_value(self.main, rank2, simple=True)})")
+        self.main.add(f"{self.fresh('y')} = {v}({self.inp(self.LAYERS[cls][0])})")
+
+    def f_try(self):
+        """Values bound in `try` / `except` / `else`."""
+        cls = self.layer_kind()
+        p, rank2 = self.r.choice(list(self.LAYERS[cls][2].items()))
+        v = self.fresh("picked")
+        a, b, c = (self.init_value(self.main, rank2) for _ in range(3))
+        raise_line = "    raise ValueError('no')\n" if self.r.random() < 0.5 else ""
+        self.main.add(f"try:\n    {v} = {a}\n{raise_line}except ValueError:\n    {v} = {b}\n"
+                      + (f"else:\n    {v} = {c}\n" if self.r.random() < 0.4 else ""))
+        self.use(self.ctor(self.main, cls, [(p, v)]), cls)
+
+    def f_break(self):
+        """A loop that stops early: the value after it."""
+        cls = self.layer_kind()
+        p, rank2 = self.r.choice(list(self.LAYERS[cls][2].items()))
+        v = self.fresh("found")
+        vals = ", ".join(self.init_value(self.main, rank2) for _ in range(self.r.randint(1, 3)))
+        stop = self.r.choice(["True", "False", "i == 1", "i > 5"])
+        self.main.add(f"{v} = {self.init_value(self.main, rank2)}\n"
+                      f"for i, cand in enumerate([{vals}]):\n    {v} = cand\n    if {stop}:\n        break")
+        self.use(self.ctor(self.main, cls, [(p, v)]), cls)
+
+    def f_rebind_shared(self):
+        """Rebinds a module constant another feature defined, then uses a helper again."""
+        consts = [l.split(" = ")[0] for l in self.main.body
+                  if " = " in l and l.split(" = ")[0].isupper() and "\n" not in l.strip()]
+        helpers = [l[4:].split("(")[0] for l in self.main.body if l.startswith("def ")]
+        if not consts:
+            return self.f_constant()
+        name = self.r.choice(consts)
+        self.main.add(f"{name} = {self.init_value(self.main, self.r.choice([True, False]))}")
+        if helpers and self.r.random() < 0.7:
+            h = self.r.choice(helpers)
+            # Call it as the other feature did, if it needs no arguments.
+            line = next((l for l in self.main.body if f"= {h}(" in l and "(X" in l), None)
+            if line is not None:
+                self.main.add(f"{self.fresh('y')} = {line.split(' = ', 1)[1].strip()}")
+
+    def f_class_dict(self):
+        """A dict of arguments held by a class, changed on the class."""
+        cls = self.layer_kind(0.8)
+        _, _, params, _ = self.LAYERS[cls]
+        c = self.fresh("Defaults")
+        self.main.add(f"class {c}:\n    KW = {self.kw_dict(self.main, cls)}")
+        k = self.r.choice(list(params))
+        if self.r.random() < 0.6:
+            self.main.add(f"{c}.KW[{k!r}] = {self.init_value(self.main, params[k])}")
+        else:
+            self.main.add(f"{c}.KW = {{**{c}.KW, {k!r}: {self.init_value(self.main, params[k])}}}")
+        self.use(f"{self.L(self.main, cls)}({', '.join(self.pos_args(cls) + [f'**{c}.KW'])})", cls)
+
+    def f_comprehension(self):
+        """Layers built in a comprehension over values."""
+        cls = self.layer_kind()
+        p, rank2 = self.r.choice(list(self.LAYERS[cls][2].items()))
+        vals = ", ".join(self.init_value(self.main, rank2) for _ in range(self.r.randint(1, 3)))
+        x = self.inp(self.LAYERS[cls][0])
+        lst = self.fresh("stack")
+        self.main.add(f"{lst} = [{self.L(self.main, cls)}({', '.join(self.pos_args(cls) + [f'{p}=v'])}) for v in [{vals}]]")
+        self.main.add(f"for lay in {lst}:\n    lay({x})")
+
     FEATURES = [
         ("f_direct", 2), ("f_constant", 3), ("f_kwargs_helper", 4), ("f_default_param", 3),
         ("f_dict_ops", 4), ("f_module_dict", 2), ("f_loop", 3), ("f_global_time", 2),
         ("f_attr_reassign", 2), ("f_config_class", 2), ("f_class_override", 3), ("f_star_args", 2),
         ("f_partial", 2), ("f_star_import", 1), ("f_conditional", 2), ("f_init_factory", 2),
         ("f_custom_layer", 2), ("f_sequential", 1), ("f_unregistered", 1),
+        ("f_alias_dict", 3), ("f_helper_chain", 3), ("f_closure", 2), ("f_early_return", 2),
+        ("f_methods", 2), ("f_instance_config", 2), ("f_setattr_layer", 1), ("f_try", 1),
+        ("f_break", 1), ("f_rebind_shared", 2), ("f_class_dict", 1), ("f_comprehension", 1),
     ]
 
     def program(self):

@@ -151,6 +151,90 @@ def run_check(keras_lsp, folder, keras):
     return json.loads(proc.stdout), proc.stderr
 
 
+RANK = {"exact": 0, "one-of": 1, "unresolved": 2, "missing": 3}
+
+
+def fixture_jobs(root):
+    """The programs of a fixture folder: each subfolder with a `main.py`."""
+    jobs = []
+    for name in sorted(os.listdir(root)):
+        folder = os.path.join(root, name)
+        if os.path.isfile(os.path.join(folder, "main.py")):
+            jobs.append((folder, os.path.join(folder, "main.py")))
+    return jobs
+
+
+def runtime_record(res):
+    """What a program's run is compared by: the merged sites, normalized for a committed file."""
+    layers, weightless, unbuilt = oracle.merge([res])
+    return {"layers": layers, "weightless": weightless, "unbuilt": unbuilt}
+
+
+def check_fixtures(args, jobs, results, checks):
+    """Fixture mode: the runtime must match each fixture's committed `runtime.json`, no weight may
+    be WRONG, and none may be answered worse than its committed `expect.txt` says. With
+    `--update`, writes both files instead."""
+    failures = 0
+    totals = {c: 0 for c in CATEGORIES + ["extra-site"]}
+    for (folder, _), res, (chk, err) in zip(jobs, results, checks):
+        name = os.path.basename(folder)
+        if res.get("error"):
+            print(f"FAIL {name}: the program raised under Keras: {res['error']}")
+            failures += 1
+            continue
+        if chk is None:
+            print(f"FAIL {name}: keras-lsp check failed: {err}")
+            failures += 1
+            continue
+        record = runtime_record(res)
+        rows = classify(name, res, chk)
+        lines = sorted(f"{key[0]}:{key[1]}:{key[2]} {weight}: {cat}" for cat, key, weight, _ in rows)
+        rt_path = os.path.join(folder, "runtime.json")
+        ex_path = os.path.join(folder, "expect.txt")
+        if args.update:
+            with open(rt_path, "w") as f:
+                json.dump(record, f, indent=1, sort_keys=True)
+                f.write("\n")
+            with open(ex_path, "w") as f:
+                f.write("".join(l + "\n" for l in lines))
+        else:
+            try:
+                with open(rt_path) as f:
+                    committed = json.load(f)
+            except (OSError, ValueError):
+                committed = None
+            if committed != json.loads(json.dumps(record, sort_keys=True)):
+                print(f"FAIL {name}: {rt_path} is missing or stale (run with --update after checking the change)")
+                failures += 1
+            try:
+                with open(ex_path) as f:
+                    expected = dict(l.rstrip("\n").rsplit(": ", 1) for l in f if l.strip())
+            except (OSError, ValueError):
+                expected = {}
+            for l in lines:
+                where, cat = l.rsplit(": ", 1)
+                before = expected.get(where)
+                if cat in RANK and before in RANK and RANK[cat] > RANK[before]:
+                    print(f"FAIL {name}/{where}: answered worse than before ({before} -> {cat})")
+                    failures += 1
+                elif before is not None and before != cat and cat != "WRONG":
+                    print(f"note {name}/{where}: {before} -> {cat} (run with --update to record it)")
+        for cat, key, weight, msg in rows:
+            totals[cat] += 1
+            if cat == "WRONG":
+                print(f"WRONG {name}/{key[0]}:{key[1]}:{key[2]} {weight}: {msg}")
+                failures += 1
+            elif args.verbose and cat != "exact":
+                print(f"{cat:10} {name}/{key[0]}:{key[1]}:{key[2]} {weight}: {msg}")
+    weights = sum(totals[c] for c in CATEGORIES)
+    print(
+        f"fixtures {len(jobs)}, weights {weights}: exact {totals['exact']}, one-of {totals['one-of']}, "
+        f"unresolved {totals['unresolved']}, missing {totals['missing']}, WRONG {totals['WRONG']}; "
+        f"extra sites {totals['extra-site']} [{args.fixtures}]"
+    )
+    return 1 if failures else 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=1)
@@ -159,6 +243,11 @@ def main(argv=None):
     ap.add_argument("--flavor", choices=("keras3", "tf", "keras2"), default="keras3",
                     help="keras3: `import keras` on the numpy backend; tf: also `tf.keras` (Keras 3 on "
                     "TensorFlow, needs .venv-tf); keras2: tf_keras with TF_USE_LEGACY_KERAS=1 (needs .venv-tf)")
+    ap.add_argument("--fixtures", metavar="DIR",
+                    help="run the regression programs under DIR (each subfolder with a main.py) instead of "
+                    "generated ones; see tests/generator/README.md")
+    ap.add_argument("--update", action="store_true",
+                    help="with --fixtures: write each fixture's runtime.json and expect.txt")
     ap.add_argument("--jobs", "-j", type=int, default=2)
     ap.add_argument("--keras-lsp", default=os.path.join(ROOT, "target", "release", "keras-lsp"))
     ap.add_argument("--keep", default=os.path.join(ROOT, "target", "generator-wrong"),
@@ -182,15 +271,21 @@ def main(argv=None):
     t0 = time.monotonic()
     work = tempfile.mkdtemp(prefix="keras-lsp-gen-")
     try:
-        jobs = []
-        for i in range(args.first, args.first + args.programs):
-            folder = os.path.join(work, f"p{i}")
-            for rel, text in gen.generate(program_seed(args.seed, i), args.flavor).items():
-                path = os.path.join(folder, rel)
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                with open(path, "w") as f:
-                    f.write(text)
-            jobs.append((folder, os.path.join(folder, "main.py")))
+        if args.fixtures:
+            jobs = fixture_jobs(args.fixtures)
+            if not jobs:
+                sys.stderr.write(f"run.py: no fixture (a folder with main.py) under {args.fixtures}\n")
+                return 2
+        else:
+            jobs = []
+            for i in range(args.first, args.first + args.programs):
+                folder = os.path.join(work, f"p{i}")
+                for rel, text in gen.generate(program_seed(args.seed, i), args.flavor).items():
+                    path = os.path.join(folder, rel)
+                    os.makedirs(os.path.dirname(path), exist_ok=True)
+                    with open(path, "w") as f:
+                        f.write(text)
+                jobs.append((folder, os.path.join(folder, "main.py")))
         # keras-lsp first (threads; each `check` is its own process), then Keras (forked children).
         with ThreadPoolExecutor(max(1, args.jobs)) as pool:
             checks = list(pool.map(lambda j: run_check(args.keras_lsp, j[0], keras_major), jobs))
@@ -198,6 +293,8 @@ def main(argv=None):
         results = [None] * len(jobs)
         for i, res in oracle.run_forked(run, jobs, workers=args.jobs, timeout=args.timeout):
             results[i] = res
+        if args.fixtures:
+            return check_fixtures(args, jobs, results, checks)
         totals = {c: 0 for c in CATEGORIES + ["extra-site"]}
         invalid, check_failed, wrong_programs = [], [], []
         if os.path.isdir(args.keep):
@@ -232,7 +329,7 @@ def main(argv=None):
         valid = len(jobs) - len(invalid) - len(check_failed)
         weights = sum(totals[c] for c in CATEGORIES)
         for name, err in invalid[:20]:
-            print(f"program {name} raised under Keras (skipped): {err}")
+            print(f"program {name} raised under Keras (skipped): {err.splitlines()[0] if err else err}")
         for name, err in check_failed:
             print(f"keras-lsp check failed on {name}: {err}")
         print(

@@ -133,7 +133,7 @@ fn plain_module(rng: &mut Rng, target: usize, imports: bool, siblings: &[String]
 /// bare assignments (no keras, tensorflow, initializer or import in the text).
 fn consts_module(rng: &mut Rng, k: usize) -> String {
     let mut s = String::new();
-    if k % 2 == 0 {
+    if k.is_multiple_of(2) {
         s.push_str("\"\"\"Initializer settings shared by the models.\"\"\"\n\n");
     } else {
         s.push_str("# Shared model settings.\n\n");

@@ -19,6 +19,10 @@ use std::sync::Arc;
 /// How deep sub-layers of custom layers are followed.
 pub const MAX_NESTING: usize = 8;
 
+/// The workspace classes from a class up to its built-in Keras layer base, and that base's
+/// name when it is known (see [`layer_ancestry`]).
+pub type Ancestry = (Vec<(Arc<FileAnalysis>, ClassId)>, Option<String>);
+
 /// The workspace class chain of a layer class (its MRO up to the first class that is not in the
 /// workspace) and its built-in base, if any: `Some((chain, Some("Dense")))` for
 /// `class HeDense(Dense)`, `Some((chain, None))` for a subclass of `Layer` or `Model`, `None` for a
@@ -27,7 +31,7 @@ pub fn layer_ancestry(
     ev: &mut Evaluator,
     file: &Arc<FileAnalysis>,
     class: ClassId,
-) -> Option<(Vec<(Arc<FileAnalysis>, ClassId)>, Option<String>)> {
+) -> Option<Ancestry> {
     let mut chain = Vec::new();
     for e in ev.mro(file, class) {
         match e {
@@ -172,6 +176,7 @@ fn custom_weights_at(
                         time: None,
                         depth: 1,
                         unknown_args: None,
+                        used: Default::default(),
                     })
                 }
                 _ => ev.unknown_frame(
@@ -378,9 +383,9 @@ fn self_sets_on_base(
     chain: &[(Arc<FileAnalysis>, ClassId)],
     init_frames: &HashMap<(usize, FuncId), Arc<Frame>>,
     receiver: &Val,
-) -> Vec<Vec<(String, Option<(Expr, Cx)>)>> {
-    let mut sure: Vec<(String, Option<(Expr, Cx)>)> = Vec::new();
-    let mut maybe: Vec<(String, Option<(Expr, Cx)>)> = Vec::new();
+) -> Vec<crate::analysis::values::SetAttrs> {
+    let mut sure: crate::analysis::values::SetAttrs = Vec::new();
+    let mut maybe: crate::analysis::values::SetAttrs = Vec::new();
     for (f, c) in chain.iter().rev() {
         let cls = &f.ir.classes[*c];
         for (attr, stores) in &cls.self_attrs {
@@ -611,8 +616,8 @@ fn comprehension_count(
         return None;
     }
     let mut count = 1usize;
-    for ds in f.ir.scopes[scope].defs.values() {
-        for d in ds.iter() {
+    {
+        for d in f.ir.defs_in(scope) {
             if let crate::syntax::ir::DefKind::Element {
                 of,
                 each: true,

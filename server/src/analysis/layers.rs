@@ -458,9 +458,8 @@ pub fn resolve_weight(
             for (k, v) in config.iter_mut() {
                 if info.signature.iter().any(|p| p.name == *k) && bound.iter().any(|(n, _)| n == k)
                 {
-                    match param_literal(ev, info, bound, k) {
-                        Ok(lit) => *v = lit,
-                        Err(_) => {}
+                    if let Ok(lit) = param_literal(ev, info, bound, k) {
+                        *v = lit
                     }
                 }
             }

@@ -72,6 +72,13 @@ pub struct CallUses {
     pub listed: rustc_hash::FxHashMap<crate::syntax::ir::Span, (u32, u32)>,
     /// Calls by the callee's last name (`f` in `f(...)` and `m.f(...)`), in source order.
     pub by_callee: rustc_hash::FxHashMap<crate::syntax::ir::Name, Vec<u32>>,
+    /// `x = Layer(...)`: the definitions whose value is the call (by the call's span).
+    pub bound_to: rustc_hash::FxHashMap<crate::syntax::ir::Span, Vec<u32>>,
+    /// Every call by its span: the index into `ir.calls`.
+    pub by_span: rustc_hash::FxHashMap<crate::syntax::ir::Span, u32>,
+    /// `f(Layer(...))`, `f(layer=Layer(...))`: the call taking it directly as an argument (not
+    /// starred), by its span.
+    pub arg_of: rustc_hash::FxHashMap<crate::syntax::ir::Span, u32>,
 }
 
 /// `true` for a package's `__init__.py` / `__init__.pyi`.
@@ -183,6 +190,7 @@ impl FileAnalysis {
             let mut u = CallUses::default();
             for (i, site) in self.ir.calls.iter().enumerate() {
                 let i = i as u32;
+                u.by_span.entry(site.call.span).or_insert(i);
                 match &site.call.func {
                     Expr::Call(inner) => {
                         u.applied.entry(inner.span).or_insert(i);
@@ -192,6 +200,18 @@ impl FileAnalysis {
                     }
                     _ => {}
                 }
+                let direct = site.call.args.iter().chain(
+                    site.call
+                        .keywords
+                        .iter()
+                        .filter(|k| k.name.is_some())
+                        .map(|k| &k.value),
+                );
+                for a in direct {
+                    if let Expr::Call(c) = a {
+                        u.arg_of.entry(c.span).or_insert(i);
+                    }
+                }
                 if let Some(Expr::List { elts, .. }) = site.call.args.first() {
                     for (pos, e) in elts.iter().enumerate() {
                         if let Expr::Call(c) = e {
@@ -200,14 +220,56 @@ impl FileAnalysis {
                     }
                 }
             }
+            for (k, d) in self.ir.defs.iter().enumerate() {
+                if let crate::syntax::ir::DefKind::Value(Expr::Call(c)) = &d.kind {
+                    u.bound_to.entry(c.span).or_default().push(k as u32);
+                }
+            }
             u
         })
+    }
+
+    /// Whether the object made by the call at `span` may be reached by code other than the flow of
+    /// the one name it is bound to (it is handed on, stored, returned, or that name's object is):
+    /// only then can attribute stores elsewhere change it.
+    pub fn object_escapes(&self, span: crate::syntax::ir::Span) -> bool {
+        use crate::syntax::ir::CallUse;
+        let uses = self.call_uses();
+        let Some(&i) = uses.by_span.get(&span) else {
+            return true;
+        };
+        match self.ir.calls[i as usize].value_use {
+            CallUse::Read | CallUse::Called => false,
+            CallUse::Escapes => true,
+            CallUse::Bound => uses.bound_to.get(&span).is_none_or(|defs| {
+                defs.iter().any(|d| {
+                    // Through the name, or through a change in place that keeps the object.
+                    let mut chain = vec![*d];
+                    let name = &self.ir.defs[*d as usize].name;
+                    let scope = self.ir.defs[*d as usize].scope as usize;
+                    for m in self.ir.defs_of(scope, name) {
+                        if let crate::syntax::ir::DefKind::Mutation { prev, .. } =
+                            &self.ir.defs[*m as usize].kind
+                        {
+                            if self.ir.live(*prev).iter().any(|r| chain.contains(&r.def)) {
+                                chain.push(*m);
+                            }
+                        }
+                    }
+                    chain.iter().any(|c| !self.ir.escapes_of(*c).is_empty())
+                })
+            }),
+        }
     }
 
     /// 1-based line of a byte offset.
     pub fn line1(&self, offset: u32) -> u32 {
         self.line_index.line_of(offset) + 1
     }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Dotted module names of `path` relative to each root that contains it (`pkg/mod.py` ->
@@ -255,6 +317,27 @@ pub struct Workspace {
     memo: std::sync::Mutex<HashMap<Arc<Path>, Arc<std::sync::Mutex<FileMemo>>>>,
     /// Which files call which names, for [`Workspace::call_sites_named`].
     callees: CalleeIndex,
+    /// Answers that depend on this snapshot only (a clone starts empty).
+    cache: SnapshotCache,
+}
+
+/// Answers to questions that depend only on a snapshot's files, computed once per snapshot and
+/// shared by every question (and thread) about it.
+/// Items of files: (file, index into one of its IR tables).
+type FileItems = Arc<[(Arc<FileAnalysis>, usize)]>;
+/// An answer of any type (see [`Workspace::cached`]).
+type AnyAnswer = Arc<dyn std::any::Any + Send + Sync>;
+
+#[derive(Default)]
+struct SnapshotCache {
+    call_sites: std::sync::Mutex<rustc_hash::FxHashMap<Box<str>, FileItems>>,
+    attr_stores: std::sync::Mutex<rustc_hash::FxHashMap<Box<str>, FileItems>>,
+    /// Other answers, by (kind, file address, index), of the type their kind gives them.
+    any: std::sync::Mutex<rustc_hash::FxHashMap<(&'static str, usize, u32), AnyAnswer>>,
+    /// The files by address (see [`Workspace::file_at`]).
+    by_address: std::sync::OnceLock<rustc_hash::FxHashMap<usize, Arc<FileAnalysis>>>,
+    /// Answers by (kind, name), of the type their kind gives them.
+    named: std::sync::Mutex<rustc_hash::FxHashMap<(&'static str, Box<str>), AnyAnswer>>,
 }
 
 /// Which files hold calls whose callee's last name is a given name: a map built once from the
@@ -394,6 +477,7 @@ impl Clone for Workspace {
             settings: self.settings.clone(),
             memo: Default::default(),
             callees: self.callees.clone(),
+            cache: Default::default(),
         }
     }
 }
@@ -418,6 +502,7 @@ impl Workspace {
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        self.cache = SnapshotCache::default();
     }
 
     /// Adds or replaces a file.
@@ -426,6 +511,7 @@ impl Workspace {
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        self.cache = SnapshotCache::default();
         self.callees.note_change(&file.path);
         if let Some(old) = self.files.insert(file.path.clone(), file.clone()) {
             for n in &old.module_names {
@@ -445,6 +531,7 @@ impl Workspace {
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        self.cache = SnapshotCache::default();
         if let Some(old) = self.files.remove(path) {
             self.callees.note_change(&old.path);
             for n in &old.module_names {
@@ -466,7 +553,16 @@ impl Workspace {
     /// file.ir.calls)`, by path then source order. Looks only at the files that call `name`
     /// (a workspace map built once and shared by later snapshots, see `CalleeIndex`; each file
     /// indexes its own calls once, see [`FileAnalysis::call_uses`]).
-    pub fn call_sites_named(&self, name: &str) -> Vec<(Arc<FileAnalysis>, usize)> {
+    pub fn call_sites_named(&self, name: &str) -> Arc<[(Arc<FileAnalysis>, usize)]> {
+        if let Some(hit) = lock(&self.cache.call_sites).get(name) {
+            return hit.clone();
+        }
+        let out: Arc<[(Arc<FileAnalysis>, usize)]> = self.call_sites_named_uncached(name).into();
+        lock(&self.cache.call_sites).insert(name.into(), out.clone());
+        out
+    }
+
+    fn call_sites_named_uncached(&self, name: &str) -> Vec<(Arc<FileAnalysis>, usize)> {
         let mut out: Vec<(Arc<FileAnalysis>, usize)> = Vec::new();
         for p in self.callees.paths(&self.files, name) {
             let Some(f) = self.files.get(p) else { continue };
@@ -474,23 +570,38 @@ impl Workspace {
                 out.extend(ix.iter().map(|&i| (f.clone(), i as usize)));
             }
         }
-        out.sort_by(|a, b| a.0.path.cmp(&b.0.path).then(a.1.cmp(&b.1)));
+        out.sort_by(|a, b| {
+            a.0.path
+                .as_os_str()
+                .cmp(b.0.path.as_os_str())
+                .then(a.1.cmp(&b.1))
+        });
         out
     }
 
     /// Every attribute store `x.attr = ...` of the workspace for `attr` (also `setattr` with that
-    /// name, and those with a name not known): `(file, index into file.ir.stores)`, by path then
+    /// name, and those with a name not known), apart from the stores on `self` in a method (part
+    /// of the instance's own attributes): `(file, index into file.ir.stores)`, by path then
     /// source order.
-    pub fn attr_stores(&self, attr: &str) -> Vec<(Arc<FileAnalysis>, usize)> {
+    pub fn attr_stores(&self, attr: &str) -> Arc<[(Arc<FileAnalysis>, usize)]> {
+        if let Some(hit) = lock(&self.cache.attr_stores).get(attr) {
+            return hit.clone();
+        }
+        let out: Arc<[(Arc<FileAnalysis>, usize)]> = self.attr_stores_uncached(attr).into();
+        lock(&self.cache.attr_stores).insert(attr.into(), out.clone());
+        out
+    }
+
+    fn attr_stores_uncached(&self, attr: &str) -> Vec<(Arc<FileAnalysis>, usize)> {
         let mut out: Vec<(Arc<FileAnalysis>, usize)> = Vec::new();
         let mut paths: Vec<&Arc<Path>> = self.callees.store_paths(&self.files, attr).collect();
         paths.extend(self.callees.store_paths(&self.files, "*"));
-        paths.sort();
+        paths.sort_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
         paths.dedup();
         for p in paths {
             let Some(f) = self.files.get(p) else { continue };
             for (i, st) in f.ir.stores.iter().enumerate() {
-                if st.attr == attr || st.attr == "*" {
+                if (st.attr == attr || st.attr == "*") && !st.on_self {
                     out.push((f.clone(), i));
                 }
             }
@@ -499,12 +610,20 @@ impl Workspace {
     }
 
     /// The workspace classes that derive from a class named `name`, directly or not (by the last
-    /// name of their bases: a superset, each use checks the class itself).
-    pub fn subclasses(&self, name: &str) -> Vec<(Arc<FileAnalysis>, usize)> {
+    /// name of their bases: a superset, each use checks the class itself), once per snapshot.
+    pub fn subclasses(&self, name: &str) -> Arc<[(Arc<FileAnalysis>, usize)]> {
+        self.cached_named("subclasses", name, || {
+            (self.subclasses_uncached(name).into(), true)
+        })
+    }
+
+    fn subclasses_uncached(&self, name: &str) -> Vec<(Arc<FileAnalysis>, usize)> {
         use crate::syntax::ir::Expr;
         let mut out: Vec<(Arc<FileAnalysis>, usize)> = Vec::new();
+        let mut seen: rustc_hash::FxHashSet<(usize, usize)> = Default::default();
         let mut todo = vec![name.to_string()];
-        let mut done: Vec<String> = vec![name.to_string()];
+        let mut done: rustc_hash::FxHashSet<String> = Default::default();
+        done.insert(name.to_string());
         // Files changed since the map was built are read directly.
         let changed: Vec<Arc<FileAnalysis>> = self
             .callees
@@ -513,10 +632,8 @@ impl Workspace {
             .filter_map(|p| self.files.get(p).cloned())
             .collect();
         let map = self.callees.map(&self.files);
+        // Each class is added once, so the walk ends after every class of the workspace at most.
         while let Some(n) = todo.pop() {
-            if out.len() > 256 {
-                break;
-            }
             let mut subs: Vec<(Arc<FileAnalysis>, usize)> = Vec::new();
             for (pi, ci) in map.subclasses.get(n.as_str()).into_iter().flatten() {
                 let p = &map.paths[*pi as usize];
@@ -537,14 +654,13 @@ impl Workspace {
                 }
             }
             for (f, c) in subs {
-                if out.iter().any(|(g, d)| Arc::ptr_eq(g, &f) && *d == c) {
+                if !seen.insert((Arc::as_ptr(&f) as *const u8 as usize, c)) {
                     continue;
                 }
                 let cname = f.ir.classes[c].name.clone();
                 out.push((f, c));
-                if !done.contains(&cname) {
-                    done.push(cname.clone());
-                    todo.push(cname);
+                if done.insert(cname.to_string()) {
+                    todo.push(cname.to_string());
                 }
             }
         }
@@ -555,13 +671,69 @@ impl Workspace {
     pub fn subclass_names(&self, name: &str) -> Vec<String> {
         let mut out: Vec<String> = self
             .subclasses(name)
-            .into_iter()
-            .map(|(f, c)| f.ir.classes[c].name.clone())
+            .iter()
+            .map(|(f, c)| f.ir.classes[*c].name.clone())
             .filter(|n| n != name)
             .collect();
         out.sort();
         out.dedup();
         out
+    }
+
+    /// The answer of kind `kind` about (`file`, `index`) in this snapshot, computed by `compute`
+    /// the first time (a pure function of the snapshot: computing it twice gives the same).
+    pub(crate) fn cached<T: Clone + Send + Sync + 'static>(
+        &self,
+        kind: &'static str,
+        file: &Arc<FileAnalysis>,
+        index: u32,
+        compute: impl FnOnce() -> T,
+    ) -> T {
+        let key = (kind, Arc::as_ptr(file) as *const u8 as usize, index);
+        if let Some(hit) = lock(&self.cache.any).get(&key) {
+            if let Some(v) = hit.downcast_ref::<T>() {
+                return v.clone();
+            }
+        }
+        // Computed without the lock held: the computation may ask other cached questions.
+        let v = compute();
+        lock(&self.cache.any).insert(key, Arc::new(v.clone()));
+        v
+    }
+
+    /// The file of this snapshot whose analysis is at address `addr` (`Arc::as_ptr`), if any.
+    pub(crate) fn file_at(&self, addr: usize) -> Option<&Arc<FileAnalysis>> {
+        self.cache
+            .by_address
+            .get_or_init(|| {
+                self.files
+                    .values()
+                    .map(|f| (Arc::as_ptr(f) as *const u8 as usize, f.clone()))
+                    .collect()
+            })
+            .get(&addr)
+    }
+
+    /// The answer of kind `kind` about `name` in this snapshot, computed by `compute` the first
+    /// time; `compute` returns `None` for an answer that must not be kept (computed in a state
+    /// that made it partial), which is then computed again next time.
+    pub(crate) fn cached_named<T: Clone + Send + Sync + 'static>(
+        &self,
+        kind: &'static str,
+        name: &str,
+        compute: impl FnOnce() -> (T, bool),
+    ) -> T {
+        if let Some(hit) = lock(&self.cache.named).get(&(kind, name.into())) {
+            if let Some(v) = hit.downcast_ref::<T>() {
+                return v.clone();
+            }
+        }
+        // Computed without the lock held: the computation may ask other cached questions.
+        let (v, keep) = compute();
+        if keep {
+            lock(&self.cache.named).insert((kind, name.into()), Arc::new(v.clone()));
+        }
+        v
     }
 
     /// The Keras facts for this snapshot's settings (see [`crate::knowledge::data`]).

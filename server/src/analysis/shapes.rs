@@ -207,7 +207,7 @@ fn tensor_dim(
                 return None;
             }
             let reaches = file.ir.live_at(cx.scope, id, span.start);
-            match reaches {
+            match &*reaches {
                 [r] if r.def != crate::syntax::ir::UNBOUND => {
                     match &file.ir.defs[r.def as usize].kind {
                         crate::syntax::ir::DefKind::Value(e) => {

@@ -110,7 +110,7 @@ impl SiteCache {
         c
     }
 
-    /// The calls wrapped by a copying wrapper anywhere in the file: wrapper sites are found by
+    /// The calls wrapped by a copying wrapper anywhere in the file: copying wrapper sites are found by
     /// evaluating each callee not computed yet (cheaply, with [`CALLEE_FUEL`]), and computed in
     /// full.
     fn wrapped(&mut self, ev: &mut Evaluator, file: &Arc<FileAnalysis>) -> &[Span] {
@@ -123,7 +123,7 @@ impl SiteCache {
                 let wrapper = callee.iter().any(|c| {
                     layer_class_name(&c.val)
                         .and_then(|n| ev.data.layers.get(n))
-                        .is_some_and(|info| info.wrapper)
+                        .is_some_and(super::wrappers::builds_copies)
                 });
                 if wrapper {
                     self.site(ev, file, i);
@@ -148,18 +148,89 @@ pub fn layer_calls_where(
 ) -> Vec<LayerCall> {
     let mut ev = Evaluator::for_file(ws, file);
     let mut out = Vec::new();
+    let mut wrapped: Vec<Span> = Vec::new();
+    let mut scan = false;
     for (i, site) in file.ir.calls.iter().enumerate() {
         if keep(&site.call) {
-            out.extend(cache.site(&mut ev, file, i));
+            let c = cache.site(&mut ev, file, i);
+            // Only a copyable layer whose construction is handed on (an argument, a container)
+            // can be the layer a wrapper builds copies of (see `wrappers::wrapper_weights`: the
+            // construction itself is the wrapper's argument).
+            if c.as_ref().is_some_and(|c| c.copyable)
+                && site.value_use == crate::syntax::ir::CallUse::Escapes
+            {
+                match wrapper_of(&mut ev, cache, file, site.call.span) {
+                    Some(true) => wrapped.push(site.call.span),
+                    Some(false) => {}
+                    None => scan = true,
+                }
+            }
+            out.extend(c);
         }
     }
-    // Only a copyable layer can be one a wrapper elsewhere in the file builds copies of; finding
-    // those wrappers means evaluating the callee of every call of the file.
-    if out.iter().any(|c| c.copyable) {
-        let wrapped = cache.wrapped(&mut ev, file).to_vec();
-        mark_wrapped(ws.data(), &mut out, &wrapped);
+    if scan {
+        // Finding the wrappers means evaluating the callee of every call of the file.
+        wrapped.extend(cache.wrapped(&mut ev, file).iter().copied());
     }
+    mark_wrapped(ws.data(), &mut out, &wrapped);
     out
+}
+
+/// Whether the construction at `span` is the layer a copying wrapper of the file builds copies
+/// of, when its place tells: an argument of a call that can only be a layer, a class, a
+/// function or Keras itself (only that call can hand the construction itself to a wrapper), or
+/// an element of the list given to a built-in layer or Keras model. `None`: the callees of the
+/// whole file decide.
+fn wrapper_of(
+    ev: &mut Evaluator,
+    cache: &mut SiteCache,
+    file: &Arc<FileAnalysis>,
+    span: Span,
+) -> Option<bool> {
+    let uses = file.call_uses();
+    let keras_api = |v: &Val| matches!(v, Val::Builtin(n) if n.starts_with("keras.") || n.starts_with("tf.") || n.starts_with("tf_keras."));
+    if let Some(&p) = uses.arg_of.get(&span) {
+        let callee = callee_values(ev, file, &file.ir.calls[p as usize]);
+        let plain = !callee.is_empty()
+            && callee.iter().all(|c| {
+                matches!(
+                    c.val,
+                    Val::LayerClass(_)
+                        | Val::Class(..)
+                        | Val::Func { .. }
+                        | Val::BoundMethod { .. }
+                ) || keras_api(&c.val)
+            });
+        if !plain {
+            return None;
+        }
+        let copying = callee.iter().any(|c| {
+            layer_class_name(&c.val)
+                .and_then(|n| ev.data.layers.get(n))
+                .is_some_and(super::wrappers::builds_copies)
+        });
+        if !copying {
+            return Some(false);
+        }
+        cache.site(ev, file, p as usize);
+        return Some(
+            cache
+                .sites
+                .get(&(p as usize))
+                .is_some_and(|(_, w)| w.contains(&span)),
+        );
+    }
+    if let Some(&(q, _)) = uses.listed.get(&span) {
+        let callee = callee_values(ev, file, &file.ir.calls[q as usize]);
+        let builtin = !callee.is_empty()
+            && callee
+                .iter()
+                .all(|c| matches!(c.val, Val::LayerClass(_)) || keras_api(&c.val));
+        if builtin {
+            return Some(false);
+        }
+    }
+    None
 }
 
 /// A layer passed to a wrapper that builds copies (Keras 3 Bidirectional) is never built itself.
@@ -274,6 +345,8 @@ struct Construction {
     notes: Vec<String>,
     copyable: bool,
     callee_span: Span,
+    /// What the weights (not the shapes) read of the frame (see `Frame::used`).
+    weights_used: u64,
 }
 
 /// The layer construction at call site `i` of `file`, if it is one; records in `wrapped` the
@@ -323,16 +396,23 @@ fn site_call(
     if !maybe_layer {
         return None;
     }
-    let contexts: Vec<Option<Arc<Frame>>> = match enclosing_function(file, site.scope) {
-        Enclosing::Module => vec![None],
-        Enclosing::Function(f) => ev.contexts_of(file, f).into_iter().map(Some).collect(),
-        Enclosing::Lambda => vec![None],
-    };
+    // Only built-in layer classes that never have a weight (Dropout, pooling): no weight to
+    // answer, whatever the call passes.
+    let weightless = callee.iter().all(|c| {
+        matches!(&c.val, Val::LayerClass(n)
+            if ev.data.layers.get(n.as_str()).is_some_and(|i| i.weights.is_empty() && !i.wrapper))
+    });
     let mut built: Vec<Construction> = Vec::new();
-    for ctx in contexts {
-        if site.pred != TRUE && ev.pred_holds(file, site.pred, ctx.clone()) == Some(false) {
+    // The construction in frame `ctx`, when the path condition of the site may hold in
+    // `pred_ctx` (the same frame, or for a probe another one: whether the site runs in some call
+    // does not change what it constructs when it does).
+    let run = |ev: &mut Evaluator,
+               pred_ctx: Option<Arc<Frame>>,
+               ctx: Option<Arc<Frame>>,
+               wrapped: &mut Vec<Span>| {
+        if site.pred != TRUE && ev.pred_holds(file, site.pred, pred_ctx) == Some(false) {
             // The construction does not run in this call.
-            continue;
+            return Vec::new();
         }
         let cx = Cx {
             file: file.clone(),
@@ -340,8 +420,99 @@ fn site_call(
             at: site.call.span.start,
             frame: ctx,
         };
-        built.extend(construct(ev, file, i, &cx, wrapped));
-        ev.refuel();
+        // One budget for the construction in all its contexts.
+        construct(ev, file, i, &cx, wrapped)
+    };
+    match enclosing_function(file, site.scope) {
+        Enclosing::Module | Enclosing::Lambda => built = run(ev, None, None, wrapped),
+        Enclosing::Function(f) => {
+            // A probe first: in a frame that knows nothing of the call, a construction that
+            // reads neither a parameter nor the time of the call (see `Frame::used`) gives
+            // the same answer in every call.
+            let why = "the calls of the function are not followed here".to_string();
+            let before = wrapped.len();
+            let probe = ev.unknown_frame(file, f, None, why.clone());
+            let pred_probe = ev.unknown_frame(file, f, None, why.clone());
+            let mut probed = run(ev, Some(pred_probe.clone()), Some(probe.clone()), wrapped);
+            // What the answer's weights read (the shapes may read more: they are answered in
+            // the probe when the weights are).
+            let used = if probed.is_empty() {
+                probe.used()
+            } else {
+                probed.iter().fold(0, |a, c| a | c.weights_used)
+            };
+            let func = &file.ir.functions[f];
+            let plain_method = func.class.is_some()
+                && func.decorators.is_empty()
+                && func
+                    .params
+                    .first()
+                    .is_some_and(|p| matches!(p.kind, crate::syntax::ir::ParamKind::Positional));
+            let mut done = false;
+            if used == 0 || weightless {
+                // Whether the site runs in some call, when that depends on the call: by the
+                // calls' own conditions, within a budget.
+                // (Not for a method, which Keras or any `x.name(...)` may call: finding its
+                // calls costs more than a site that may never run.)
+                if !probed.is_empty()
+                    && !weightless
+                    && pred_probe.used() != 0
+                    && file.ir.functions[f].class.is_none()
+                    && !runs_in_some_call(ev, file, site, f)
+                {
+                    probed.clear();
+                    wrapped.truncate(before);
+                }
+                built = std::mem::take(&mut probed);
+                done = true;
+            } else if used == 1 && plain_method {
+                // Only `self` read: the answer for each instance of the class, when none of
+                // them leads to another parameter or to the time of the call.
+                wrapped.truncate(before);
+                let mut per: Vec<Construction> = Vec::new();
+                done = true;
+                for receiver in ev.receivers_for_unknown(file, f) {
+                    let frame = ev.unknown_frame(file, f, receiver.clone(), why.clone());
+                    let pred_frame = ev.unknown_frame(file, f, receiver, why.clone());
+                    let got = run(ev, Some(pred_frame), Some(frame.clone()), wrapped);
+                    let used = if got.is_empty() {
+                        frame.used()
+                    } else {
+                        got.iter().fold(0, |a, c| a | c.weights_used)
+                    };
+                    per.extend(got);
+                    if used & !1 != 0 {
+                        done = false;
+                        break;
+                    }
+                }
+                if done {
+                    built = per;
+                }
+            }
+            if !done {
+                // Per call, within a budget of its own: beyond it, the probe's answer (what any
+                // call gives is among it).
+                let probe_wrapped = wrapped[before..].to_vec();
+                wrapped.truncate(before);
+                let (fuel0, _) = ev.budget();
+                let refine = fuel0.min(REFINE_FUEL);
+                ev.set_fuel(refine);
+                let mut refined = Vec::new();
+                for ctx in ev.contexts_of(file, f) {
+                    refined.extend(run(ev, Some(ctx.clone()), Some(ctx), wrapped));
+                }
+                let (left, _) = ev.budget();
+                ev.set_fuel(fuel0 - (refine - left));
+                if left > 0 {
+                    built = refined;
+                } else {
+                    wrapped.truncate(before);
+                    wrapped.extend(probe_wrapped);
+                    built = probed;
+                }
+            }
+        }
     }
     if built.is_empty() {
         return None;
@@ -429,6 +600,7 @@ fn construct(
                     notes,
                     copyable: true,
                     callee_span: site.call.callee_name_span(),
+                    weights_used: cx.frame.as_ref().map_or(0, |f| f.used()),
                 });
             }
             Val::Layer(l) => {
@@ -464,6 +636,7 @@ fn construct(
                 }
                 let mut weights = union_weights(alternatives);
                 undeclared_kwargs(ev, &l, info, &mut notes);
+                let weights_used = cx.frame.as_ref().map_or(0, |f| f.used());
                 let shapes = super::shapes::weight_shapes(ev, file, &l.class, &site.call, cx);
                 for w in &mut weights {
                     w.shape = shapes.get(&w.weight).cloned();
@@ -478,6 +651,7 @@ fn construct(
                     notes,
                     copyable: layers::copyable(info),
                     callee_span: site.call.callee_name_span(),
+                    weights_used,
                 });
             }
             _ => {}
@@ -579,23 +753,23 @@ fn after_construction(
     i: usize,
     cx: &Cx,
     info: &crate::knowledge::LayerInfo,
-) -> Vec<Vec<(String, Option<(Expr, Cx)>)>> {
+) -> Vec<crate::analysis::values::SetAttrs> {
     let site = &file.ir.calls[i];
-    let mut sure: Vec<(String, Option<(Expr, Cx)>)> = Vec::new();
-    let mut maybe: Vec<(String, Option<(Expr, Cx)>)> = Vec::new();
+    let mut sure: crate::analysis::values::SetAttrs = Vec::new();
+    let mut maybe: crate::analysis::values::SetAttrs = Vec::new();
     let mut names: Vec<crate::syntax::ir::Name> = Vec::new();
     // Through the names bound to this construction, in the flow of its scope.
     let defs: Vec<u32> = file
-        .ir
-        .defs
-        .iter()
-        .enumerate()
-        .filter(|(_, d)| {
-            d.scope == site.scope
-                && matches!(&d.kind, DefKind::Value(Expr::Call(c)) if c.span == site.call.span)
+        .call_uses()
+        .bound_to
+        .get(&site.call.span)
+        .map(|v| {
+            v.iter()
+                .copied()
+                .filter(|d| file.ir.defs[*d as usize].scope as usize == site.scope)
+                .collect()
         })
-        .map(|(k, _)| k as u32)
-        .collect();
+        .unwrap_or_default();
     for d in defs {
         let name = file.ir.defs[d as usize].name.clone();
         names.push(name.clone());
@@ -605,7 +779,7 @@ fn after_construction(
             if let DefKind::Mutation { op, prev } = &file.ir.defs[m as usize].kind {
                 if file.ir.live(*prev).iter().any(|r| chain.contains(&r.def)) {
                     chain.push(m);
-                    stores.push((m, op.clone(), file.ir.defs[m as usize].span));
+                    stores.push((m, (**op).clone(), file.ir.defs[m as usize].span));
                 }
             }
         }
@@ -657,7 +831,8 @@ fn after_construction(
     // Stores elsewhere that may reach the object (another name, another scope, an object not
     // known): each a possibility, for the attributes the layer reads when it builds.
     let target = super::eval::StoreTarget::Layer(file.path.clone(), site.call.span);
-    for p in &info.signature {
+    let reachable = file.object_escapes(site.call.span);
+    for p in info.signature.iter().filter(|_| reachable) {
         if !p.name.ends_with("_initializer")
             && !matches!(p.name.as_str(), "use_bias" | "center" | "scale")
         {
@@ -687,11 +862,14 @@ fn enable_lora_call(
     if !file.call_uses().by_callee.contains_key("enable_lora") {
         return None;
     }
-    let name = file.ir.defs.iter().find_map(|d| {
-        (d.scope == scope
-            && matches!(&d.kind, DefKind::Value(Expr::Call(c)) if c.span == call.span))
-        .then(|| d.name.clone())
-    })?;
+    let name = file
+        .call_uses()
+        .bound_to
+        .get(&call.span)?
+        .iter()
+        .map(|d| &file.ir.defs[*d as usize])
+        .find(|d| d.scope as usize == scope)
+        .map(|d| d.name.clone())?;
     file.ir.calls.iter().find_map(|site| {
         let ok = site.scope == scope
             && site.call.span.start > call.span.start
@@ -713,3 +891,33 @@ fn layer_class_name(v: &Val) -> Option<&str> {
 fn is_layer_class(v: &Val) -> bool {
     layer_class_name(v).is_some()
 }
+
+/// Whether the path condition of `site` (in function `f`) may hold in some call of `f`: false
+/// only when it is decided false in every context, all found within the refinement budget.
+fn runs_in_some_call(
+    ev: &mut Evaluator,
+    file: &Arc<FileAnalysis>,
+    site: &crate::syntax::ir::CallSite,
+    f: crate::syntax::ir::FuncId,
+) -> bool {
+    let (fuel0, _) = ev.budget();
+    let refine = fuel0.min(PRED_REFINE_FUEL);
+    ev.set_fuel(refine);
+    let mut runs = false;
+    for ctx in ev.contexts_of(file, f) {
+        if ev.pred_holds(file, site.pred, Some(ctx)) != Some(false) {
+            runs = true;
+            break;
+        }
+    }
+    let (left, _) = ev.budget();
+    ev.set_fuel(fuel0 - (refine - left));
+    runs || left == 0
+}
+
+/// The steps [`runs_in_some_call`] may take.
+const PRED_REFINE_FUEL: u32 = 1_000;
+
+/// The steps the answers of a construction per call may take before the probe's answer is kept
+/// (see `site_call`).
+const REFINE_FUEL: u32 = 4_000;

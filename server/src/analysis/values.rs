@@ -31,11 +31,26 @@ impl Cx {
         }
     }
 
+    /// [`Cx::time`] without noting that the frame's time was read (to hand it on to a frame).
+    pub fn time_quiet(&self) -> Option<(Arc<FileAnalysis>, u32)> {
+        match &self.frame {
+            Some(f) => f.time.clone(),
+            None => Cx {
+                frame: None,
+                ..self.clone()
+            }
+            .time(),
+        }
+    }
+
     /// The module-level point at which this evaluation runs, when it is known: the position in a
     /// module's own code (no frame), or the point of the outermost call of the frame chain.
     pub fn time(&self) -> Option<(Arc<FileAnalysis>, u32)> {
         match &self.frame {
-            Some(f) => f.time.clone(),
+            Some(f) => {
+                f.mark(TIME_USED);
+                f.time.clone()
+            }
             None => {
                 // Module code, or a class body or comprehension in it, runs where it is written.
                 let mut s = Some(self.scope);
@@ -78,11 +93,39 @@ pub struct Frame {
     /// Why the arguments are not known (an unknown caller): parameters without a binding give
     /// their default and this.
     pub unknown_args: Option<String>,
+    /// What evaluation in this frame has read of it: bit `i` for parameter `i`, [`TIME_USED`]
+    /// for the time of the call or the enclosing function's names (whether an answer depends
+    /// on the call at all).
+    pub used: std::sync::atomic::AtomicU64,
+}
+
+/// See [`Frame::used`].
+pub const TIME_USED: u64 = 1 << 63;
+
+impl Frame {
+    /// Notes that evaluation read `bits` of this frame (see [`Frame::used`]); time and
+    /// enclosing names are noted on the callers too (they are read through the chain).
+    pub fn mark(&self, bits: u64) {
+        use std::sync::atomic::Ordering;
+        self.used.fetch_or(bits, Ordering::Relaxed);
+        if bits & TIME_USED != 0 {
+            let mut c = self.caller.clone();
+            for _ in 0..16 {
+                let Some(f) = c else { break };
+                f.used.fetch_or(TIME_USED, Ordering::Relaxed);
+                c = f.caller.clone();
+            }
+        }
+    }
+
+    /// See [`Frame::used`].
+    pub fn used(&self) -> u64 {
+        self.used.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl Frame {
-    /// The steps that name the chain of calls of this frame, outermost last ("call of `f` at
-    /// line 8").
+    /// The call site of this frame: (path, call span).
     pub fn site_span(&self) -> Option<(Arc<Path>, Span)> {
         self.site.as_ref().map(|(f, _, s)| (f.path.clone(), *s))
     }
@@ -216,8 +259,12 @@ pub struct InstanceVal {
     pub args: Option<Box<ArgSet>>,
     /// Attributes set on this object after its construction, in order (`None`: changed in a way
     /// that is not followed).
-    pub attrs: Vec<(String, Option<(Expr, Cx)>)>,
+    pub attrs: SetAttrs,
 }
+
+/// Attributes set on an object after its construction, in order: the attribute and the value
+/// expression with where it is read (`None`: changed in a way that is not followed).
+pub type SetAttrs = Vec<(String, Option<(Expr, Cx)>)>;
 
 /// A built-in layer object.
 #[derive(Clone, Debug)]
@@ -230,7 +277,7 @@ pub struct LayerVal {
     /// Where it was constructed (file, call span).
     pub site: Option<(Arc<Path>, Span)>,
     /// Attributes set on the object after construction (see [`InstanceVal::attrs`]).
-    pub attrs: Vec<(String, Option<(Expr, Cx)>)>,
+    pub attrs: SetAttrs,
 }
 
 /// A value with the steps that led to it.

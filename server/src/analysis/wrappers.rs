@@ -119,11 +119,7 @@ pub fn wrapper_weights(
         }
         _ => None,
     };
-    let clones = info.weights.iter().any(|w| {
-        w.note
-            .as_deref()
-            .is_some_and(|n| n.contains("itself is not built"))
-    });
+    let clones = builds_copies(info);
     let mut alternatives = Vec::new();
     for inner_val in &layers {
         let Some(inner) = weights_of(ev, inner_val, &ecx, depth + 1) else {
@@ -228,4 +224,15 @@ fn single_layer(vals: &[Cand]) -> Option<Val> {
         [c] if matches!(c.val, Val::Layer(_) | Val::Instance(_)) => Some(c.val.clone()),
         _ => None,
     }
+}
+
+/// Whether wrapper `info` builds copies of the layer it is given instead of building that layer
+/// (Keras 3 `Bidirectional`), as the generated data notes on its weights.
+pub(crate) fn builds_copies(info: &crate::knowledge::LayerInfo) -> bool {
+    info.wrapper
+        && info.weights.iter().any(|w| {
+            w.note
+                .as_deref()
+                .is_some_and(|n| n.contains("itself is not built"))
+        })
 }

@@ -367,10 +367,10 @@ fn exprs_at(ws: &Workspace, path: &Path, offset: u32) -> Vec<(Expr, usize)> {
                         id: d.name.clone(),
                         span: d.span,
                     },
-                    d.scope,
+                    d.scope as usize,
                 ));
             }
-            walk(e, d.scope, offset, &mut found, 0);
+            walk(e, d.scope as usize, offset, &mut found, 0);
         }
     }
     for f in &file.ir.functions {

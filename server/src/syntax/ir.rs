@@ -315,6 +315,9 @@ pub enum ScopeKind {
     Lambda,
 }
 
+/// A scope index stored in 4 bytes.
+pub type ScopeId32 = u32;
+
 /// Index of a [`Def`] in [`ModuleIr::defs`].
 pub type DefId = u32;
 /// Index of a live set in [`ModuleIr::lives`].
@@ -326,9 +329,12 @@ pub type CondId = u32;
 
 /// In a live set: the name may be unbound on some path (Python raises `NameError` or
 /// `UnboundLocalError` there, or falls back to builtins in module and class scopes).
-pub const UNBOUND: DefId = u32::MAX;
+pub const UNBOUND: DefId = u32::MAX >> 1;
 /// The live set `{UNBOUND}`: nothing is bound.
-pub const NOTHING: LiveId = 0;
+pub const NOTHING: LiveId = ONE | UNBOUND;
+/// A [`LiveId`] with this bit set is the set of one definition (the other bits), reached on every
+/// path: no table entry is kept for it.
+pub const ONE: LiveId = 1 << 31;
 /// The path condition that always holds.
 pub const TRUE: PredId = 0;
 
@@ -361,7 +367,7 @@ pub struct Cond {
 pub struct Def {
     /// The name defined (`*` for a star import that may define any name).
     pub name: Name,
-    pub scope: ScopeId,
+    pub scope: ScopeId32,
     /// The target: the name in `x = ...`, the imported name, the `def`/`class` name.
     pub span: Span,
     pub kind: DefKind,
@@ -407,7 +413,7 @@ pub enum DefKind {
     /// The object the name holds is changed in place (`d[k] = v`, `d.update(...)`, `x.attr = v`):
     /// its value is that of the definitions of `prev`, changed by `op`.
     Mutation {
-        op: Mutation,
+        op: Box<Mutation>,
         prev: LiveId,
     },
     /// The head of a loop: the definitions live before the loop and at the end of each iteration.
@@ -444,22 +450,23 @@ pub struct Escape {
     pub kind: EscapeKind,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub enum EscapeKind {
     /// `other = name`: the object is also held by definition `DefId`.
     Alias(DefId),
-    /// Passed as positional argument `arg` (or keyword `keyword`) to call `call` (index into
-    /// [`ModuleIr::calls`]).
-    Arg {
-        call: u32,
-        arg: Option<u32>,
-        keyword: Option<Name>,
-    },
+    /// Passed as an argument of call `call` (index into [`ModuleIr::calls`]): positional
+    /// argument `slot`, or keyword argument `slot & !KEYWORD` (index into its keywords) when
+    /// [`KEYWORD`] is set.
+    Arg { call: u32, slot: u32 },
     /// Returned from its function.
     Return,
-    /// Stored in a container, an attribute, a default, captured, ...
-    Other(&'static str),
+    /// Stored in a container or an attribute, captured, yielded, or used in a way not followed
+    /// (also: more uses than are recorded).
+    Other,
 }
+
+/// See [`EscapeKind::Arg`].
+pub const KEYWORD: u32 = 1 << 31;
 
 /// A use of a name as the callee of a call (`layer(x)`): for a layer object, where it is built.
 #[derive(Clone, Copy, Debug)]
@@ -484,6 +491,17 @@ pub struct AttrStore {
     pub pred: PredId,
     /// Inside a loop of its scope (it may run again after any later statement of the loop).
     pub looped: bool,
+    /// The base is the first parameter of the method the store is in (`self.x = ...`): a
+    /// store on the instance itself (see [`Class::self_attrs`]).
+    pub on_self: bool,
+}
+
+/// One entry of [`Scope::timeline`]: from offset `at` on, `name` has the live set `live`.
+#[derive(Clone, Debug)]
+pub struct TimelineEntry {
+    pub name: Name,
+    pub at: u32,
+    pub live: LiveId,
 }
 
 #[derive(Clone, Debug)]
@@ -493,21 +511,21 @@ pub struct Scope {
     /// The byte range of the scope's body (the whole module, the `def` or `class` statement, the
     /// comprehension or lambda).
     pub span: Span,
-    /// Every definition of each name in this scope, in source order (also those of
-    /// [`Scope::anytime`]). For a function scope the names are its local names.
-    pub defs: NameMap<Box<[DefId]>>,
-    /// For each name: from which offset on which definitions are live (sorted by offset; the last
-    /// entry at or before a point gives the live set there, in the flow order of the scope).
-    pub timeline: NameMap<Box<[(u32, LiveId)]>>,
+    /// For each name: from which offset on which definitions are live, sorted by (name, offset)
+    /// (the last entry of a name at or before a point gives the live set there, in the flow order
+    /// of the scope). For a function scope the names are its local names.
+    pub timeline: Box<[TimelineEntry]>,
     /// The live set of names with no entry of their own before a point: [`NOTHING`], then the
     /// star imports (`from m import *`) made so far.
     pub default_timeline: Box<[(u32, LiveId)]>,
     /// Definitions made by other scopes at times the flow does not order: `global x` or
-    /// `nonlocal x` assignments in functions.
-    pub anytime: NameMap<Box<[DefId]>>,
+    /// `nonlocal x` assignments in functions. Sorted by name.
+    pub anytime: Box<[(Name, DefId)]>,
     /// Names of this scope whose object is changed in place from a nested scope (`d[k] = v` in a
-    /// function on a module-level `d`), with where.
-    pub mutated_elsewhere: NameMap<Box<[Span]>>,
+    /// function on a module-level `d`), with where. Sorted by name.
+    pub mutated_elsewhere: Box<[(Name, Span)]>,
+    /// This scope's range of [`ModuleIr::def_index`].
+    pub def_range: (u32, u32),
     /// Names declared `global` (or `nonlocal`) in this scope.
     pub declared: Box<[Name]>,
 }
@@ -576,6 +594,38 @@ pub struct CallSite {
     pub call: Arc<Call>,
     pub scope: ScopeId,
     pub pred: PredId,
+    /// What is done with the value the call gives.
+    pub value_use: CallUse,
+}
+
+/// What is done with the value a call gives (for an object made there: whether code elsewhere
+/// can reach it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallUse {
+    /// Read and dropped (an expression statement, `f().attr`, `f()[k]`).
+    Read,
+    /// Called at once (`Layer(...)(x)`).
+    Called,
+    /// Bound to one name (`x = f()`): see that name's definition.
+    Bound,
+    /// Handed on (an argument, a container, a return, an attribute).
+    Escapes,
+}
+
+/// A live set (see [`ModuleIr::live`]): a slice of [`Reach`].
+pub enum Live<'a> {
+    One([Reach; 1]),
+    Many(&'a [Reach]),
+}
+
+impl std::ops::Deref for Live<'_> {
+    type Target = [Reach];
+    fn deref(&self) -> &[Reach] {
+        match self {
+            Live::One(a) => a,
+            Live::Many(s) => s,
+        }
+    }
 }
 
 /// The lowered module.
@@ -588,8 +638,13 @@ pub struct ModuleIr {
     pub calls: Vec<CallSite>,
     /// Every definition (see [`Scope::defs`] and [`Scope::timeline`]).
     pub defs: Vec<Def>,
-    /// Sets of definitions reaching a point; `lives[0]` is [`NOTHING`].
-    pub lives: Vec<Box<[Reach]>>,
+    /// Sets of definitions reaching a point, with more than one definition or a condition:
+    /// `(start, len)` into `reaches` (see [`ModuleIr::live`]; a single unconditional
+    /// definition is encoded in its [`LiveId`], see [`ONE`]).
+    pub lives: Vec<(u32, u32)>,
+    pub reaches: Vec<Reach>,
+    /// Every definition by (scope, name, id): each scope's are `def_range` of it.
+    pub def_index: Box<[DefId]>,
     /// Path conditions; `preds[0]` is [`TRUE`] (its fields are not used).
     pub preds: Vec<Pred>,
     pub conds: Vec<Cond>,
@@ -608,12 +663,6 @@ pub struct ModuleIr {
 impl ModuleIr {
     /// Releases the spare capacity of the vectors grown while lowering.
     pub fn shrink_to_fit(&mut self) {
-        for s in &mut self.scopes {
-            s.defs.shrink_to_fit();
-            s.timeline.shrink_to_fit();
-            s.anytime.shrink_to_fit();
-            s.mutated_elsewhere.shrink_to_fit();
-        }
         for f in &mut self.functions {
             f.params.shrink_to_fit();
             f.returns.shrink_to_fit();
@@ -634,6 +683,7 @@ impl ModuleIr {
         self.calls.shrink_to_fit();
         self.defs.shrink_to_fit();
         self.lives.shrink_to_fit();
+        self.reaches.shrink_to_fit();
         self.preds.shrink_to_fit();
         self.conds.shrink_to_fit();
         self.escapes.shrink_to_fit();
@@ -642,35 +692,78 @@ impl ModuleIr {
         self.star_imports.shrink_to_fit();
     }
 
-    /// The definitions of `name` live at offset `at` of `scope` (in the scope's flow: `at` is a
-    /// position of its own code, not of a nested scope). `u32::MAX` gives the end of the scope.
-    pub fn live_at(&self, scope: ScopeId, name: &str, at: u32) -> &[Reach] {
-        let sc = &self.scopes[scope];
-        let entry = |tl: &[(u32, LiveId)]| -> Option<LiveId> {
-            let i = tl.partition_point(|(off, _)| *off <= at);
-            (i > 0).then(|| tl[i - 1].1)
-        };
-        let live = sc
-            .timeline
-            .get(name)
-            .and_then(|tl| entry(tl))
-            .or_else(|| entry(&sc.default_timeline))
-            .unwrap_or(NOTHING);
-        &self.lives[live as usize]
+    /// The live set `live`.
+    pub fn live(&self, live: LiveId) -> Live<'_> {
+        if live & ONE != 0 {
+            Live::One([Reach {
+                def: live & !ONE,
+                pred: TRUE,
+            }])
+        } else {
+            let (start, len) = self.lives[live as usize];
+            Live::Many(&self.reaches[start as usize..(start + len) as usize])
+        }
     }
 
-    /// The live set `live`.
-    pub fn live(&self, live: LiveId) -> &[Reach] {
-        &self.lives[live as usize]
+    /// The entries of `name` in `scope`'s timeline.
+    fn timeline_of(&self, scope: ScopeId, name: &str) -> &[TimelineEntry] {
+        let tl = &self.scopes[scope].timeline;
+        let i = tl.partition_point(|e| &*e.name < name);
+        let j = i + tl[i..].partition_point(|e| &*e.name == name);
+        &tl[i..j]
+    }
+
+    /// The definitions of `name` live at offset `at` of `scope` (in the scope's flow: `at` is a
+    /// position of its own code, not of a nested scope). `u32::MAX` gives the end of the scope.
+    pub fn live_at(&self, scope: ScopeId, name: &str, at: u32) -> Live<'_> {
+        let tl = self.timeline_of(scope, name);
+        let i = tl.partition_point(|e| e.at <= at);
+        let live = if i > 0 {
+            tl[i - 1].live
+        } else {
+            let d = &self.scopes[scope].default_timeline;
+            let k = d.partition_point(|(off, _)| *off <= at);
+            if k > 0 {
+                d[k - 1].1
+            } else {
+                NOTHING
+            }
+        };
+        self.live(live)
     }
 
     /// Every definition of `name` in `scope` (anytime ones included), in source order.
     pub fn defs_of(&self, scope: ScopeId, name: &str) -> &[DefId] {
-        self.scopes[scope]
-            .defs
-            .get(name)
-            .map(|d| &**d)
-            .unwrap_or(&[])
+        let (a, b) = self.scopes[scope].def_range;
+        let ix = &self.def_index[a as usize..b as usize];
+        let i = ix.partition_point(|d| &*self.defs[*d as usize].name < name);
+        let j = i + ix[i..].partition_point(|d| &*self.defs[*d as usize].name == name);
+        &ix[i..j]
+    }
+
+    /// Every definition of `scope` (by name, then source order).
+    pub fn defs_in(&self, scope: ScopeId) -> &[DefId] {
+        let (a, b) = self.scopes[scope].def_range;
+        &self.def_index[a as usize..b as usize]
+    }
+
+    /// The definitions of `name` made in `scope` by other scopes (see [`Scope::anytime`]).
+    pub fn anytime_of(&self, scope: ScopeId, name: &str) -> Vec<DefId> {
+        let a = &self.scopes[scope].anytime;
+        let i = a.partition_point(|(n, _)| &**n < name);
+        a[i..]
+            .iter()
+            .take_while(|(n, _)| &**n == name)
+            .map(|(_, d)| *d)
+            .collect()
+    }
+
+    /// Where `name` of `scope` is changed in place by a nested scope (see
+    /// [`Scope::mutated_elsewhere`]).
+    pub fn mutated_elsewhere_of(&self, scope: ScopeId, name: &str) -> Option<Span> {
+        let m = &self.scopes[scope].mutated_elsewhere;
+        let i = m.partition_point(|(n, _)| &**n < name);
+        m.get(i).filter(|(n, _)| &**n == name).map(|(_, s)| *s)
     }
 
     /// Whether `name` is a local name of function scope `scope` (bound anywhere in it, not
@@ -681,7 +774,7 @@ impl ModuleIr {
             return false;
         }
         // A star import (module level) may bind any name.
-        sc.timeline.contains_key(name) || !sc.default_timeline.is_empty()
+        !self.timeline_of(scope, name).is_empty() || !sc.default_timeline.is_empty()
     }
 
     /// The escapes of definition `def` (see [`Escape`]).

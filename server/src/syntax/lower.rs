@@ -108,21 +108,19 @@ enum Role<'a> {
     Callee,
     /// Handed on: the object may be reached and changed elsewhere.
     Escape(&'a EscapeKindRef),
+    /// Bound to one name (`x = value`): the flow of that name follows it.
+    Bind,
 }
 
 /// [`EscapeKind`] without the definition of an alias (filled in by the assignment).
 #[derive(Clone)]
 enum EscapeKindRef {
-    Arg {
-        call: u32,
-        arg: Option<u32>,
-        keyword: Option<Name>,
-    },
+    Arg { call: u32, slot: u32 },
     Return,
-    Other(&'static str),
+    Other,
 }
 
-const OTHER: EscapeKindRef = EscapeKindRef::Other("stored or passed on");
+const OTHER: EscapeKindRef = EscapeKindRef::Other;
 
 #[derive(Clone, Copy)]
 struct Ctx {
@@ -184,11 +182,6 @@ pub fn lower(suite: &[ast::Stmt]) -> ModuleIr {
         escape_count: FxHashMap::default(),
         try_seen: Vec::new(),
     };
-    l.m.lives.push(Box::new([Reach {
-        def: UNBOUND,
-        pred: TRUE,
-    }]));
-    l.lives.insert(l.m.lives[0].clone(), NOTHING);
     l.m.preds.push(Pred {
         cond: 0,
         polarity: true,
@@ -289,11 +282,11 @@ impl Lowerer {
             kind,
             parent,
             span: sp,
-            defs: Default::default(),
-            timeline: Default::default(),
+            timeline: Box::new([]),
             default_timeline: Box::new([]),
-            anytime: Default::default(),
-            mutated_elsewhere: Default::default(),
+            anytime: Box::new([]),
+            mutated_elsewhere: Box::new([]),
+            def_range: (0, 0),
             declared: Box::new([]),
         });
         self.timelines.push(FxHashMap::default());
@@ -317,18 +310,25 @@ impl Lowerer {
             }
             set.dedup();
         }
+        if let [r] = set.as_slice() {
+            if r.pred == TRUE {
+                return ONE | r.def;
+            }
+        }
         if let Some(id) = self.lives.get(set.as_slice()) {
             return *id;
         }
         let id = self.m.lives.len() as LiveId;
-        let b: Box<[Reach]> = set.into_boxed_slice();
-        self.m.lives.push(b.clone());
-        self.lives.insert(b, id);
+        self.m
+            .lives
+            .push((self.m.reaches.len() as u32, set.len() as u32));
+        self.m.reaches.extend(set.iter().copied());
+        self.lives.insert(set.into_boxed_slice(), id);
         id
     }
 
     fn single(&mut self, def: DefId) -> LiveId {
-        self.live_id(vec![Reach { def, pred: TRUE }])
+        ONE | def
     }
 
     fn pred_and(&mut self, parent: PredId, cond: CondId, polarity: bool) -> PredId {
@@ -348,7 +348,7 @@ impl Lowerer {
 
     /// `pred ∧ (cond = polarity)` for every definition of `live`.
     fn tag(&mut self, live: LiveId, cond: Option<CondId>, polarity: bool) -> Vec<Reach> {
-        let set = self.m.lives[live as usize].to_vec();
+        let set = self.m.live(live).to_vec();
         match cond {
             None => set,
             Some(c) => set
@@ -365,7 +365,7 @@ impl Lowerer {
         let id = self.m.defs.len() as DefId;
         self.m.defs.push(Def {
             name: name.clone(),
-            scope,
+            scope: scope as ScopeId32,
             span: sp,
             kind,
         });
@@ -461,20 +461,22 @@ impl Lowerer {
         let what = match role {
             Role::Read => return,
             Role::Callee => PendingKind::Apply(self.flow.path),
+            Role::Bind => PendingKind::Escape(EscapeKind::Other),
             Role::Escape(k) => PendingKind::Escape(match k {
-                EscapeKindRef::Arg { call, arg, keyword } => EscapeKind::Arg {
+                EscapeKindRef::Arg { call, slot } => EscapeKind::Arg {
                     call: *call,
-                    arg: *arg,
-                    keyword: keyword.clone(),
+                    slot: *slot,
                 },
                 EscapeKindRef::Return => EscapeKind::Return,
-                EscapeKindRef::Other(r) => EscapeKind::Other(r),
+                EscapeKindRef::Other => EscapeKind::Other,
             }),
         };
         let name = self.names.name(name);
         if self.is_local(ctx, &name) {
             let live = self.flow.get(&name);
-            let defs: Vec<DefId> = self.m.lives[live as usize]
+            let defs: Vec<DefId> = self
+                .m
+                .live(live)
                 .iter()
                 .map(|r| r.def)
                 .filter(|d| *d != UNBOUND)
@@ -500,13 +502,42 @@ impl Lowerer {
                 pred: *pred,
             }),
             PendingKind::Escape(kind) => {
+                // Only an object that can be changed in place matters.
+                let mutable = match &self.m.defs[def as usize].kind {
+                    DefKind::Value(e) => !matches!(
+                        e,
+                        Expr::Str { .. }
+                            | Expr::Num { .. }
+                            | Expr::Bool { .. }
+                            | Expr::NoneLit { .. }
+                    ),
+                    DefKind::Element { .. }
+                    | DefKind::Param { .. }
+                    | DefKind::Mutation { .. }
+                    | DefKind::Phi { .. }
+                    | DefKind::ImportFrom { .. }
+                    | DefKind::StarImport { .. } => true,
+                    // A function handed on may be called elsewhere (see the contexts of its body).
+                    DefKind::Function(_) => true,
+                    _ => false,
+                };
+                if !mutable {
+                    return;
+                }
                 let n = self.escape_count.entry(def).or_insert(0);
+                *n += 1;
                 if *n < MAX_ESCAPES {
-                    *n += 1;
                     self.m.escapes.push(Escape {
                         def,
                         span: sp,
-                        kind: kind.clone(),
+                        kind: *kind,
+                    });
+                } else if *n == MAX_ESCAPES {
+                    // More uses than are kept: the last one kept says the object is shared.
+                    self.m.escapes.push(Escape {
+                        def,
+                        span: sp,
+                        kind: EscapeKind::Other,
                     });
                 }
             }
@@ -522,7 +553,15 @@ impl Lowerer {
             if prev == NOTHING {
                 return;
             }
-            let id = self.add_def(ctx.scope, &n, DefKind::Mutation { op, prev }, sp);
+            let id = self.add_def(
+                ctx.scope,
+                &n,
+                DefKind::Mutation {
+                    op: Box::new(op),
+                    prev,
+                },
+                sp,
+            );
             let live = self.single(id);
             self.set(ctx.scope, &n, live, at);
         } else {
@@ -711,8 +750,12 @@ impl Lowerer {
                 let alias = matches!(&*a.value, ast::Expr::Name(_))
                     && a.targets.len() == 1
                     && matches!(&a.targets[0], ast::Expr::Name(_));
+                let single_name =
+                    a.targets.len() == 1 && matches!(&a.targets[0], ast::Expr::Name(_));
                 let role = if alias {
                     Role::Read
+                } else if single_name {
+                    Role::Bind
                 } else {
                     Role::Escape(&OTHER)
                 };
@@ -955,13 +998,15 @@ impl Lowerer {
         let n = self.names.name(name);
         if self.is_local(ctx, &n) {
             let live = self.flow.get(&n);
-            let defs: Vec<DefId> = self.m.lives[live as usize]
+            let defs: Vec<DefId> = self
+                .m
+                .live(live)
                 .iter()
                 .map(|r| r.def)
                 .filter(|d| *d != UNBOUND && *d != new_def)
                 .collect();
             for d in defs {
-                self.record_use(d, sp, &PendingKind::Escape(kind.clone()));
+                self.record_use(d, sp, &PendingKind::Escape(kind));
             }
         } else {
             self.pending.push(Pending {
@@ -1220,9 +1265,10 @@ impl Lowerer {
                 .get(&n)
                 .copied()
                 .unwrap_or_else(|| self.flow.get(&n));
-            let mut set: Vec<Reach> = self.m.lives[first as usize].to_vec();
+            let mut set: Vec<Reach> = self.m.live(first).to_vec();
             for l in &during[&n] {
-                set.extend(self.m.lives[*l as usize].iter().copied());
+                let more = self.m.live(*l).to_vec();
+                set.extend(more);
             }
             let live = self.live_id(set);
             handler_entry.push((n, live));
@@ -1415,29 +1461,27 @@ impl Lowerer {
                     span: stmt,
                     pred: self.flow.path,
                     looped: !self.loops.is_empty(),
+                    on_self: matches!(&base, Expr::Name { id, .. } if self.is_self(ctx, id)),
                 });
-                match &*a.value {
-                    ast::Expr::Name(n) => {
-                        if let (Some(cls), Some(_)) = (ctx.class, ctx.self_name) {
-                            if self.is_self(ctx, n.id.as_str()) {
-                                self.m.classes[cls]
-                                    .self_attrs
-                                    .entry(attr.clone())
-                                    .or_default()
-                                    .push(idx);
-                            }
+                // `x.a.b = v` sets `b` on the object in `x.a` (the store above, found by what its
+                // base evaluates to); `x.a` itself is unchanged.
+                if let ast::Expr::Name(n) = &*a.value {
+                    if let (Some(cls), Some(_)) = (ctx.class, ctx.self_name) {
+                        if self.is_self(ctx, n.id.as_str()) {
+                            self.m.classes[cls]
+                                .self_attrs
+                                .entry(attr.clone())
+                                .or_default()
+                                .push(idx);
                         }
-                        self.mutate(
-                            ctx,
-                            &n.id,
-                            Mutation::SetAttr { attr, value },
-                            stmt,
-                            stmt.end,
-                        );
                     }
-                    // `x.a.b = v` sets `b` on the object in `x.a` (the store above, found by what
-                    // its base evaluates to); `x.a` itself is unchanged.
-                    _ => {}
+                    self.mutate(
+                        ctx,
+                        &n.id,
+                        Mutation::SetAttr { attr, value },
+                        stmt,
+                        stmt.end,
+                    );
                 }
             }
             ast::Expr::Subscript(s) => {
@@ -1500,6 +1544,7 @@ impl Lowerer {
                     span: stmt,
                     pred: self.flow.path,
                     looped: !self.loops.is_empty(),
+                    on_self: matches!(&base, Expr::Name { id, .. } if self.is_self(ctx, id)),
                 });
                 if let (Expr::Name { id, .. }, Some(cls)) = (base, ctx.class) {
                     if self.is_self(ctx, id) {
@@ -1715,17 +1760,17 @@ impl Lowerer {
         ctx: Ctx,
         depth: usize,
         call: u32,
+        index: usize,
         callee_reads: bool,
     ) -> Keyword {
         let name = k.arg.as_ref().map(|a| self.names.name(a));
         let value = match &name {
             // `**d` copies the dict's items.
             None => self.expr(&k.value, ctx, depth + 1, Role::Read),
-            Some(n) => {
+            Some(_) => {
                 let kind = EscapeKindRef::Arg {
                     call,
-                    arg: None,
-                    keyword: Some(n.clone()),
+                    slot: KEYWORD | index as u32,
                 };
                 let role = if callee_reads {
                     Role::Read
@@ -1808,7 +1853,7 @@ impl Lowerer {
                     span: sp,
                 }
             }
-            ast::Expr::Call(c) => self.call(c, ctx, d, sp),
+            ast::Expr::Call(c) => self.call(c, ctx, d, sp, role),
             ast::Expr::Constant(c) => match &c.value {
                 ast::Constant::Str(s) => Expr::Str {
                     value: s.clone(),
@@ -2172,7 +2217,7 @@ impl Lowerer {
         }
     }
 
-    fn call(&mut self, c: &ast::ExprCall, ctx: Ctx, d: usize, sp: Span) -> Expr {
+    fn call(&mut self, c: &ast::ExprCall, ctx: Ctx, d: usize, sp: Span, role: Role) -> Expr {
         let (method, base_name): (Option<&str>, Option<&str>) = match &*c.func {
             ast::Expr::Attribute(a) => (
                 Some(a.attr.as_str()),
@@ -2190,6 +2235,8 @@ impl Lowerer {
         };
         let func = match &*c.func {
             ast::Expr::Name(_) => self.expr(&c.func, ctx, d, Role::Callee),
+            // `Layer(...)(x)`: the object made by the inner call is only called.
+            other @ ast::Expr::Call(_) => self.expr(other, ctx, d, Role::Callee),
             other => self.expr(other, ctx, d, Role::Read),
         };
         // The call's index (calls in the callee come before it, those in the arguments after).
@@ -2200,17 +2247,23 @@ impl Lowerer {
             keywords: Vec::new(),
             span: sp,
         });
+        let value_use = match role {
+            Role::Read => CallUse::Read,
+            Role::Callee => CallUse::Called,
+            Role::Bind => CallUse::Bound,
+            Role::Escape(_) => CallUse::Escapes,
+        };
         self.m.calls.push(CallSite {
             call: placeholder,
             scope: ctx.scope,
             pred: self.flow.path,
+            value_use,
         });
-        let mut args = Vec::new();
+        let mut args = Vec::with_capacity(c.args.len());
         for (i, a) in c.args.iter().enumerate() {
             let kind = EscapeKindRef::Arg {
                 call: call_idx,
-                arg: Some(i as u32),
-                keyword: None,
+                slot: i as u32,
             };
             let role = if callee_reads || matches!(a, ast::Expr::Starred(_)) {
                 Role::Read
@@ -2222,7 +2275,8 @@ impl Lowerer {
         let keywords = c
             .keywords
             .iter()
-            .map(|k| self.keywordize(k, ctx, d, call_idx, callee_reads))
+            .enumerate()
+            .map(|(i, k)| self.keywordize(k, ctx, d, call_idx, i, callee_reads))
             .collect();
         let call = Arc::new(Call {
             func,
@@ -2257,6 +2311,7 @@ impl Lowerer {
                     span: sp,
                     pred: self.flow.path,
                     looped: !self.loops.is_empty(),
+                    on_self: matches!(obj, Expr::Name { id, .. } if self.is_self(ctx, id)),
                 });
                 if let Expr::Name { id: o, .. } = obj {
                     let o = o.clone();
@@ -2293,24 +2348,52 @@ impl Lowerer {
                 }
             }
         }
+        // A name only used (never bound) in a scope has no timeline, so `is_local` is false for
+        // it; a local name of a function that is never bound on any path still needs one.
+        for (i, l) in self.locals.iter().enumerate() {
+            if let Some(l) = l {
+                for n in l {
+                    self.timelines[i]
+                        .entry(n.clone())
+                        .or_insert_with(|| vec![(0, NOTHING)]);
+                }
+            }
+        }
+        let mut def_index: Vec<DefId> = Vec::with_capacity(self.m.defs.len());
         for (i, s) in self.m.scopes.iter_mut().enumerate() {
-            s.timeline = std::mem::take(&mut self.timelines[i])
+            let mut tl: Vec<TimelineEntry> = std::mem::take(&mut self.timelines[i])
                 .into_iter()
-                .map(|(k, v)| (k, v.into_boxed_slice()))
+                .flat_map(|(name, v)| {
+                    v.into_iter().map(move |(at, live)| TimelineEntry {
+                        name: name.clone(),
+                        at,
+                        live,
+                    })
+                })
                 .collect();
+            tl.sort_by(|a, b| a.name.cmp(&b.name).then(a.at.cmp(&b.at)));
+            s.timeline = tl.into_boxed_slice();
             s.default_timeline = std::mem::take(&mut self.default_timelines[i]).into_boxed_slice();
-            s.defs = std::mem::take(&mut self.defs[i])
+            let start = def_index.len() as u32;
+            let mut names: Vec<(Name, Vec<DefId>)> =
+                std::mem::take(&mut self.defs[i]).into_iter().collect();
+            names.sort_by(|a, b| a.0.cmp(&b.0));
+            for (_, ds) in names {
+                def_index.extend(ds);
+            }
+            s.def_range = (start, def_index.len() as u32);
+            let mut anytime: Vec<(Name, DefId)> = std::mem::take(&mut self.anytime[i])
                 .into_iter()
-                .map(|(k, v)| (k, v.into_boxed_slice()))
+                .flat_map(|(k, v)| v.into_iter().map(move |d| (k.clone(), d)))
                 .collect();
-            s.anytime = std::mem::take(&mut self.anytime[i])
+            anytime.sort();
+            s.anytime = anytime.into_boxed_slice();
+            let mut mutated: Vec<(Name, Span)> = std::mem::take(&mut self.mutated[i])
                 .into_iter()
-                .map(|(k, v)| (k, v.into_boxed_slice()))
+                .filter_map(|(k, v)| v.first().map(|sp| (k, *sp)))
                 .collect();
-            s.mutated_elsewhere = std::mem::take(&mut self.mutated[i])
-                .into_iter()
-                .map(|(k, v)| (k, v.into_boxed_slice()))
-                .collect();
+            mutated.sort_by(|a, b| a.0.cmp(&b.0));
+            s.mutated_elsewhere = mutated.into_boxed_slice();
             let mut declared: Vec<Name> = self.globals[i]
                 .iter()
                 .chain(self.nonlocals[i].iter())
@@ -2319,16 +2402,45 @@ impl Lowerer {
             declared.sort();
             s.declared = declared.into_boxed_slice();
         }
-        // A name only used (never bound) in a scope has no timeline, so `is_local` is false for
-        // it; a local name of a function that is never bound on any path still needs one.
-        for (i, l) in self.locals.iter().enumerate() {
-            if let Some(l) = l {
-                for n in l {
-                    self.m.scopes[i]
-                        .timeline
-                        .entry(n.clone())
-                        .or_insert_with(|| Box::new([(0, NOTHING)]));
-                }
+        self.m.def_index = def_index.into_boxed_slice();
+        // Conditions no path condition refers to keep no copy of their test.
+        let mut used_preds = vec![false; self.m.preds.len()];
+        let mark = |p: PredId, used: &mut Vec<bool>, preds: &[Pred]| {
+            let mut cur = p;
+            while cur != TRUE && !used[cur as usize] {
+                used[cur as usize] = true;
+                cur = preds[cur as usize].parent;
+            }
+        };
+        for r in &self.m.reaches {
+            mark(r.pred, &mut used_preds, &self.m.preds);
+        }
+        for c in &self.m.calls {
+            mark(c.pred, &mut used_preds, &self.m.preds);
+        }
+        for st in &self.m.stores {
+            mark(st.pred, &mut used_preds, &self.m.preds);
+        }
+        for a in &self.m.applies {
+            mark(a.pred, &mut used_preds, &self.m.preds);
+        }
+        for f in &self.m.functions {
+            for (_, p) in &f.returns {
+                mark(*p, &mut used_preds, &self.m.preds);
+            }
+        }
+        let mut used_conds = vec![false; self.m.conds.len()];
+        for (i, u) in used_preds.iter().enumerate().skip(1) {
+            if *u {
+                used_conds[self.m.preds[i].cond as usize] = true;
+            }
+        }
+        for (c, u) in self.m.conds.iter_mut().zip(&used_conds) {
+            if !*u {
+                c.test = Expr::Other {
+                    what: "a condition no definition depends on",
+                    span: c.test.span(),
+                };
             }
         }
         self.m.escapes.sort_by_key(|e| e.def);

@@ -586,7 +586,8 @@ pub fn parse(text: &str) -> Parsed {
         } else if u.nesting > MAX_EXPR_NESTING {
             r.skip(
                 k,
-                format!("expression nested too deeply (CPython refuses it too); statement skipped"),
+                "expression nested too deeply (CPython refuses it too); statement skipped"
+                    .to_string(),
             );
         }
     }

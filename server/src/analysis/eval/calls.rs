@@ -55,6 +55,19 @@ pub fn enclosing_function(file: &FileAnalysis, scope: ScopeId) -> Enclosing {
     Enclosing::Module
 }
 
+/// Whether scope `inner` of `file` is `outer` or lies inside it.
+fn within_scope(file: &FileAnalysis, inner: ScopeId, outer: ScopeId) -> bool {
+    let mut s = Some(inner);
+    for _ in 0..256 {
+        match s {
+            Some(id) if id == outer => return true,
+            Some(id) => s = file.ir.scopes[id].parent,
+            None => return false,
+        }
+    }
+    false
+}
+
 /// Binds one argument set to a workspace function's parameters (`skip_self`: a bound method,
 /// whose first parameter is the receiver). Parameters that may be given by a `*`/`**` of a value
 /// not followed are [`BoundArg::Unknown`].
@@ -586,9 +599,10 @@ impl<'w> Evaluator<'w> {
             site: Some((cx.file.clone(), cx.scope, call_span)),
             caller: cx.frame.clone(),
             closure,
-            time: cx.time(),
+            time: cx.time_quiet(),
             depth: cx.frame.as_ref().map(|f| f.depth + 1).unwrap_or(1),
             unknown_args: None,
+            used: Default::default(),
         })
     }
 
@@ -616,6 +630,7 @@ impl<'w> Evaluator<'w> {
             time: None,
             depth: 1,
             unknown_args: Some(why),
+            used: Default::default(),
         })
     }
 
@@ -631,24 +646,55 @@ impl<'w> Evaluator<'w> {
         }
         let (fuel_before, cuts_before) = (self.fuel, self.cuts);
         let f = &file.ir.functions[func];
-        let mut names: Vec<String> = vec![f.name.clone()];
-        if f.name == "__init__" {
-            if let Some(c) = f.class {
-                names.push(file.ir.classes[c].name.clone());
-                names.extend(self.ws.subclass_names(&file.ir.classes[c].name));
-            }
-        }
-        names.sort();
-        names.dedup();
         let mut candidates: Vec<(Arc<FileAnalysis>, usize)> = Vec::new();
-        for n in &names {
-            candidates.extend(self.ws.call_sites_named(n));
+        match (f.name.as_str(), f.class) {
+            ("__init__", Some(c)) => {
+                // Constructions of the class and its subclasses, and `super().__init__(...)` (or
+                // `Base.__init__(self, ...)`) in the methods of its subclasses.
+                let cname = file.ir.classes[c].name.clone();
+                let subs = self.ws.subclasses(&cname);
+                let mut names: Vec<String> = vec![cname];
+                names.extend(subs.iter().map(|(sf, sc)| sf.ir.classes[*sc].name.clone()));
+                names.sort();
+                names.dedup();
+                for n in &names {
+                    candidates.extend(self.ws.call_sites_named(n).iter().cloned());
+                }
+                for (sf, sc) in subs.iter() {
+                    let cscope = sf.ir.classes[*sc].scope;
+                    if let Some(ix) = sf.call_uses().by_callee.get("__init__") {
+                        for &i in ix {
+                            if within_scope(sf, sf.ir.calls[i as usize].scope, cscope) {
+                                candidates.push((sf.clone(), i as usize));
+                            }
+                        }
+                    }
+                }
+            }
+            _ if f.class.is_none()
+                && matches!(file.ir.scopes[f.parent_scope].kind, ScopeKind::Function(_)) =>
+            {
+                // A nested function is called by its name only where the name is visible (in
+                // its enclosing function); through a value elsewhere only when it escapes (an
+                // unknown caller, see `escapes_as_value`) or is returned (below).
+                let parent = f.parent_scope;
+                candidates.extend(
+                    self.ws
+                        .call_sites_named(&f.name)
+                        .iter()
+                        .filter(|(sf, i)| {
+                            Arc::ptr_eq(sf, file) && within_scope(sf, sf.ir.calls[*i].scope, parent)
+                        })
+                        .cloned(),
+                );
+            }
+            _ => candidates.extend(self.ws.call_sites_named(&f.name).iter().cloned()),
         }
         // A nested function returned by its enclosing function `g` and called on the result:
         // `g(...)(x)`.
         if let ScopeKind::Function(g) = file.ir.scopes[f.parent_scope].kind {
             let gname = file.ir.functions[g].name.clone();
-            for (sf, i) in self.ws.call_sites_named(&gname) {
+            for (sf, i) in self.ws.call_sites_named(&gname).iter().cloned() {
                 let span = sf.ir.calls[i].call.span;
                 if let Some(&outer) = sf.call_uses().applied.get(&span) {
                     candidates.push((sf.clone(), outer as usize));
@@ -722,6 +768,30 @@ impl<'w> Evaluator<'w> {
     }
 
     fn contexts_at(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        func: FuncId,
+        depth: u32,
+    ) -> Vec<Arc<Frame>> {
+        let key = (Arc::as_ptr(file) as *const u8 as usize, func, depth);
+        if let Some((hit, steps, d)) = self.contexts_memo.get(&key) {
+            // Charged like a computation (see `BindingMemo`).
+            if *steps <= self.fuel && self.depth <= *d {
+                self.fuel -= *steps;
+                return hit.clone();
+            }
+        }
+        let (fuel_before, cuts_before) = (self.fuel, self.cuts);
+        let out = self.contexts_uncached(file, func, depth);
+        if self.memo_ok(cuts_before) {
+            let steps = fuel_before.saturating_sub(self.fuel);
+            self.contexts_memo
+                .insert(key, (out.clone(), steps, self.depth));
+        }
+        out
+    }
+
+    fn contexts_uncached(
         &mut self,
         file: &Arc<FileAnalysis>,
         func: FuncId,
@@ -965,7 +1035,7 @@ impl<'w> Evaluator<'w> {
 
     /// The receivers an unknown caller of `func` may pass: for a method, each instance of its
     /// class (and subclasses) found in the workspace, or an instance that is not known.
-    fn receivers_for_unknown(
+    pub(crate) fn receivers_for_unknown(
         &mut self,
         file: &Arc<FileAnalysis>,
         func: FuncId,
@@ -986,10 +1056,14 @@ impl<'w> Evaluator<'w> {
             .into_iter()
             .map(Some)
             .collect();
+        if out.len() > MAX_CONTEXTS {
+            // The others: an instance that is not known.
+            out.truncate(MAX_CONTEXTS - 1);
+            out.push(self.generic_receiver(file, func));
+        }
         if out.is_empty() {
             out.push(self.generic_receiver(file, func));
         }
-        out.truncate(MAX_CONTEXTS);
         out
     }
 
@@ -1016,7 +1090,7 @@ impl<'w> Evaluator<'w> {
         names.dedup();
         let mut out = Vec::new();
         for n in names {
-            for (f, i) in self.ws.call_sites_named(&n) {
+            for (f, i) in self.ws.call_sites_named(&n).iter().cloned() {
                 let site = f.ir.calls[i].clone();
                 let ccx = Cx::at_call(&f, &site);
                 let saved = self.fuel;

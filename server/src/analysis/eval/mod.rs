@@ -50,6 +50,11 @@ pub const MAX_CANDIDATES: usize = 16;
 
 /// A key for a definition evaluated in a frame: (file, definition, frame) by address.
 type DefKey = (usize, DefId, usize);
+/// A memoized answer with the steps its computation took and the evaluation depth it was
+/// computed at (charged again on a hit, see `BindingMemo`).
+type Charged<T> = (T, u32, usize);
+/// The frames a function runs in (see [`Evaluator::contexts_of`]).
+type Contexts = Vec<Arc<Frame>>;
 
 /// A binding's values, with what computing them cost, so that a memo hit spends the same budget
 /// and answers do not depend on which question came first.
@@ -86,6 +91,12 @@ pub struct Evaluator<'w> {
     frames_alive: Vec<Arc<Frame>>,
     /// Call sites per function, with the steps and depth of their computation (see `BindingMemo`).
     sites_memo: rustc_hash::FxHashMap<(usize, FuncId), (Vec<calls::SiteRef>, u32, usize)>,
+    /// Method resolution orders of workspace classes (see `objects::mro`).
+    mro_memo: rustc_hash::FxHashMap<(usize, ClassId), Vec<MroEntry>>,
+    /// Path conditions decided in a frame: (file, condition, frame) -> truth.
+    pred_memo: rustc_hash::FxHashMap<(usize, PredId, usize), Option<bool>>,
+    /// Contexts per (function, chain depth), likewise.
+    contexts_memo: rustc_hash::FxHashMap<(usize, FuncId, u32), Charged<Contexts>>,
     /// Input and output sizes of layer constructions, for this evaluator's lifetime (see
     /// [`crate::analysis::shapes`]).
     pub(crate) shape_memo:
@@ -101,6 +112,10 @@ pub struct Evaluator<'w> {
     shared_memo: rustc_hash::FxHashMap<(usize, DefId), Option<String>>,
     /// Modules each module imports at its top level, transitively (memo, see `keras::imported`).
     imports_memo: rustc_hash::FxHashMap<usize, Arc<rustc_hash::FxHashSet<usize>>>,
+    /// Set while evaluating the base of an attribute store: attribute reads that other stores
+    /// may change give an unknown instead of following those stores (no recursion through
+    /// stores, and sound).
+    pub(crate) no_stores: bool,
 }
 
 impl<'w> Evaluator<'w> {
@@ -118,12 +133,16 @@ impl<'w> Evaluator<'w> {
             phi_read: Default::default(),
             frames_alive: Vec::new(),
             sites_memo: Default::default(),
+            contexts_memo: Default::default(),
+            mro_memo: Default::default(),
+            pred_memo: Default::default(),
             shape_memo: Default::default(),
             shape_reach: 0,
             identifier_memo: Default::default(),
             layer_nesting: 0,
             shared_memo: Default::default(),
             imports_memo: Default::default(),
+            no_stores: false,
         }
     }
 
@@ -140,13 +159,14 @@ impl<'w> Evaluator<'w> {
     pub fn place(&self, file: &super::FileAnalysis, span: Span) -> String {
         let line = file.line1(span.start);
         match &self.home {
-            Some(h) if **h != *file.path => {
-                let name = file
-                    .path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                format!("{name}:{line}")
+            Some(h) if h.as_os_str() != file.path.as_os_str() => {
+                // The file name: the bytes after the last separator (cheaper than `file_name`).
+                let b = file.path.as_os_str().as_encoded_bytes();
+                let from = b
+                    .iter()
+                    .rposition(|c| std::path::is_separator(char::from(*c)))
+                    .map_or(0, |i| i + 1);
+                format!("{}:{line}", String::from_utf8_lossy(&b[from..]))
             }
             _ => format!("line {line}"),
         }
@@ -411,7 +431,9 @@ impl<'w> Evaluator<'w> {
 
     /// The lists a list or tuple literal may build (one per combination of its `*` parts).
     fn list_literal(&mut self, elts: &[Expr], cx: &Cx) -> Vec<Cand> {
-        let mut acc: Vec<(Vec<(Expr, Cx)>, Option<String>)> = vec![(Vec::new(), None)];
+        // (items so far, why more may follow)
+        type Partial = (Vec<(Expr, Cx)>, Option<String>);
+        let mut acc: Vec<Partial> = vec![(Vec::new(), None)];
         for e in elts {
             match e {
                 Expr::Starred { value, .. } => {

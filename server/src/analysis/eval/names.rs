@@ -14,6 +14,8 @@ use crate::analysis::FileAnalysis;
 
 /// How many times a loop phi is re-evaluated before its values are called "changing".
 const PHI_ROUNDS: usize = 4;
+/// The steps one branch condition may take to be decided.
+const PRED_FUEL: u32 = 300;
 
 impl<'w> Evaluator<'w> {
     /// Every value `name`, used at `use_span` in `cx`, may have (Python's LEGB rule, through the
@@ -28,15 +30,22 @@ impl<'w> Evaluator<'w> {
                 .start
                 .max(if use_span.end == 0 { cx.at } else { 0 }),
         );
-        let time = cx.time();
         let mut from_function = false;
+        // The frame of the innermost function left for an enclosing function's names, read
+        // when it runs (a closure): its answer depends on that call.
+        let mut closure_reader: Option<Arc<Frame>> = None;
         let mut out = Vec::new();
         for _ in 0..64 {
             let sc = &file.ir.scopes[scope];
             let is_class = matches!(sc.kind, ScopeKind::Class(_));
             if !(is_class && from_function) && file.ir.is_local(scope, name) {
+                if let (Some(fr), ScopeKind::Function(_) | ScopeKind::Lambda) =
+                    (&closure_reader, sc.kind)
+                {
+                    fr.mark(TIME_USED);
+                }
                 let (vals, maybe_unbound) =
-                    self.lookup_in(&file, scope, name, pos, frame.clone(), time.clone());
+                    self.lookup_in(&file, scope, name, pos, frame.clone(), cx);
                 out.extend(vals);
                 // Unbound in a function: UnboundLocalError on that path. In a module or class
                 // body Python goes on to the enclosing scope and the builtins.
@@ -67,6 +76,9 @@ impl<'w> Evaluator<'w> {
                                     frame = fr.caller.clone();
                                 }
                                 None => {
+                                    // Read when the function runs: depends on its call (noted
+                                    // when the name is found: see `closure_reader`).
+                                    closure_reader = Some(fr.clone());
                                     pos = None;
                                     frame = fr.closure.clone();
                                 }
@@ -105,15 +117,26 @@ impl<'w> Evaluator<'w> {
         name: &str,
         pos: Option<u32>,
         frame: Option<Arc<Frame>>,
-        time: Option<(Arc<FileAnalysis>, u32)>,
+        cx: &Cx,
     ) -> (Vec<Cand>, bool) {
         let is_module = matches!(file.ir.scopes[scope].kind, ScopeKind::Module);
         // A module's globals read at call time: the module-level time of the call chain.
-        let pos = match (pos, is_module, &time) {
-            (Some(p), _, _) => Some(p),
-            (None, true, Some((tf, off))) if Arc::ptr_eq(tf, file) => Some(*off),
-            // Called from another module: this one has run to its end.
-            (None, true, Some(_)) => Some(u32::MAX),
+        let pos = match (pos, is_module) {
+            (Some(p), _) => Some(p),
+            // One definition (and no star import): the same value whenever it is read (or
+            // unbound, which constructs nothing).
+            (None, true)
+                if file.ir.defs_of(scope, name).len() <= 1
+                    && file.ir.scopes[scope].default_timeline.is_empty() =>
+            {
+                None
+            }
+            (None, true) => match cx.time() {
+                Some((tf, off)) if Arc::ptr_eq(&tf, file) => Some(off),
+                // Called from another module: this one has run to its end.
+                Some(_) => Some(u32::MAX),
+                None => None,
+            },
             _ => None,
         };
         let (mut out, maybe_unbound) = match pos {
@@ -123,13 +146,13 @@ impl<'w> Evaluator<'w> {
             }
             None => {
                 // Every definition of the name (those made at any time are added below).
-                let anytime = file.ir.scopes[scope].anytime.get(name);
+                let anytime = file.ir.anytime_of(scope, name);
                 let defs: Vec<DefId> = file
                     .ir
                     .defs_of(scope, name)
                     .iter()
                     .copied()
-                    .filter(|d| !anytime.is_some_and(|a| a.contains(d)))
+                    .filter(|d| !anytime.contains(d))
                     .collect();
                 let reaches: Vec<Reach> = defs
                     .into_iter()
@@ -140,11 +163,11 @@ impl<'w> Evaluator<'w> {
             }
         };
         // Rebound by other scopes (`global` / `nonlocal`), at times the flow does not order.
-        if let Some(defs) = file.ir.scopes[scope].anytime.get(name).cloned() {
-            for d in defs.iter() {
-                let def = &file.ir.defs[*d as usize];
+        {
+            for d in file.ir.anytime_of(scope, name) {
+                let def = &file.ir.defs[d as usize];
                 let here = self.place(file, def.span);
-                let vals = self.eval_def(file, *d, name, None);
+                let vals = self.eval_def(file, d, name, None);
                 out.extend(vals.into_iter().map(|c| {
                     c.with_step(at(
                         format!("`{name}` may be rebound from another scope at {here}"),
@@ -155,8 +178,8 @@ impl<'w> Evaluator<'w> {
             }
         }
         // Changed in place from a nested scope.
-        if let Some(spans) = file.ir.scopes[scope].mutated_elsewhere.get(name) {
-            let where_ = self.place(file, spans[0]);
+        if let Some(span) = file.ir.mutated_elsewhere_of(scope, name) {
+            let where_ = self.place(file, span);
             let reason = format!("`{name}` may be changed in place by a function (at {where_})");
             for c in &mut out {
                 mark_shared(&mut c.val, &reason);
@@ -197,6 +220,28 @@ impl<'w> Evaluator<'w> {
         pred: PredId,
         frame: Option<Arc<Frame>>,
     ) -> Option<bool> {
+        if pred == TRUE {
+            return Some(true);
+        }
+        let fkey = self.frame_key(&frame);
+        let key = (Arc::as_ptr(file) as *const u8 as usize, pred, fkey);
+        if let Some(hit) = self.pred_memo.get(&key) {
+            return *hit;
+        }
+        let cuts = self.cuts;
+        let out = self.pred_holds_uncached(file, pred, frame);
+        if self.memo_ok(cuts) {
+            self.pred_memo.insert(key, out);
+        }
+        out
+    }
+
+    fn pred_holds_uncached(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        pred: PredId,
+        frame: Option<Arc<Frame>>,
+    ) -> Option<bool> {
         let mut cur = pred;
         let mut all = Some(true);
         for _ in 0..64 {
@@ -212,10 +257,18 @@ impl<'w> Evaluator<'w> {
                 frame: frame.clone(),
             };
             let test = cond.test.clone();
-            match self.truth(&test, &cx) {
-                Some(t) if t != p.polarity => return Some(false),
-                Some(_) => {}
-                None => all = None,
+            // A condition worth deciding is simple (a flag, a comparison of a parameter): one
+            // that takes more steps is left undecided (both branches).
+            let saved = self.fuel;
+            let budget = saved.min(PRED_FUEL);
+            self.fuel = budget;
+            let t = self.truth(&test, &cx);
+            let cut = self.fuel == 0;
+            self.fuel = saved - (budget - self.fuel);
+            match t {
+                Some(t) if t != p.polarity && !cut => return Some(false),
+                Some(_) if !cut => {}
+                _ => all = None,
             }
             cur = p.parent;
         }
@@ -233,7 +286,7 @@ impl<'w> Evaluator<'w> {
     ) -> Vec<Cand> {
         let d = &file.ir.defs[def as usize];
         // A frame matters only to definitions of its function's scope (and scopes run in it).
-        let frame = if frame.is_some() && in_function_scope(file, d.scope) {
+        let frame = if frame.is_some() && in_function_scope(file, d.scope as usize) {
             frame
         } else {
             None
@@ -347,7 +400,7 @@ impl<'w> Evaluator<'w> {
         let d = file.ir.defs[def as usize].clone();
         let cx = Cx {
             file: file.clone(),
-            scope: d.scope,
+            scope: d.scope as usize,
             at: d.span.start,
             frame: frame.clone(),
         };
@@ -836,7 +889,7 @@ impl<'w> Evaluator<'w> {
             let r = match &e.kind {
                 EscapeKind::Alias(other) => {
                     let o = &file.ir.defs[*other as usize];
-                    let changed = file.ir.defs_of(o.scope, &o.name).iter().any(|x| {
+                    let changed = file.ir.defs_of(o.scope as usize, &o.name).iter().any(|x| {
                         matches!(file.ir.defs[*x as usize].kind, DefKind::Mutation { .. })
                     });
                     if changed {
@@ -848,18 +901,23 @@ impl<'w> Evaluator<'w> {
                         self.shared_reason(file, *other, depth + 1)
                     }
                 }
-                EscapeKind::Arg { call, arg, keyword } => self
-                    .arg_may_change(file, *call, *arg, keyword.as_deref(), depth)
+                EscapeKind::Arg { call, slot } => self
+                    .arg_may_change(file, *call, *slot, depth)
                     .map(|r| format!("`{}` is passed on at {where_} ({r})", d.name)),
                 EscapeKind::Return => {
                     // A local object returned from its function is the caller's from then on;
                     // an argument or a global returned may be changed by the caller.
-                    let local = matches!(file.ir.scopes[d.scope].kind, ScopeKind::Function(_))
-                        && !matches!(d.kind, DefKind::Param { .. })
-                        && file.ir.scopes[d.scope].span.contains(e.span.start);
+                    let local = matches!(
+                        file.ir.scopes[d.scope as usize].kind,
+                        ScopeKind::Function(_)
+                    ) && !matches!(d.kind, DefKind::Param { .. })
+                        && file.ir.scopes[d.scope as usize].span.contains(e.span.start);
                     (!local).then(|| format!("`{}` is returned at {where_}", d.name))
                 }
-                EscapeKind::Other(what) => Some(format!("`{}` is {what} at {where_}", d.name)),
+                EscapeKind::Other => Some(format!(
+                    "`{}` is stored or handed on at {where_}, where it may be changed",
+                    d.name
+                )),
             };
             if r.is_some() {
                 out = r;
@@ -877,13 +935,19 @@ impl<'w> Evaluator<'w> {
         &mut self,
         file: &Arc<FileAnalysis>,
         call: u32,
-        arg: Option<u32>,
-        keyword: Option<&str>,
+        slot: u32,
         depth: usize,
     ) -> Option<String> {
         let Some(site) = file.ir.calls.get(call as usize).cloned() else {
             return Some("a call that is not followed".into());
         };
+        let (arg, keyword): (Option<u32>, Option<String>) = if slot & KEYWORD != 0 {
+            let k = site.call.keywords.get((slot & !KEYWORD) as usize);
+            (None, k.and_then(|k| k.name.as_ref()).map(|n| n.to_string()))
+        } else {
+            (Some(slot), None)
+        };
+        let keyword = keyword.as_deref();
         let cx = Cx::at_call(file, &site);
         let saved = self.fuel;
         let budget = saved.min(CALLEE_FUEL);
@@ -978,6 +1042,7 @@ impl<'w> Evaluator<'w> {
             )));
             return out;
         };
+        fr.mark(1u64 << index.min(62));
         let site = fr
             .site
             .as_ref()
@@ -1133,22 +1198,10 @@ fn builtin(name: &str) -> Vec<Cand> {
 
 /// Marks a dict or list value as possibly changed elsewhere (see [`DictVal::shared`]).
 fn mark_shared(v: &mut Val, reason: &str) {
+    // (An instance's attributes set elsewhere are the attribute stores, see `with_stores`.)
     match v {
-        Val::Dict(d) => {
-            if d.shared.is_none() {
-                d.shared = Some(reason.to_string());
-            }
-        }
-        Val::List { open, .. } => {
-            if open.is_none() {
-                *open = Some(reason.to_string());
-            }
-        }
-        Val::Instance(i) => {
-            if !i.attrs.iter().any(|(a, v)| a == "*" && v.is_none()) {
-                let _ = reason;
-            }
-        }
+        Val::Dict(d) if d.shared.is_none() => d.shared = Some(reason.to_string()),
+        Val::List { open, .. } if open.is_none() => *open = Some(reason.to_string()),
         _ => {}
     }
 }

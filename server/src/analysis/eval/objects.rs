@@ -11,6 +11,14 @@ use super::names::same_value;
 use super::*;
 use crate::analysis::FileAnalysis;
 
+/// The budget for the method resolution order of a class (evaluating its bases).
+const MRO_FUEL: u32 = 2_000;
+
+/// The budget for evaluating the base of a store (what object it sets an attribute on).
+const STORE_BASE_FUEL: u32 = 200;
+/// See [`Evaluator::attr_targets`].
+const MAX_DYNAMIC_STORES: usize = 32;
+
 /// What a store's base may be.
 #[derive(Clone, Debug)]
 pub(crate) enum StoreTarget {
@@ -204,14 +212,12 @@ impl<'w> Evaluator<'w> {
             frame: None,
         };
         let mut out = Vec::new();
-        if f.ir.is_local(0, attr) || f.ir.scopes[0].default_timeline.len() > 0 {
+        if f.ir.is_local(0, attr) || !f.ir.scopes[0].default_timeline.is_empty() {
             let reaches: Vec<Reach> = f.ir.live_at(0, attr, u32::MAX).to_vec();
             let (vals, unbound) = self.eval_reaches(f, attr, &reaches, None);
             out.extend(vals);
-            if let Some(defs) = f.ir.scopes[0].anytime.get(attr).cloned() {
-                for d in defs.iter() {
-                    out.extend(self.eval_def(f, *d, attr, None));
-                }
+            for d in f.ir.anytime_of(0, attr) {
+                out.extend(self.eval_def(f, d, attr, None));
             }
             if !unbound && !out.is_empty() {
                 let target = StoreTarget::Module(fptr(f));
@@ -237,7 +243,31 @@ impl<'w> Evaluator<'w> {
     /// The method resolution order of a workspace class (C3 linearization; a base that is not a
     /// workspace class ends its branch as a [`MroEntry::Foreign`]).
     pub(crate) fn mro(&mut self, f: &Arc<FileAnalysis>, c: ClassId) -> Vec<MroEntry> {
-        self.mro_at(f, c, 0)
+        let key = (fptr(f), c);
+        if let Some(hit) = self.mro_memo.get(&key) {
+            return hit.clone();
+        }
+        // The bases are evaluated outside any frame, by an evaluator of its own (the answer
+        // depends on the snapshot only), once per snapshot; a cycle through the bases of bases
+        // is cut by `mro_at`'s depth.
+        thread_local! {
+            static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+        }
+        let out = if DEPTH.with(|d| d.get()) >= 4 {
+            self.mro_at(f, c, 0)
+        } else {
+            let ws = self.ws;
+            DEPTH.with(|d| d.set(d.get() + 1));
+            let out = ws.cached("mro", f, c as u32, || {
+                let mut ev = Evaluator::new(ws);
+                ev.fuel = MRO_FUEL;
+                ev.mro_at(f, c, 0)
+            });
+            DEPTH.with(|d| d.set(d.get() - 1));
+            out
+        };
+        self.mro_memo.insert(key, out.clone());
+        out
     }
 
     fn mro_at(&mut self, f: &Arc<FileAnalysis>, c: ClassId, depth: usize) -> Vec<MroEntry> {
@@ -247,7 +277,8 @@ impl<'w> Evaluator<'w> {
                 MroEntry::Foreign(Val::Unknown("a class hierarchy nested too deeply".into())),
             ];
         }
-        let cls = f.ir.classes[c].clone();
+        let cls = &f.ir.classes[c];
+        let bases = cls.bases.clone();
         let bcx = Cx {
             file: f.clone(),
             scope: cls.parent_scope,
@@ -256,7 +287,7 @@ impl<'w> Evaluator<'w> {
         };
         let mut seqs: Vec<Vec<MroEntry>> = Vec::new();
         let mut direct: Vec<MroEntry> = Vec::new();
-        for b in &cls.bases {
+        for b in &bases {
             let vals = self.eval(b, &bcx);
             let entry = match vals.as_slice() {
                 [v] => match &v.val {
@@ -393,7 +424,7 @@ impl<'w> Evaluator<'w> {
             .position(|e| matches!(e, MroEntry::Class(f, c) if Arc::ptr_eq(f, file) && *c == class))
             .map(|i| i + 1)
             .unwrap_or(mro.len());
-        for e in mro[start..].to_vec() {
+        for e in mro[start..].iter().cloned() {
             match e {
                 MroEntry::Class(bf, bc) => {
                     let scope = bf.ir.classes[bc].scope;
@@ -491,6 +522,7 @@ impl<'w> Evaluator<'w> {
                         closure: None,
                         time: None,
                         depth: 1,
+                        used: Default::default(),
                         unknown_args: Some(format!(
                             "`{}` is called by code that is not followed",
                             f.ir.functions[fid].name
@@ -548,16 +580,40 @@ impl<'w> Evaluator<'w> {
             for c in from_class {
                 out.extend(self.bind_to(c, &receiver));
             }
-            // An instance that is not known may be of a subclass that overrides it.
-            if i.call.is_none() {
+            // An instance that is not known may be of a subclass that overrides it (not
+            // enumerated for the base of a store, which is then not known).
+            if i.call.is_none() && self.no_stores {
+                out.push(Cand::unknown(format!(
+                    "`{attr}` may be overridden by a subclass"
+                )));
+            } else if i.call.is_none() {
                 let name = i.file.ir.classes[i.class].name.clone();
-                for (sf, sc) in self.ws.subclasses(&name) {
+                let ws = self.ws;
+                let key = format!("{}:{}:{attr}", fptr(&i.file), i.class);
+                let overriding: Arc<[(Arc<FileAnalysis>, ClassId)]> =
+                    ws.cached_named("overriding", &key, || {
+                        let subs = ws.subclasses(&name);
+                        let out = subs
+                            .iter()
+                            .filter(|(sf, sc)| {
+                                let scope = sf.ir.classes[*sc].scope;
+                                sf.ir.is_local(scope, attr)
+                                    || sf.ir.classes[*sc].self_attrs.contains_key(attr)
+                            })
+                            .cloned()
+                            .collect();
+                        (out, true)
+                    });
+                if overriding.len() > MAX_CANDIDATES {
+                    out.push(Cand::unknown(format!(
+                        "`{attr}` may be overridden by {} subclasses of `{name}`, which are not followed one by one",
+                        overriding.len()
+                    )));
+                }
+                for (sf, sc) in overriding.iter().take(MAX_CANDIDATES).cloned() {
                     let mro = self.mro(&sf, sc);
                     let derives = mro.iter().any(|e| matches!(e, MroEntry::Class(f, c) if Arc::ptr_eq(f, &i.file) && *c == i.class));
-                    let scope = sf.ir.classes[sc].scope;
-                    let overrides = sf.ir.is_local(scope, attr)
-                        || sf.ir.classes[sc].self_attrs.contains_key(attr);
-                    if !derives || !overrides {
+                    if !derives {
                         continue;
                     }
                     let sub = InstanceVal {
@@ -626,8 +682,11 @@ impl<'w> Evaluator<'w> {
         }
     }
 
+    /// What stores elsewhere may target to reach instance `i`: `Other` (none can) when the
+    /// object never leaves the flow of the name it is bound to.
     fn instance_target(&self, i: &InstanceVal) -> StoreTarget {
         match &i.call {
+            Some((c, ccx)) if !ccx.file.object_escapes(c.span) => StoreTarget::Other,
             Some((c, ccx)) => StoreTarget::Instance(fptr(&ccx.file), c.span),
             None => StoreTarget::InstanceOf(fptr(&i.file), i.class),
         }
@@ -669,9 +728,10 @@ impl<'w> Evaluator<'w> {
                     site: Some((ccx.file.clone(), ccx.scope, call.span)),
                     caller: ccx.frame.clone(),
                     closure: None,
-                    time: ccx.time(),
+                    time: ccx.time_quiet(),
                     depth: ccx.frame.as_ref().map(|fr| fr.depth + 1).unwrap_or(1),
                     unknown_args: None,
+                    used: Default::default(),
                 })
             }
             None => {
@@ -693,6 +753,7 @@ impl<'w> Evaluator<'w> {
                     closure: None,
                     time: None,
                     depth: 1,
+                    used: Default::default(),
                     unknown_args: i
                         .args
                         .is_none()
@@ -725,15 +786,14 @@ impl<'w> Evaluator<'w> {
         }
         // Positional: the class body's annotated fields in order.
         let scope = cls.scope;
-        let mut fields: Vec<(u32, String)> = i.file.ir.scopes[scope]
-            .defs
-            .iter()
-            .filter_map(|(n, ds)| {
-                ds.iter()
-                    .find(|d| matches!(i.file.ir.defs[**d as usize].kind, DefKind::Value(_)))
-                    .map(|d| (i.file.ir.defs[*d as usize].span.start, n.to_string()))
-            })
-            .collect();
+        let mut fields: Vec<(u32, String)> = Vec::new();
+        for d in i.file.ir.defs_in(scope) {
+            let def = &i.file.ir.defs[*d as usize];
+            if matches!(def.kind, DefKind::Value(_)) && !fields.iter().any(|(_, n)| *n == *def.name)
+            {
+                fields.push((def.span.start, def.name.to_string()));
+            }
+        }
         fields.sort();
         let pos = fields.iter().position(|(_, n)| n == attr)?;
         let e = call.args.get(pos)?.clone();
@@ -755,35 +815,55 @@ impl<'w> Evaluator<'w> {
         cx: &Cx,
         via: Option<&str>,
     ) -> Vec<Cand> {
-        let stores = self.ws.attr_stores(attr);
-        if stores.is_empty() {
+        if matches!(target, StoreTarget::Other) {
             return vals;
         }
-        let time = cx.time();
+        if self.ws.attr_stores(attr).is_empty() {
+            return vals;
+        }
+        if self.no_stores {
+            // Evaluating the base of a store: what other stores do is not followed here.
+            let mut vals = vals;
+            vals.push(Cand::unknown(format!("`{attr}` may be set elsewhere")));
+            return vals;
+        }
+        let stores = self.attr_targets(attr);
+        // Read only when a store may hit (see `Frame::used`).
+        let mut time = None;
         let mut out = vals;
-        let mut ordered: Vec<(Arc<FileAnalysis>, u32, Applies)> = Vec::new();
-        for (sf, si) in stores {
+        // Indices into `stores` (by path, then source order) of those that may set it.
+        let mut ordered: Vec<(usize, Applies)> = Vec::new();
+        for (k, (sf, si, t)) in stores.iter().enumerate() {
+            let si = *si as usize;
             let st = &sf.ir.stores[si];
             // Made through the name the object was read from, in the scope of the read: the
             // flow of that name has applied it in order.
             if let (Some(v), Expr::Name { id, .. }) = (via, &st.base) {
-                if Arc::ptr_eq(&sf, &cx.file) && st.scope == cx.scope && id == v {
+                if Arc::ptr_eq(sf, &cx.file) && st.scope == cx.scope && id == v {
                     continue;
                 }
             }
-            let may = self.store_hits(&sf, si as u32, target);
-            if !may {
+            if !hits(t, target) {
                 continue;
             }
-            let applies = self.store_applies(&sf, si, &time);
+            let applies = self.store_applies(sf, si, exact_target(t), &mut time, cx);
             if applies != Applies::No {
-                ordered.push((sf.clone(), si as u32, applies));
+                ordered.push((k, applies));
             }
         }
-        ordered.sort_by_key(|(f, i, _)| (f.path.clone(), *i));
-        for (sf, si, applies) in ordered {
-            let st = sf.ir.stores[si as usize].clone();
-            let here = self.place(&sf, st.span);
+        if ordered.len() > MAX_CANDIDATES {
+            // More stores than possibilities an answer keeps: not followed one by one.
+            let mut out = out;
+            out.push(Cand::unknown(format!(
+                "`{attr}` may be set at {} places, which are not followed one by one",
+                ordered.len()
+            )));
+            return out;
+        }
+        for (k, applies) in ordered {
+            let (sf, si, t) = &stores[k];
+            let st = &sf.ir.stores[*si as usize];
+            let here = self.place(sf, st.span);
             let scx = Cx {
                 file: sf.clone(),
                 scope: st.scope,
@@ -794,13 +874,7 @@ impl<'w> Evaluator<'w> {
                 Some(v) => self.eval(v, &scx),
                 None => vec![Cand::unknown(format!("`{attr}` is changed at {here}"))],
             };
-            let exact = matches!(
-                self.store_target(&sf, si as usize),
-                StoreTarget::Class(..)
-                    | StoreTarget::Module(..)
-                    | StoreTarget::Instance(..)
-                    | StoreTarget::Layer(..)
-            );
+            let exact = exact_target(t);
             let vals: Vec<Cand> = vals
                 .into_iter()
                 .map(|c| {
@@ -812,7 +886,7 @@ impl<'w> Evaluator<'w> {
                                 "`{attr}` may be set at {here} (on an object that is not known)"
                             )
                         },
-                        &sf,
+                        sf,
                         st.span,
                     ))
                 })
@@ -836,37 +910,101 @@ impl<'w> Evaluator<'w> {
         cx: &Cx,
         via: Option<&str>,
     ) -> Vec<Option<(Expr, Cx)>> {
-        let stores = self.ws.attr_stores(attr);
-        let time = cx.time();
+        if self.ws.attr_stores(attr).is_empty() {
+            return Vec::new();
+        }
+        let stores = self.attr_targets(attr);
+        // Read only when a store may hit (see `Frame::used`).
+        let mut time = None;
         let mut out = Vec::new();
-        for (sf, si) in stores {
-            let st = sf.ir.stores[si].clone();
+        for (sf, si, t) in stores.iter() {
+            let si = *si as usize;
+            let st = &sf.ir.stores[si];
             if let (Some(v), Expr::Name { id, .. }) = (via, &st.base) {
-                if Arc::ptr_eq(&sf, &cx.file) && st.scope == cx.scope && id == v {
+                if Arc::ptr_eq(sf, &cx.file) && st.scope == cx.scope && id == v {
                     continue;
                 }
             }
-            if !self.store_hits(&sf, si as u32, target) {
+            if !hits(t, target) {
                 continue;
             }
-            if self.store_applies(&sf, si, &time) == Applies::No {
+            if self.store_applies(sf, si, exact_target(t), &mut time, cx) == Applies::No {
                 continue;
             }
+            let st = &sf.ir.stores[si];
             let scx = Cx {
                 file: sf.clone(),
                 scope: st.scope,
                 at: st.span.start,
                 frame: None,
             };
-            out.push(st.value.map(|v| (v, scx)));
+            match st.value.clone() {
+                Some(v) => out.push(Some((v, scx))),
+                // One "changed in a way not followed" is as good as several.
+                None if out.iter().any(Option::is_none) => {}
+                None => out.push(None),
+            }
+            if out.len() > MAX_CANDIDATES {
+                // More than an answer keeps: changed in a way that is not followed.
+                return vec![None];
+            }
         }
         out
     }
 
-    /// Whether store `si` of `sf` may set an attribute of `target`.
-    fn store_hits(&mut self, sf: &Arc<FileAnalysis>, si: u32, target: &StoreTarget) -> bool {
-        let t = self.store_target(sf, si as usize);
-        match (&t, target) {
+    /// The stores of `attr` (see [`Workspace::attr_stores`]) with their targets, once per
+    /// snapshot.
+    fn attr_targets(&mut self, attr: &str) -> Arc<[(Arc<FileAnalysis>, u32, StoreTarget)]> {
+        let stores = self.ws.attr_stores(attr);
+        let ws = self.ws;
+        // Stores of attributes whose name is not known (`setattr(x, name, v)`): beyond
+        // `MAX_DYNAMIC_STORES` in the workspace, each is taken to reach any object rather than
+        // having its object worked out (every attribute read would pay for them).
+        let many_dynamic = ws.attr_stores("*").len() > MAX_DYNAMIC_STORES;
+        ws.cached_named("attr_targets", attr, || {
+            let blocked = STORE_TARGETS_BLOCKED.with(|b| b.get());
+            let out: Arc<[(Arc<FileAnalysis>, u32, StoreTarget)]> = stores
+                .iter()
+                .map(|(sf, si)| {
+                    let t = if many_dynamic && sf.ir.stores[*si].attr == "*" {
+                        StoreTarget::Unknown
+                    } else {
+                        self.store_target(sf, *si)
+                    };
+                    (sf.clone(), *si as u32, t)
+                })
+                .collect();
+            // A target cut short by the nesting guard is not the snapshot's answer.
+            let keep = STORE_TARGETS_BLOCKED.with(|b| b.get()) == blocked;
+            (out, keep)
+        })
+    }
+}
+
+thread_local! {
+    /// How many store targets the nesting guard of [`Evaluator::store_target`] has answered
+    /// `Unknown` on this thread.
+    static STORE_TARGETS_BLOCKED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Whether a store whose base is `t` sets an attribute of that one object.
+fn exact_target(t: &StoreTarget) -> bool {
+    matches!(
+        t,
+        StoreTarget::Class(..)
+            | StoreTarget::Module(..)
+            | StoreTarget::Instance(..)
+            | StoreTarget::Layer(..)
+    )
+}
+
+/// Whether a store whose base is `t` may set an attribute of `target`.
+fn hits(t: &StoreTarget, target: &StoreTarget) -> bool {
+    {
+        if matches!(target, StoreTarget::Other) {
+            return false;
+        }
+        match (t, target) {
             (StoreTarget::Unknown, _) => !matches!(target, StoreTarget::Other),
             (StoreTarget::Other, _) => false,
             (StoreTarget::Class(f, c), StoreTarget::Class(g, d)) => f == g && c == d,
@@ -880,9 +1018,40 @@ impl<'w> Evaluator<'w> {
             _ => false,
         }
     }
+}
 
-    /// What the base of store `si` of `sf` may be (evaluated cheaply where the store is).
+impl<'w> Evaluator<'w> {
+    /// What the base of store `si` of `sf` may be (evaluated cheaply where the store is, once per
+    /// snapshot, by an evaluator of its own: the answer does not depend on the question).
     fn store_target(&mut self, sf: &Arc<FileAnalysis>, si: usize) -> StoreTarget {
+        thread_local! {
+            /// Store targets being computed on this thread: one that needs itself (through the
+            /// attributes its base reads) is not known, and the nesting is bounded.
+            static IN_PROGRESS: std::cell::RefCell<Vec<(usize, usize)>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        let key = (fptr(sf), si);
+        let blocked = IN_PROGRESS.with(|p| {
+            let p = p.borrow();
+            p.len() >= 4 || p.contains(&key)
+        });
+        if blocked {
+            STORE_TARGETS_BLOCKED.with(|b| b.set(b.get() + 1));
+            return StoreTarget::Unknown;
+        }
+        let ws = self.ws;
+        IN_PROGRESS.with(|p| p.borrow_mut().push(key));
+        let out = ws.cached("store_target", sf, si as u32, || {
+            let mut ev = Evaluator::new(ws);
+            ev.no_stores = true;
+            ev.store_target_uncached(sf, si)
+        });
+        IN_PROGRESS.with(|p| {
+            p.borrow_mut().pop();
+        });
+        out
+    }
+
+    fn store_target_uncached(&mut self, sf: &Arc<FileAnalysis>, si: usize) -> StoreTarget {
         let st = sf.ir.stores[si].clone();
         // `self` of a method: an instance of its class.
         if let Expr::Name { id, .. } = &st.base {
@@ -902,65 +1071,245 @@ impl<'w> Evaluator<'w> {
                 }
             }
         }
-        let cx = Cx {
-            file: sf.clone(),
-            scope: st.scope,
-            at: st.span.start,
-            frame: None,
-        };
-        let saved = self.fuel;
-        let budget = saved.min(CALLEE_FUEL);
-        self.fuel = budget;
-        let vals = self.eval(&st.base, &cx);
-        self.fuel = saved - (budget - self.fuel);
-        let mut out: Option<StoreTarget> = None;
-        for v in vals {
-            let t = match v.val {
-                Val::Class(f, c) => StoreTarget::Class(fptr(&f), c),
-                Val::Module(f) => StoreTarget::Module(fptr(&f)),
-                Val::Instance(i) => match &i.call {
-                    Some((c, ccx)) => StoreTarget::Instance(fptr(&ccx.file), c.span),
-                    None => StoreTarget::Unknown,
-                },
-                Val::Layer(l) => match &l.site {
-                    Some((p, s)) => StoreTarget::Layer(p.clone(), *s),
-                    None => StoreTarget::Unknown,
-                },
-                Val::Str(_) | Val::Num(_) | Val::Bool(_) | Val::NoneV | Val::Ns(_) => {
-                    StoreTarget::Other
-                }
-                _ => StoreTarget::Unknown,
-            };
-            out = Some(match (out, t) {
-                (None, t) => t,
-                (Some(StoreTarget::Other), t) => t,
-                (Some(a), StoreTarget::Other) => a,
-                // Several objects: any of them.
-                _ => StoreTarget::Unknown,
-            });
-        }
-        out.unwrap_or(StoreTarget::Unknown)
+        self.fuel = STORE_BASE_FUEL;
+        self.base_target(sf, st.scope, &st.base, 0)
     }
 
-    /// Whether store `si` of `sf` has run at the time `time` of a read.
+    /// What object `e` (the base of a store, in `scope` of `f`) may be, read from the flow of
+    /// the names in it without following calls, parameters or attributes of objects (those give
+    /// [`StoreTarget::Unknown`]: any object).
+    fn base_target(
+        &mut self,
+        f: &Arc<FileAnalysis>,
+        scope: ScopeId,
+        e: &Expr,
+        depth: usize,
+    ) -> StoreTarget {
+        if depth > 6 {
+            return StoreTarget::Unknown;
+        }
+        match e {
+            Expr::Name { id, span } => {
+                // The scope that binds the name (as a lookup does), read where the store is.
+                let mut s = scope;
+                let mut pos = Some(span.start);
+                for _ in 0..64 {
+                    if f.ir.is_local(s, id) {
+                        break;
+                    }
+                    let sc = &f.ir.scopes[s];
+                    match (sc.kind, sc.parent) {
+                        (_, None) => return StoreTarget::Unknown,
+                        (ScopeKind::Function(_) | ScopeKind::Lambda, Some(p)) => {
+                            pos = None;
+                            s = p;
+                        }
+                        (_, Some(p)) => s = p,
+                    }
+                }
+                let defs: Vec<DefId> = match pos {
+                    Some(p) => f.ir.live_at(s, id, p).iter().map(|r| r.def).collect(),
+                    None => f.ir.defs_of(s, id).to_vec(),
+                };
+                let mut out: Option<StoreTarget> = None;
+                for d in defs {
+                    let t = self.def_target(f, d, depth);
+                    out = Some(match (out, t) {
+                        (None, t) => t,
+                        (Some(StoreTarget::Other), t) => t,
+                        (Some(a), StoreTarget::Other) => a,
+                        _ => StoreTarget::Unknown,
+                    });
+                }
+                out.unwrap_or(StoreTarget::Unknown)
+            }
+            Expr::Attr { value, attr, .. } => match self.base_target(f, scope, value, depth + 1) {
+                // A name of a module: its module-level definitions of it.
+                StoreTarget::Module(m) => {
+                    let Some(mf) = self.ws.file_at(m).cloned() else {
+                        return StoreTarget::Unknown;
+                    };
+                    if !mf.ir.is_local(0, attr) {
+                        if let Some(n) = mf.module_names.first() {
+                            if let Some(sub) = self.ws.modules.get(&format!("{n}.{attr}")) {
+                                return StoreTarget::Module(fptr(sub));
+                            }
+                        }
+                        return StoreTarget::Unknown;
+                    }
+                    let defs: Vec<DefId> = mf
+                        .ir
+                        .live_at(0, attr, u32::MAX)
+                        .iter()
+                        .map(|r| r.def)
+                        .collect();
+                    let mut out: Option<StoreTarget> = None;
+                    for d in defs {
+                        let t = self.def_target(&mf, d, depth + 1);
+                        out = Some(match (out, t) {
+                            (None, t) => t,
+                            (Some(a), b) if same_target(&a, &b) => a,
+                            _ => StoreTarget::Unknown,
+                        });
+                    }
+                    out.unwrap_or(StoreTarget::Unknown)
+                }
+                StoreTarget::Other => StoreTarget::Other,
+                _ => StoreTarget::Unknown,
+            },
+            Expr::Str { .. } | Expr::Num { .. } | Expr::Bool { .. } | Expr::NoneLit { .. } => {
+                StoreTarget::Other
+            }
+            _ => StoreTarget::Unknown,
+        }
+    }
+
+    /// What object definition `d` of `f` binds (see [`Evaluator::base_target`]).
+    fn def_target(&mut self, f: &Arc<FileAnalysis>, d: DefId, depth: usize) -> StoreTarget {
+        if d == UNBOUND {
+            return StoreTarget::Other;
+        }
+        let def = f.ir.defs[d as usize].clone();
+        let scope = def.scope as usize;
+        match &def.kind {
+            DefKind::Class(c) => StoreTarget::Class(fptr(f), *c),
+            DefKind::Function(_) => StoreTarget::Other,
+            DefKind::Import { module, .. } => match self.import_module(f, module, 0) {
+                Val::Module(m) => StoreTarget::Module(fptr(&m)),
+                Val::Ns(_) => StoreTarget::Other,
+                _ => StoreTarget::Unknown,
+            },
+            DefKind::ImportFrom {
+                module,
+                level,
+                name,
+            } => match self.import_module(f, module, *level) {
+                Val::Module(m) => {
+                    if m.ir.is_local(0, name) {
+                        let defs: Vec<DefId> =
+                            m.ir.live_at(0, name, u32::MAX)
+                                .iter()
+                                .map(|r| r.def)
+                                .collect();
+                        match defs.as_slice() {
+                            [one] => self.def_target(&m, *one, depth + 1),
+                            _ => StoreTarget::Unknown,
+                        }
+                    } else {
+                        let full = if module.is_empty() {
+                            name.to_string()
+                        } else {
+                            format!("{module}.{name}")
+                        };
+                        match self.import_module(f, &full, *level) {
+                            Val::Module(s) => StoreTarget::Module(fptr(&s)),
+                            _ => StoreTarget::Unknown,
+                        }
+                    }
+                }
+                Val::Ns(_) => StoreTarget::Other,
+                _ => StoreTarget::Unknown,
+            },
+            DefKind::Value(Expr::Call(c)) => {
+                // A new object when the callee is a class (a workspace class or a Keras layer).
+                let cx = Cx {
+                    file: f.clone(),
+                    scope,
+                    at: c.span.start,
+                    frame: None,
+                };
+                let callee = self.eval(&c.func, &cx);
+                match callee.as_slice() {
+                    [v] => match &v.val {
+                        Val::Class(..) => StoreTarget::Instance(fptr(f), c.span),
+                        Val::LayerClass(_) => StoreTarget::Layer(f.path.clone(), c.span),
+                        Val::InitClass(_) | Val::TfInit(_) => StoreTarget::Other,
+                        _ => StoreTarget::Unknown,
+                    },
+                    _ => StoreTarget::Unknown,
+                }
+            }
+            DefKind::Value(e @ (Expr::Name { .. } | Expr::Attr { .. })) => {
+                self.base_target(f, scope, &e.clone(), depth + 1)
+            }
+            DefKind::Value(
+                Expr::Str { .. } | Expr::Num { .. } | Expr::Bool { .. } | Expr::NoneLit { .. },
+            ) => StoreTarget::Other,
+            DefKind::Mutation { .. } | DefKind::Phi { .. } => {
+                let defs: Vec<DefId> = match &def.kind {
+                    DefKind::Mutation { prev, .. } => {
+                        f.ir.live(*prev).iter().map(|r| r.def).collect()
+                    }
+                    DefKind::Phi { sources } => sources
+                        .iter()
+                        .flat_map(|l| f.ir.live(*l).to_vec())
+                        .map(|r| r.def)
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                // A loop: the object that reaches the head again adds nothing (`usize::MAX`:
+                // keys of this walk, apart from those of evaluation).
+                let key = (fptr(f), d, usize::MAX);
+                self.visiting.insert(key);
+                let mut out: Option<StoreTarget> = None;
+                let mut looped = false;
+                for d in defs {
+                    if self.visiting.contains(&(fptr(f), d, usize::MAX)) {
+                        looped = true;
+                        continue;
+                    }
+                    let t = self.def_target(f, d, depth + 1);
+                    out = Some(match (out, t) {
+                        (None, t) => t,
+                        (Some(StoreTarget::Other), t) => t,
+                        (Some(a), StoreTarget::Other) => a,
+                        (Some(a), b) if same_target(&a, &b) => a,
+                        _ => StoreTarget::Unknown,
+                    });
+                }
+                self.visiting.remove(&key);
+                out.unwrap_or(if looped {
+                    StoreTarget::Other
+                } else {
+                    StoreTarget::Unknown
+                })
+            }
+            _ => StoreTarget::Unknown,
+        }
+    }
+
+    /// Whether store `si` of `sf` has run at the time of a read in `cx` (`time`: that time, read
+    /// from `cx` when a store needs it, see [`Cx::time`]). A store on an object that is not
+    /// known (`exact` false) is a possibility whether it has run or may run: only a store that
+    /// never runs is told apart, without the time.
     fn store_applies(
         &mut self,
         sf: &Arc<FileAnalysis>,
         si: usize,
-        time: &Option<(Arc<FileAnalysis>, u32)>,
+        exact: bool,
+        time: &mut Option<Option<(Arc<FileAnalysis>, u32)>>,
+        cx: &Cx,
     ) -> Applies {
-        let st = sf.ir.stores[si].clone();
+        let st = &sf.ir.stores[si];
         if !matches!(sf.ir.scopes[st.scope].kind, ScopeKind::Module) {
             return Applies::Maybe;
         }
+        let (looped, pred, end) = (st.looped, st.pred, st.span.end);
+        if !exact {
+            return match pred == TRUE || self.pred_holds(sf, pred, None) != Some(false) {
+                true => Applies::Maybe,
+                false => Applies::No,
+            };
+        }
+        let time = time.get_or_insert_with(|| cx.time());
         let sure = |ev: &mut Self| -> Applies {
-            if st.looped {
+            if looped {
                 return Applies::Maybe;
             }
-            match if st.pred == TRUE {
+            match if pred == TRUE {
                 Some(true)
             } else {
-                ev.pred_holds(sf, st.pred, None)
+                ev.pred_holds(sf, pred, None)
             } {
                 Some(true) => Applies::Yes,
                 Some(false) => Applies::No,
@@ -969,9 +1318,9 @@ impl<'w> Evaluator<'w> {
         };
         match time {
             Some((tf, off)) if Arc::ptr_eq(tf, sf) => {
-                if st.span.end <= *off {
+                if end <= *off {
                     sure(self)
-                } else if st.looped {
+                } else if looped {
                     Applies::Maybe
                 } else {
                     Applies::No
@@ -981,6 +1330,17 @@ impl<'w> Evaluator<'w> {
             Some(_) => sure(self),
             None => Applies::Maybe,
         }
+    }
+}
+
+fn same_target(a: &StoreTarget, b: &StoreTarget) -> bool {
+    match (a, b) {
+        (StoreTarget::Class(f, c), StoreTarget::Class(g, d)) => f == g && c == d,
+        (StoreTarget::Module(f), StoreTarget::Module(g)) => f == g,
+        (StoreTarget::Instance(f, s), StoreTarget::Instance(g, t)) => f == g && s == t,
+        (StoreTarget::Layer(p, s), StoreTarget::Layer(q, t)) => p == q && s == t,
+        (StoreTarget::Other, StoreTarget::Other) => true,
+        _ => false,
     }
 }
 
