@@ -277,7 +277,7 @@ class Gen:
             return self.custom_func_value(m)
         if r < 0.95:
             k = self.keras_mod(m)
-            return f"lambda shape, dtype=None: {k}.ops.zeros(shape, dtype=dtype)"
+            return f"(lambda shape, dtype=None: {k}.ops.zeros(shape, dtype=dtype))"
         if r < 0.97:
             return self.registered_value(m)
         return repr(self.r.choice(ids))

@@ -500,7 +500,34 @@ fn site_call(
                 ev.set_fuel(refine);
                 let mut refined = Vec::new();
                 for ctx in ev.contexts_of(file, f) {
-                    refined.extend(run(ev, Some(ctx.clone()), Some(ctx), wrapped));
+                    let step = call_step(file, &ctx);
+                    let mut got = run(ev, Some(ctx.clone()), Some(ctx), wrapped);
+                    if let Some(step) = step {
+                        for c in &mut got {
+                            for w in &mut c.weights {
+                                for cand in &mut w.candidates {
+                                    match cand {
+                                        Candidate::Resolved { origin, .. }
+                                        | Candidate::Unresolved { origin, .. } => {
+                                            // Not when a step already points into the call.
+                                            let named = origin.iter().any(|o| {
+                                                o.file == step.file
+                                                    && o.span.zip(step.span).is_some_and(
+                                                        |(a, b)| {
+                                                            b.start <= a.start && a.end <= b.end
+                                                        },
+                                                    )
+                                            });
+                                            if !named {
+                                                origin.push(step.clone())
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    refined.extend(got);
                 }
                 let (left, _) = ev.budget();
                 ev.set_fuel(fuel0 - (refine - left));
@@ -550,6 +577,33 @@ fn site_call(
         weights,
         notes,
         copyable,
+    })
+}
+
+/// "in the call at line 12": the call made from module code (the start of the chain of calls)
+/// that context `ctx` stands for, named in the origin of each per-call answer; `None` for a
+/// context whose calls are not known.
+fn call_step(file: &FileAnalysis, ctx: &Arc<Frame>) -> Option<Step> {
+    let mut root = ctx;
+    while let Some(caller) = &root.caller {
+        root = caller;
+    }
+    let (site_file, _, span) = root.site.as_ref()?;
+    let line = site_file.line1(span.start);
+    let text = if *site_file.path == *file.path {
+        format!("in the call at line {line}")
+    } else {
+        let name = site_file
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        format!("in the call at {name}:{line}")
+    };
+    Some(Step {
+        text,
+        file: Some(site_file.path.clone()),
+        span: Some(*span),
     })
 }
 

@@ -244,7 +244,7 @@ fn write_text(
     all: &[(&Path, std::sync::Arc<Vec<LayerCall>>)],
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let (mut n_layers, mut n_weights, mut n_unresolved) = (0, 0, 0);
+    let (mut n_layers, mut n_weights, mut n_one_of, mut n_unresolved) = (0, 0, 0, 0);
     for (path, calls) in all {
         let file = ws.file(path).expect("file of a layer call");
         for c in calls.iter() {
@@ -284,7 +284,6 @@ fn write_text(
                                     ))
                                 }
                                 Candidate::Unresolved { reason, origin } => {
-                                    n_unresolved += 1;
                                     let o = origin_text(origin);
                                     parts.push(if o.is_empty() {
                                         format!("unresolved: {reason}")
@@ -293,6 +292,17 @@ fn write_text(
                                     })
                                 }
                             }
+                        }
+                        // Per weight: unresolved when any possibility is, else "one of" when
+                        // there are several or whether it is created is not known.
+                        if w.candidates
+                            .iter()
+                            .any(|c| matches!(c, Candidate::Unresolved { .. }))
+                            || w.candidates.is_empty()
+                        {
+                            n_unresolved += 1;
+                        } else if parts.len() > 1 || matches!(w.created, Created::Unknown(_)) {
+                            n_one_of += 1;
                         }
                         let mut t = if parts.len() == 1 {
                             parts.remove(0)
@@ -314,7 +324,9 @@ fn write_text(
     }
     writeln!(
         out,
-        "{n_layers} layer calls, {n_weights} weights, {n_unresolved} unresolved (Keras {})",
+        "{n_layers} layer calls, {n_weights} weights: {} definite, {n_one_of} one of several, \
+         {n_unresolved} unresolved (Keras {})",
+        n_weights - n_one_of - n_unresolved,
         crate::knowledge::data(ws.settings.keras).keras_version()
     )?;
     Ok(())
