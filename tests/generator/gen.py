@@ -60,6 +60,11 @@ CLASSES = [
 CLASSES_2D = [("Orthogonal", [], {"gain": "POS", "seed": "SEED"})]
 
 
+# Keras 2 flavor: how the `keras` spellings of an import line are written for tf_keras.
+KERAS2_SPELLING = {"keras": "import tf_keras as keras",
+                   "keras.layers as KL": "import tf_keras.layers as KL"}
+
+
 class Module:
     """One file of the program: its import lines (kept in first-use order) and its body."""
 
@@ -195,6 +200,22 @@ class Gen:
         m.need("import tensorflow as tf")
         return f"tf.keras.initializers.{cls}"
 
+    def tensor(self, m, fn, args):
+        """A tensor-making call inside an initializer: `keras.ops.zeros(...)` / `keras.random.
+        uniform(...)` in Keras 3, TensorFlow's own in Keras 2 (tf_keras has no `ops`)."""
+        if self.flavor == "keras2":
+            m.need("import tensorflow as tf")
+            return f"tf.{fn}({args})"
+        k = self.keras_mod(m)
+        return f"{k}.{fn if fn.startswith('random.') else 'ops.' + fn}({args})"
+
+    def register(self, m):
+        """The spelling of `register_keras_serializable` in module `m` (Keras 3's `tf.keras` has
+        no `saving`, only `utils`)."""
+        k = self.keras_mod(m)
+        tf_spelled = self.style in ("tf", "fromtf")
+        return f"{k}.{'utils' if tf_spelled or self.r.random() < 0.3 else 'saving'}.register_keras_serializable"
+
     def keras_mod(self, m):
         if self.style in ("tf",):
             m.need("import tensorflow as tf")
@@ -276,8 +297,7 @@ class Gen:
         if r < 0.92:
             return self.custom_func_value(m)
         if r < 0.95:
-            k = self.keras_mod(m)
-            return f"(lambda shape, dtype=None: {k}.ops.zeros(shape, dtype=dtype))"
+            return f"(lambda shape, dtype=None: {self.tensor(m, 'zeros', 'shape, dtype=dtype')})"
         if r < 0.97:
             return self.registered_value(m)
         return repr(self.r.choice(ids))
@@ -294,7 +314,7 @@ class Gen:
                     f"    def __init__(self, scale=1.0):\n"
                     f"        self.scale = scale\n\n"
                     f"    def __call__(self, shape, dtype=None):\n"
-                    f"        return self.scale * {k}.ops.ones(shape, dtype=dtype)\n\n"
+                    f"        return self.scale * {self.tensor(owner, 'ones', 'shape, dtype=dtype')}\n\n"
                     f"    def get_config(self):\n"
                     f"        return {{\"scale\": self.scale}}\n"
                 )
@@ -324,7 +344,7 @@ class Gen:
             k = self.keras_mod(owner)
             owner.add(
                 f"def {name}(shape, dtype=None):\n"
-                f"    return {k}.random.uniform(shape, -1e-3, 1e-3, dtype=dtype)\n"
+                f"    return {self.tensor(owner, 'random.uniform', 'shape, -1e-3, 1e-3, dtype=dtype')}\n"
             )
             self.custom_funcs.append((owner, name))
         usable = [c for c in self.custom_funcs if self.can_import(m, c[0])]
@@ -341,13 +361,13 @@ class Gen:
         pkg = self.r.choice(["gen", "Custom"])
         k = self.keras_mod(owner)
         explicit = self.r.random() < 0.3
-        deco = (f'@{k}.saving.register_keras_serializable(package="{pkg}", name="{name}x")'
-                if explicit else f'@{k}.saving.register_keras_serializable(package="{pkg}")')
+        reg = self.register(owner)
+        deco = (f'@{reg}(package="{pkg}", name="{name}x")' if explicit else f'@{reg}(package="{pkg}")')
         owner.add(
             f"{deco}\n"
             f"class {name}({self.I(owner, 'Initializer')}):\n"
             f"    def __call__(self, shape, dtype=None):\n"
-            f"        return {k}.ops.ones(shape, dtype=dtype)\n\n"
+            f"        return {self.tensor(owner, 'ones', 'shape, dtype=dtype')}\n\n"
             f"    def get_config(self):\n"
             f"        return {{}}\n"
         )
@@ -864,10 +884,10 @@ class Gen:
         name = self.fresh("Unreg")
         k = self.keras_mod(owner)
         owner.add(
-            f"@{k}.saving.register_keras_serializable(package=\"gen\")\n"
+            f"@{self.register(owner)}(package=\"gen\")\n"
             f"class {name}({self.I(owner, 'Initializer')}):\n"
             f"    def __call__(self, shape, dtype=None):\n"
-            f"        return {k}.ops.ones(shape, dtype=dtype)\n\n"
+            f"        return {self.tensor(owner, 'ones', 'shape, dtype=dtype')}\n\n"
             f"    def get_config(self):\n        return {{}}\n"
         )
         v = self.fresh("lay")
@@ -1126,6 +1146,12 @@ class Gen:
             getattr(self, self.r.choice(names))()
         files = {}
         for m in self.modules.values():
+            if self.flavor == "keras2":
+                # `import keras` is Keras 3 even with TF_USE_LEGACY_KERAS=1: spell tf_keras.
+                m.imports = [KERAS2_SPELLING.get(l[len("import "):], l) if l.startswith("import ")
+                             else l for l in m.imports]
+                m.imports = [l.replace("from keras.layers ", "from tf_keras.layers ")
+                             .replace("from keras import ", "from tf_keras import ") for l in m.imports]
             files[m.path] = m.text()
         return files
 

@@ -53,7 +53,8 @@ pub fn layer_ancestry(
     None
 }
 
-fn is_super_init(call: &Call) -> bool {
+/// `super().__init__(...)` or `Base.__init__(self, ...)`.
+pub(crate) fn is_super_init(call: &Call) -> bool {
     match &call.func {
         Expr::Attr { value, attr, .. } if attr == "__init__" => match &**value {
             Expr::Call(c) => matches!(&c.func, Expr::Name { id, .. } if id == "super"),

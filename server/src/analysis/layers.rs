@@ -183,7 +183,15 @@ pub fn check_requires(
             Ok(v) => v,
             Err(why) => return Created::Unknown(why),
         };
+        // A value that is not a literal (a list, an object): its truth is not decided here.
+        let non_literal = v == Value::String("<non-literal>".into());
         if let Some(eq) = &r.equals {
+            if non_literal && matches!(eq, Value::Bool(_)) {
+                return Created::Unknown(format!(
+                    "`{}` is not a literal: whether Keras takes it as true is not decided",
+                    r.param
+                ));
+            }
             let same = match (&v, eq) {
                 (Value::Number(a), Value::Number(b)) => a.as_f64() == b.as_f64(),
                 _ => v == *eq,
@@ -194,8 +202,20 @@ pub fn check_requires(
                 return Created::No(format!("{}={}", r.param, py(&v)));
             }
         }
-        if r.not_none == Some(true) && v.is_null() {
-            return Created::No(format!("{}=None", r.param));
+        if r.not_none == Some(true) {
+            if v.is_null() {
+                return Created::No(format!("{}=None", r.param));
+            }
+            // The data says "created when given, not when None"; Keras tests some of these
+            // for truth (`if self.lora_rank:`), so a false value other than None is not decided.
+            if non_literal || !truthy(&v) {
+                return Created::Unknown(format!(
+                    "`{}={}`: the generated data records the weight for a true value and not \
+                     for None only",
+                    r.param,
+                    py(&v)
+                ));
+            }
         }
     }
     Created::Yes

@@ -112,6 +112,27 @@ fn arg<'a>(call: &'a Call, name: &str, index: Option<usize>) -> Option<&'a Expr>
         .or_else(|| index.and_then(|i| call.args.get(i)))
 }
 
+/// Whether a layer with a `data_format` builds channels-last (the size this module reads is the
+/// last axis): its `data_format` argument is `"channels_last"`, or it has none and no code of the
+/// workspace calls `set_image_data_format` (Keras' global default, `keras/src/backend/config.py`).
+/// Anything else (`"channels_first"`, a value not resolved) is not channels-last here.
+fn channels_last(ev: &mut Evaluator, ctor: &Call, cx: &Cx) -> bool {
+    match arg(ctor, "data_format", None) {
+        Some(e) => match ev.eval(&e.clone(), cx).as_slice() {
+            [v] => {
+                matches!(&v.val, Val::Str(s) if &**s == "channels_last")
+                    || (matches!(v.val, Val::NoneV) && global_channels_last(ev))
+            }
+            _ => false,
+        },
+        None => global_channels_last(ev),
+    }
+}
+
+fn global_channels_last(ev: &Evaluator) -> bool {
+    ev.ws.call_sites_named("set_image_data_format").is_empty()
+}
+
 /// The layer class a constructor call builds (built-in only).
 fn class_of(ev: &mut Evaluator, call: &Call, cx: &Cx) -> Option<String> {
     ev.eval(&call.func, cx)
@@ -274,6 +295,15 @@ fn output_dim_uncached(
     }
     let class = class_of(ev, ctor, cx)?;
     let first = |name: &str| arg(ctor, name, Some(0)).cloned();
+    // Channels-first layers put the channels on axis 1: the last axis is spatial.
+    if (class.starts_with("Conv")
+        || class.starts_with("Separable")
+        || class.contains("Pooling")
+        || class.starts_with("SpatialDropout"))
+        && !channels_last(ev, ctor, cx)
+    {
+        return None;
+    }
     match class.as_str() {
         "Dense" | "SimpleRNN" | "LSTM" | "GRU" => int(ev, &first("units")?, cx),
         c if c.starts_with("Conv") => int(ev, &first("filters")?, cx),
@@ -363,6 +393,11 @@ pub fn weight_shapes(
                 let k = k?;
                 Some(if k.len() == 1 { vec![k[0]; r] } else { k })
             });
+            let input = if channels_last(ev, ctor, cx) {
+                input
+            } else {
+                None
+            };
             if let (Some(f), Some(mut ks), Some(i)) = (filters, ks, input) {
                 if c.contains("Transpose") {
                     ks.extend([f, i]);

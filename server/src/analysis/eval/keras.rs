@@ -9,6 +9,7 @@
 //! both (the class, or Keras raising `ValueError`).
 
 use super::*;
+use crate::analysis::custom::is_super_init;
 use crate::analysis::{Candidate, FileAnalysis, InitKind, InitVal};
 use serde_json::Map;
 
@@ -281,7 +282,16 @@ impl<'w> Evaluator<'w> {
                 let cls = inst.file.ir.classes[inst.class].clone();
                 match self.initializer_base(&inst.file, inst.class) {
                     Some(base) => {
-                        let config = self.custom_init_config(&inst, &base);
+                        let config = match self.custom_init_config(&inst, &base) {
+                            Ok(c) => c,
+                            Err(why) => {
+                                return vec![unresolved(format!(
+                                    "an instance of `{}` (a subclass of `{base}`) whose config \
+                                     is not known: {why}",
+                                    cls.name
+                                ))]
+                            }
+                        };
                         vec![Candidate::Resolved {
                             init: InitVal {
                                 class: cls.name.clone(),
@@ -391,7 +401,17 @@ impl<'w> Evaluator<'w> {
     /// `get_config()` of a workspace initializer instance: with its own `get_config`, the
     /// `__init__` parameters (defaults, then the construction's arguments); without, the built-in
     /// base's config with the arguments of the same names.
-    fn custom_init_config(&mut self, inst: &InstanceVal, base: &str) -> Map<String, Value> {
+    ///
+    /// Without its own `get_config`, a workspace `__init__` must hand its arguments to the base's
+    /// `super().__init__(...)`: parameters passed on under their own names keep the construction's
+    /// arguments, other arguments of that call must be literals; anything else (no such call, an
+    /// expression, `self.x = ...` of a config key, several workspace `__init__`s) is an error with
+    /// the reason, as the base's `get_config` reads what its `__init__` stored.
+    fn custom_init_config(
+        &mut self,
+        inst: &InstanceVal,
+        base: &str,
+    ) -> Result<Map<String, Value>, String> {
         let file = &inst.file;
         let own_get_config = self.class_method(file, inst.class, "get_config").is_some();
         let init = self.class_method(file, inst.class, "__init__");
@@ -400,6 +420,15 @@ impl<'w> Evaluator<'w> {
             if let Some(info) = self.data.initializers.classes.get(base) {
                 config = info.default_config.clone();
             }
+        }
+        // Parameters of a workspace `__init__` that reach the base's under their own name.
+        let mut passed_on: Option<Vec<String>> = None;
+        if let (false, Some((f, fid))) = (own_get_config, &init) {
+            let (names, literals) = self.super_init_args(f, *fid, base)?;
+            for (k, v) in literals {
+                config.insert(k, v);
+            }
+            passed_on = Some(names);
         }
         let mut params: Vec<String> = Vec::new();
         match &init {
@@ -451,6 +480,9 @@ impl<'w> Evaluator<'w> {
                 if !own_get_config && !config.contains_key(&n) {
                     continue;
                 }
+                if passed_on.as_ref().is_some_and(|p| !p.contains(&n)) {
+                    continue;
+                }
                 let vals = self.eval(&e, &c);
                 if let [v] = vals.as_slice() {
                     if let Some(j) = self.literal_json_deep(&v.val.clone()) {
@@ -459,7 +491,116 @@ impl<'w> Evaluator<'w> {
                 }
             }
         }
-        config
+        Ok(config)
+    }
+
+    /// The arguments the workspace `__init__` `fid` of `f` gives the built-in base initializer's
+    /// `__init__` (see [`Evaluator::custom_init_config`]): the parameters it passes on under their
+    /// own names, and the config keys it sets to literals.
+    #[allow(clippy::type_complexity)]
+    fn super_init_args(
+        &mut self,
+        f: &Arc<FileAnalysis>,
+        fid: FuncId,
+        base: &str,
+    ) -> Result<(Vec<String>, Vec<(String, Value)>), String> {
+        let func = f.ir.functions[fid].clone();
+        let params: Vec<String> = func.params.iter().skip(1).map(|p| p.name.clone()).collect();
+        let Some(info) = self.data.initializers.classes.get(base).cloned() else {
+            return Err(format!("`{base}` is not known"));
+        };
+        let keys: Vec<String> = info.default_config.keys().cloned().collect();
+        // `self.<config key> = ...` in the `__init__`: the base's `get_config` may read it.
+        let stores = f.ir.defs.iter().any(|d| {
+            d.scope as usize == func.scope
+                && matches!(&d.kind, DefKind::Mutation { op, .. }
+                    if matches!(&**op, Mutation::SetAttr { attr, .. }
+                        if keys.iter().any(|k| k == attr.as_str())))
+        });
+        if stores {
+            return Err("its `__init__` sets attributes the base's `get_config` reads".into());
+        }
+        let sup: Vec<Arc<Call>> =
+            f.ir.calls
+                .iter()
+                .filter(|c| c.scope == func.scope && is_super_init(&c.call))
+                .map(|c| c.call.clone())
+                .collect();
+        let [call] = sup.as_slice() else {
+            return Err(format!(
+                "its `__init__` calls the base's `__init__` {} times",
+                sup.len()
+            ));
+        };
+        let base_params: Vec<&str> = info
+            .signature
+            .iter()
+            .filter(|p| p.kind != "VAR_KEYWORD" && p.kind != "VAR_POSITIONAL")
+            .map(|p| p.name.as_str())
+            .collect();
+        // `Base.__init__(self, ...)` takes `self` first.
+        let skip = usize::from(!matches!(&call.func, Expr::Attr { value, .. }
+            if matches!(&**value, Expr::Call(_))));
+        let mut named: Vec<(String, Expr)> = Vec::new();
+        for (i, a) in call.args.iter().enumerate().skip(skip) {
+            match (a, base_params.get(i - skip)) {
+                (Expr::Starred { .. }, _) | (_, None) => {
+                    return Err(
+                        "its `__init__` passes positional arguments that are not followed".into(),
+                    )
+                }
+                (e, Some(p)) => named.push((p.to_string(), e.clone())),
+            }
+        }
+        for k in &call.keywords {
+            match &k.name {
+                Some(n) => named.push((n.to_string(), k.value.clone())),
+                // `**kwargs` passed on: the construction's keywords of the base's names.
+                None => match &k.value {
+                    Expr::Name { id, .. }
+                        if func.params.iter().any(|p| {
+                            p.name == id.as_str() && matches!(p.kind, ParamKind::VarKeywords)
+                        }) => {}
+                    _ => {
+                        return Err(
+                            "its `__init__` passes `**` arguments that are not followed".into()
+                        )
+                    }
+                },
+            }
+        }
+        let (mut passed, mut literals) = (Vec::new(), Vec::new());
+        for (n, e) in named {
+            match &e {
+                Expr::Name { id, .. } if id.as_str() == n && params.contains(&n) => passed.push(n),
+                _ => {
+                    let cx = Cx {
+                        file: f.clone(),
+                        scope: func.scope,
+                        at: call.span.start,
+                        frame: Some(self.unknown_frame(
+                            f,
+                            fid,
+                            None,
+                            "the construction's arguments are not followed here".into(),
+                        )),
+                    };
+                    let vals = self.eval(&e, &cx);
+                    match vals.as_slice() {
+                        [v] => match self.literal_json_deep(&v.val.clone()) {
+                            Some(j) => literals.push((n, j)),
+                            None => return Err(format!("`{n}` is not a literal")),
+                        },
+                        _ => return Err(format!("`{n}` is not one literal")),
+                    }
+                }
+            }
+        }
+        // `**kwargs` passed on: the construction's keywords of the base's names.
+        if call.keywords.iter().any(|k| k.name.is_none()) {
+            passed.extend(base_params.iter().map(|p| p.to_string()));
+        }
+        Ok((passed, literals))
     }
 
     /// The workspace definition of method `name` on the class or its workspace bases (MRO).

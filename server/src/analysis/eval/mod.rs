@@ -692,7 +692,7 @@ fn spread_into(d: &mut DictVal, part: &Val) {
 
 /// At most [`MAX_CANDIDATES`] possibilities; when there are more, the rest is not followed and
 /// an `Unknown` says so (never a silent cut: a dropped possibility could be the truth).
-fn cap(mut out: Vec<Cand>) -> Vec<Cand> {
+pub(crate) fn cap(mut out: Vec<Cand>) -> Vec<Cand> {
     if out.len() > MAX_CANDIDATES {
         let n = out.len();
         out.truncate(MAX_CANDIDATES - 1);

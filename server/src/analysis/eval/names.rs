@@ -209,7 +209,7 @@ impl<'w> Evaluator<'w> {
             }
             out.extend(self.eval_def(file, r.def, name, frame.clone()));
         }
-        (out, unbound)
+        (super::cap(out), unbound)
     }
 
     /// Whether path condition `pred` of `file` holds in `frame`: `Some(false)` when a link of it
@@ -284,6 +284,14 @@ impl<'w> Evaluator<'w> {
         name: &str,
         frame: Option<Arc<Frame>>,
     ) -> Vec<Cand> {
+        // One step per definition (mutations and phis chain definitions without `eval`).
+        if self.fuel == 0 {
+            self.cuts += 1;
+            return vec![Cand::unknown(format!(
+                "following the value took more than {FUEL} steps (too many call sites and conditions)"
+            ))];
+        }
+        self.fuel -= 1;
         let d = &file.ir.defs[def as usize];
         // A frame matters only to definitions of its function's scope (and scopes run in it).
         let frame = if frame.is_some() && in_function_scope(file, d.scope as usize) {

@@ -1169,6 +1169,10 @@ impl<'w> Evaluator<'w> {
         if d == UNBOUND {
             return StoreTarget::Other;
         }
+        // Bounded like `base_target` (import chains between modules can cycle).
+        if depth > 12 {
+            return StoreTarget::Unknown;
+        }
         let def = f.ir.defs[d as usize].clone();
         let scope = def.scope as usize;
         match &def.kind {
@@ -1185,7 +1189,8 @@ impl<'w> Evaluator<'w> {
                 name,
             } => match self.import_module(f, module, *level) {
                 Val::Module(m) => {
-                    if m.ir.is_local(0, name) {
+                    // `from . import sub` in a package's own `__init__` binds the submodule.
+                    if m.ir.is_local(0, name) && !Arc::ptr_eq(&m, f) {
                         let defs: Vec<DefId> =
                             m.ir.live_at(0, name, u32::MAX)
                                 .iter()
