@@ -773,6 +773,13 @@ impl Lowerer {
                 }
                 if let (true, Expr::Name { id, span: vsp }, [d]) = (alias, &v, made.as_slice()) {
                     self.alias_escape(ctx, id, *vsp, *d);
+                } else if let (true, Some((root, rsp)), [d]) =
+                    (single_name, container_root(&v), made.as_slice())
+                {
+                    // `inner = CFG["dense"]`: a part of `CFG`'s object is held by `inner`.
+                    if !matches!(v, Expr::Name { .. }) {
+                        self.alias_escape(ctx, &root, rsp, *d);
+                    }
                 }
             }
             ast::Stmt::AnnAssign(a) => {
@@ -1176,6 +1183,23 @@ impl Lowerer {
         let phis = self.loop_head(ctx, bound, head);
         let head_mark = self.mark();
         self.loop_target(ctx, target, &it, head);
+        // `for cfg in CONFIGS.values()`: each element of the container is held by the target.
+        if let Some((root, rsp)) = container_root(&it) {
+            for n in &target_names {
+                let n = self.names.name(n);
+                let live = self.flow.get(&n);
+                let defs: Vec<DefId> = self
+                    .m
+                    .live(live)
+                    .iter()
+                    .map(|r| r.def)
+                    .filter(|d| *d != UNBOUND)
+                    .collect();
+                for d in defs {
+                    self.alias_escape(ctx, &root, rsp, d);
+                }
+            }
+        }
         self.loops.push(LoopCtx {
             breaks: Vec::new(),
             continues: Vec::new(),
@@ -1522,6 +1546,9 @@ impl Lowerer {
     fn deep_store(&mut self, ctx: Ctx, target: &Expr, stmt: Span) {
         let mut cur = target;
         let mut first_attr: Option<(&Expr, &Name)> = None;
+        // Through a method's result (`CFG.setdefault("a", {})["k"] = v`): that may be a part of
+        // the root's object.
+        let mut through_call = false;
         loop {
             match cur {
                 Expr::Attr { value, attr, .. } => {
@@ -1529,8 +1556,17 @@ impl Lowerer {
                     cur = value;
                 }
                 Expr::Subscript { value, .. } => cur = value,
-                Expr::Call(c) => cur = &c.func,
+                Expr::Call(c) => {
+                    through_call = true;
+                    cur = &c.func
+                }
                 _ => break,
+            }
+        }
+        if through_call {
+            if let Expr::Name { id, .. } = cur {
+                let id = id.clone();
+                self.mutate(ctx, &id, Mutation::Deep(stmt), stmt, stmt.end);
             }
         }
         match first_attr {
@@ -2707,6 +2743,40 @@ fn target_names_of(t: &ast::Expr, out: &mut Vec<String>, muts: bool) {
         ast::Expr::Subscript(s) if muts => root_name(&s.value, out),
         _ => {}
     }
+}
+
+/// The name whose object holds the parts `e` reads (`CFG` in `CFG["a"]["b"]`, `CFG.values()`,
+/// `enumerate(SPECS)`, `d.get("k")`), with the span of its use; `None` when `e` makes new objects
+/// or reads through attributes.
+fn container_root(e: &Expr) -> Option<(String, Span)> {
+    let mut cur = e;
+    for _ in 0..16 {
+        match cur {
+            Expr::Name { id, span } => return Some((id.to_string(), *span)),
+            Expr::Subscript { value, .. } => cur = value,
+            Expr::Call(c) => match &c.func {
+                Expr::Attr { value, attr, .. }
+                    if matches!(
+                        attr.as_str(),
+                        "values" | "items" | "get" | "setdefault" | "copy" | "pop"
+                    ) =>
+                {
+                    cur = value
+                }
+                Expr::Name { id, .. }
+                    if matches!(
+                        id.as_str(),
+                        "enumerate" | "reversed" | "list" | "tuple" | "sorted" | "iter" | "zip"
+                    ) =>
+                {
+                    cur = c.args.first()?
+                }
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+    None
 }
 
 fn root_name(e: &ast::Expr, out: &mut Vec<String>) {

@@ -326,6 +326,22 @@ impl<'w> Evaluator<'w> {
                 mark_shared(&mut c.val, &reason);
             }
         }
+        // An initializer object is held by the layers it is given to, which call it when they
+        // are built: a change of its attributes through this name, later on, may reach them.
+        if out.iter().any(|c| matches!(c.val, Val::Init(_))) {
+            if let Some(sp) = later_change(file, def) {
+                let why = format!(
+                    "the initializer object in `{name}` is changed at {} (layers given it earlier \
+                     may be built after that)",
+                    self.place(file, sp)
+                );
+                for c in &mut out {
+                    if matches!(c.val, Val::Init(_)) {
+                        c.val = Val::Unknown(why.clone());
+                    }
+                }
+            }
+        }
         self.visiting.remove(&key);
         if memoizable && self.memo_ok(cuts_before) {
             let memo = BindingMemo {
@@ -660,13 +676,14 @@ impl<'w> Evaluator<'w> {
                             items[k as usize] = (value.clone(), cx.clone());
                             vec![wrap(Val::List { items, open })]
                         }
+                        // An item changed at a position not known: no item is known.
                         _ => vec![wrap(Val::List {
-                            items,
+                            items: Vec::new(),
                             open: Some(format!("`{name}` changed at {here}")),
                         })],
                     },
                     _ => vec![wrap(Val::List {
-                        items,
+                        items: Vec::new(),
                         open: Some(format!("`{name}` changed at {here}")),
                     })],
                 }
@@ -700,8 +717,9 @@ impl<'w> Evaluator<'w> {
                         }
                         out
                     }
+                    // `insert`, `sort`, `reverse`, `remove`, `pop`, ...: the items move.
                     _ => vec![wrap(Val::List {
-                        items,
+                        items: Vec::new(),
                         open: Some(format!("`{name}` changed by `.{method}()` at {here}")),
                     })],
                 }
@@ -724,8 +742,8 @@ impl<'w> Evaluator<'w> {
                 d.shared = Some(format!("a value inside `{name}` is changed at {here}"));
                 vec![wrap(Val::Dict(d))]
             }
-            (Val::List { items, .. }, Mutation::Deep(_)) => vec![wrap(Val::List {
-                items,
+            (Val::List { .. }, Mutation::Deep(_)) => vec![wrap(Val::List {
+                items: Vec::new(),
                 open: Some(format!("a value inside `{name}` is changed at {here}")),
             })],
             // Attributes set on classes and modules are found by the store index; other objects
@@ -855,8 +873,11 @@ impl<'w> Evaluator<'w> {
                 removed: Vec::new(),
                 shared: d.shared,
             }))],
+            // `popitem()` and others: any key may have been removed or changed.
             _ => {
-                d.open = Some(format!("`{name}.{method}()` at {here} is not followed"));
+                let why = format!("`{name}.{method}()` at {here} is not followed");
+                d.open = Some(why.clone());
+                d.shared.get_or_insert(why);
                 vec![Val::Dict(Box::new(d))]
             }
         }
@@ -1135,9 +1156,38 @@ impl<'w> Evaluator<'w> {
                 let text = format!("default of parameter `{}` of `{}` ({here})", p.name, f.name);
                 let span = p.span;
                 let d = d.clone();
+                // A default is one object for every call: changed in the body (or handed on
+                // where it may be), each call sees what the calls before left in it.
+                let fscope = f.scope;
+                let pname = p.name.clone();
+                let mutated_at = file
+                    .ir
+                    .defs
+                    .iter()
+                    .find(|x| {
+                        x.scope as usize == fscope
+                            && x.name.as_str() == pname
+                            && matches!(x.kind, DefKind::Mutation { .. })
+                    })
+                    .map(|x| x.span);
+                let param_def = file.ir.defs.iter().position(|x| {
+                    matches!(x.kind, DefKind::Param { func: pf, index: pi } if pf == func && pi == index)
+                });
+                let shared = match mutated_at {
+                    Some(sp) => Some(format!(
+                        "the default of `{pname}` is one object shared by every call, changed at {}",
+                        self.place(file, sp)
+                    )),
+                    None => param_def.and_then(|pd| self.shared_reason(file, pd as DefId, 0)),
+                };
                 self.eval(&d, &dcx)
                     .into_iter()
-                    .map(|c| c.with_step(at(text.clone(), file, span)))
+                    .map(|mut c| {
+                        if let Some(r) = &shared {
+                            mark_shared(&mut c.val, r);
+                        }
+                        c.with_step(at(text.clone(), file, span))
+                    })
                     .collect()
             }
             None => Vec::new(),
@@ -1205,11 +1255,36 @@ fn builtin(name: &str) -> Vec<Cand> {
 }
 
 /// Marks a dict or list value as possibly changed elsewhere (see [`DictVal::shared`]).
+/// A change in place (an attribute set, a method that changes it, a part changed) of the object
+/// definition `def` binds, through the same name in its scope after it.
+fn later_change(file: &FileAnalysis, def: DefId) -> Option<Span> {
+    let d = &file.ir.defs[def as usize];
+    if matches!(d.kind, DefKind::Mutation { .. } | DefKind::Phi { .. }) {
+        return None;
+    }
+    file.ir
+        .defs_of(d.scope as usize, &d.name)
+        .iter()
+        .map(|x| &file.ir.defs[*x as usize])
+        .find(|x| {
+            x.span.start > d.span.start
+                && matches!(&x.kind, DefKind::Mutation { op, .. }
+                    if matches!(&**op, Mutation::SetAttr { .. } | Mutation::Method(_) | Mutation::Deep(_)))
+        })
+        .map(|x| x.span)
+}
+
 fn mark_shared(v: &mut Val, reason: &str) {
     // (An instance's attributes set elsewhere are the attribute stores, see `with_stores`.)
     match v {
         Val::Dict(d) if d.shared.is_none() => d.shared = Some(reason.to_string()),
-        Val::List { open, .. } if open.is_none() => *open = Some(reason.to_string()),
+        // Its items may be replaced or moved elsewhere: none is known.
+        Val::List { open, items } => {
+            items.clear();
+            if open.is_none() {
+                *open = Some(reason.to_string());
+            }
+        }
         _ => {}
     }
 }

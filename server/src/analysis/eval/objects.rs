@@ -216,13 +216,19 @@ impl<'w> Evaluator<'w> {
             let reaches: Vec<Reach> = f.ir.live_at(0, attr, u32::MAX).to_vec();
             let (vals, unbound) = self.eval_reaches(f, attr, &reaches, None);
             out.extend(vals);
+            // Rebound by `global` in a function of the module: at any time, also after a store
+            // from outside (`mod.X = ...`), so kept apart from what the stores replace.
+            let mut anytime = Vec::new();
             for d in f.ir.anytime_of(0, attr) {
-                out.extend(self.eval_def(f, d, attr, None));
+                anytime.extend(self.eval_def(f, d, attr, None));
             }
-            if !unbound && !out.is_empty() {
+            if !unbound && !(out.is_empty() && anytime.is_empty()) {
                 let target = StoreTarget::Module(fptr(f));
-                return self.with_stores(out, &target, attr, cx, via);
+                let mut r = self.with_stores(out, &target, attr, cx, via);
+                r.extend(anytime);
+                return r;
             }
+            out.extend(anytime);
         }
         if let Some(n) = f.module_names.first() {
             if let Some(sub) = self.ws.modules.get(&format!("{n}.{attr}")) {
@@ -459,6 +465,23 @@ impl<'w> Evaluator<'w> {
     /// `obj.attr` on an instance of a workspace class: set on the object after construction (by
     /// the flow of the name holding it, or by stores elsewhere), set on `self` in its methods
     /// (`__init__` with the construction's arguments), or the class attribute.
+    /// A method of the instance's classes, other than `__init__`, that sets `self.<attr>`.
+    fn method_setting(&mut self, i: &InstanceVal, attr: &str) -> Option<String> {
+        for e in self.mro(&i.file, i.class) {
+            let MroEntry::Class(f, c) = e else { continue };
+            for s in f.ir.classes[c].self_attrs.get(attr).into_iter().flatten() {
+                let st = &f.ir.stores[*s as usize];
+                if let ScopeKind::Function(fid) = method_scope_kind(&f, st.scope) {
+                    let name = &f.ir.functions[fid].name;
+                    if name != "__init__" {
+                        return Some(name.clone());
+                    }
+                }
+            }
+        }
+        None
+    }
+
     fn instance_attr(
         &mut self,
         i: &InstanceVal,
@@ -468,13 +491,19 @@ impl<'w> Evaluator<'w> {
     ) -> Vec<Cand> {
         // Set on this object after its construction, through the name it was read from.
         if let Some((_, v)) = i.attrs.iter().rev().find(|(a, _)| a == attr || a == "*") {
-            let out = match v {
+            let mut out = match v {
                 Some((e, ecx)) => {
                     let (e, ecx) = (e.clone(), ecx.clone());
                     self.eval(&e, &ecx)
                 }
                 None => vec![Cand::unknown(format!("`{attr}` is changed on the object"))],
             };
+            // A method other than `__init__` that sets it may have run since (`cfg.reset()`).
+            if let Some(m) = self.method_setting(i, attr) {
+                out.push(Cand::unknown(format!(
+                    "`{attr}` is also set by the method `{m}`, which may have run since"
+                )));
+            }
             let target = self.instance_target(i);
             return self.with_stores(out, &target, attr, cx, via);
         }
