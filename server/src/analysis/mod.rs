@@ -247,6 +247,15 @@ impl FileAnalysis {
                     let mut chain = vec![*d];
                     let name = &self.ir.defs[*d as usize].name;
                     let scope = self.ir.defs[*d as usize].scope as usize;
+                    // A name of a module or a class body may be read by any function, at any
+                    // time (`def configure(): d.kernel_initializer = ...`).
+                    if !matches!(
+                        self.ir.scopes[scope].kind,
+                        crate::syntax::ir::ScopeKind::Function(_)
+                            | crate::syntax::ir::ScopeKind::Lambda
+                    ) {
+                        return true;
+                    }
                     for m in self.ir.defs_of(scope, name) {
                         if let crate::syntax::ir::DefKind::Mutation { prev, .. } =
                             &self.ir.defs[*m as usize].kind

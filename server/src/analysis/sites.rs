@@ -277,7 +277,30 @@ pub fn layer_value_weights(
         Val::Layer(l) => {
             let info = ev.data.layers.get(&l.class)?;
             let mut notes = Vec::new();
-            let weights = builtin_weights(ev, l, cx, &mut Vec::new(), &mut notes, depth);
+            // Attributes its construction site finds set on it before it is built (through its
+            // name after it was handed on, `self.d.kernel_initializer = ...`, stores elsewhere):
+            // each a possibility here too.
+            let mut alternatives = vec![builtin_weights(
+                ev,
+                l,
+                cx,
+                &mut Vec::new(),
+                &mut notes,
+                depth,
+            )];
+            for attrs in later_attrs(ev, l, info) {
+                let mut la = (**l).clone();
+                la.attrs.extend(attrs);
+                alternatives.push(builtin_weights(
+                    ev,
+                    &la,
+                    cx,
+                    &mut Vec::new(),
+                    &mut notes,
+                    depth,
+                ));
+            }
+            let weights = union_weights(alternatives);
             let bound = layers::bind(info, l);
             let name = match layers::param_literal(ev, info, &bound, "name") {
                 Ok(Value::String(s)) => s,
@@ -312,6 +335,42 @@ pub fn layer_value_weights(
         }
         _ => None,
     }
+}
+
+/// The attribute sets found on layer object `l` after its construction by its construction site
+/// (see [`after_construction`]), apart from the empty one.
+fn later_attrs(
+    ev: &mut Evaluator,
+    l: &LayerVal,
+    info: &crate::knowledge::LayerInfo,
+) -> Vec<crate::analysis::values::SetAttrs> {
+    let Some((path, span)) = &l.site else {
+        return Vec::new();
+    };
+    let Some(file) = ev.ws.file(path).cloned() else {
+        return Vec::new();
+    };
+    let Some(&i) = file.call_uses().by_span.get(span) else {
+        return Vec::new();
+    };
+    let site = &file.ir.calls[i as usize];
+    // The construction's context: where its arguments are read, else its own scope.
+    let cx = l
+        .args
+        .first()
+        .map(|(_, c)| c.clone())
+        .or_else(|| l.kws.first().map(|(_, _, c)| c.clone()))
+        .filter(|c| Arc::ptr_eq(&c.file, &file))
+        .unwrap_or_else(|| Cx {
+            file: file.clone(),
+            scope: site.scope,
+            at: site.call.span.start,
+            frame: None,
+        });
+    after_construction(ev, &file, i as usize, &cx, info)
+        .into_iter()
+        .filter(|a| !a.is_empty())
+        .collect()
 }
 
 /// The weights of built-in layer object `l` constructed in `cx` (a wrapper's include those of the
@@ -893,7 +952,12 @@ fn after_construction(
             continue;
         }
         let via = names.first().map(|n| n.to_string());
-        for c in ev.foreign_stores(&target, &p.name, cx, via.as_deref()) {
+        // Read when the layer is built, which may be any time after its construction.
+        let late = Cx {
+            at: u32::MAX,
+            ..cx.clone()
+        };
+        for c in ev.foreign_stores(&target, &p.name, &late, via.as_deref()) {
             maybe.push((p.name.clone(), c));
         }
     }
