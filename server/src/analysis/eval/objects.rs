@@ -489,21 +489,41 @@ impl<'w> Evaluator<'w> {
         cx: &Cx,
         via: Option<&str>,
     ) -> Vec<Cand> {
+        let mut out = self.instance_attr_stored(i, attr, cx, via);
+        // Set from outside after construction, then a method other than `__init__` that sets
+        // it may have run since (`cfg.init = "ones"; cfg.reset()`).
+        let set_outside = i.attrs.iter().any(|(a, _)| a == attr || a == "*")
+            || out.iter().any(|c| {
+                let p = set_at_prefix(attr);
+                c.origin.iter().any(|s| s.text.starts_with(&p))
+            });
+        if set_outside {
+            if let Some(m) = self.method_setting(i, attr) {
+                out.push(Cand::unknown(format!(
+                    "`{attr}` is also set by the method `{m}`, which may have run since"
+                )));
+            }
+        }
+        out
+    }
+
+    fn instance_attr_stored(
+        &mut self,
+        i: &InstanceVal,
+        attr: &str,
+        cx: &Cx,
+        via: Option<&str>,
+    ) -> Vec<Cand> {
         // Set on this object after its construction, through the name it was read from.
         if let Some((_, v)) = i.attrs.iter().rev().find(|(a, _)| a == attr || a == "*") {
-            let mut out = match v {
+            let out = match v {
                 Some((e, ecx)) => {
                     let (e, ecx) = (e.clone(), ecx.clone());
                     self.eval(&e, &ecx)
                 }
                 None => vec![Cand::unknown(format!("`{attr}` is changed on the object"))],
             };
-            // A method other than `__init__` that sets it may have run since (`cfg.reset()`).
-            if let Some(m) = self.method_setting(i, attr) {
-                out.push(Cand::unknown(format!(
-                    "`{attr}` is also set by the method `{m}`, which may have run since"
-                )));
-            }
+
             let target = self.instance_target(i);
             return self.with_stores(out, &target, attr, cx, via);
         }
@@ -909,7 +929,7 @@ impl<'w> Evaluator<'w> {
                 .map(|c| {
                     c.with_step(at(
                         if exact {
-                            format!("`{attr}` set at {here}")
+                            format!("{}{here}", set_at_prefix(attr))
                         } else {
                             format!(
                                 "`{attr}` may be set at {here} (on an object that is not known)"
@@ -1396,4 +1416,10 @@ fn method_scope_kind(f: &FileAnalysis, scope: ScopeId) -> ScopeKind {
         s = f.ir.scopes[id].parent;
     }
     ScopeKind::Module
+}
+
+/// The origin step of a value set on an object from outside (`cfg.init = ...`, found by the
+/// store index): "`init` set at " before the place.
+fn set_at_prefix(attr: &str) -> String {
+    format!("`{attr}` set at ")
 }
