@@ -656,6 +656,9 @@ pub struct ModuleIr {
     pub stores: Vec<AttrStore>,
     /// `from m import *` at module level (module, level), in source order.
     pub star_imports: Vec<(String, u32)>,
+    /// Where the module's globals may be rebound by name at run time (`globals()[...] = ...`,
+    /// `vars()`, `sys.modules[...]`): every module-level name may then have another value.
+    pub dynamic_globals: Option<Span>,
     /// `__all__`, when it is a literal list or tuple of strings.
     pub all: Option<Vec<String>>,
 }

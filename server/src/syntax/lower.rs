@@ -1509,6 +1509,10 @@ impl Lowerer {
                 }
             }
             ast::Expr::Subscript(s) => {
+                // `globals()[name] = v`: see `ModuleIr::dynamic_globals`.
+                if is_globals_call(&s.value) && self.m.dynamic_globals.is_none() {
+                    self.m.dynamic_globals = Some(stmt);
+                }
                 let base = self.expr(&s.value, ctx, 0, Role::Read);
                 let key = self.expr(&s.slice, ctx, 0, Role::Read);
                 match (&*s.value, value) {
@@ -2254,6 +2258,22 @@ impl Lowerer {
     }
 
     fn call(&mut self, c: &ast::ExprCall, ctx: Ctx, d: usize, sp: Span, role: Role) -> Expr {
+        // `globals().update(...)`, `setattr(sys.modules[__name__], ...)`: see
+        // `ModuleIr::dynamic_globals` (reading `globals()[name]` changes nothing).
+        let dynamic = match &*c.func {
+            ast::Expr::Attribute(a) => {
+                MUTATING_METHODS.contains(&a.attr.as_str()) && is_globals_call(&a.value)
+            }
+            ast::Expr::Name(n) if n.id.as_str() == "setattr" => c.args.first().is_some_and(|a| {
+                matches!(a, ast::Expr::Subscript(s) if matches!(&*s.value,
+                        ast::Expr::Attribute(m) if m.attr.as_str() == "modules"
+                            && matches!(&*m.value, ast::Expr::Name(n) if n.id.as_str() == "sys")))
+            }),
+            _ => false,
+        };
+        if dynamic && self.m.dynamic_globals.is_none() {
+            self.m.dynamic_globals = Some(sp);
+        }
         let (method, base_name): (Option<&str>, Option<&str>) = match &*c.func {
             ast::Expr::Attribute(a) => (
                 Some(a.attr.as_str()),
@@ -2743,6 +2763,12 @@ fn target_names_of(t: &ast::Expr, out: &mut Vec<String>, muts: bool) {
         ast::Expr::Subscript(s) if muts => root_name(&s.value, out),
         _ => {}
     }
+}
+
+/// `globals()` or `vars()` (the module's namespace itself).
+fn is_globals_call(e: &ast::Expr) -> bool {
+    matches!(e, ast::Expr::Call(c) if c.args.is_empty()
+        && matches!(&*c.func, ast::Expr::Name(n) if matches!(n.id.as_str(), "globals" | "vars")))
 }
 
 /// The name whose object holds the parts `e` reads (`CFG` in `CFG["a"]["b"]`, `CFG.values()`,

@@ -811,6 +811,7 @@ impl<'w> Evaluator<'w> {
         }
         let mut out: Vec<Arc<Frame>> = Vec::new();
         let mut more = false;
+        let mut recursive: Option<Span> = None;
         let sites = self.call_sites_of(file, func);
         'sites: for site in sites {
             let cs = site.file.ir.calls[site.index].clone();
@@ -819,7 +820,8 @@ impl<'w> Evaluator<'w> {
                 Enclosing::Lambda => continue,
                 Enclosing::Function(g) => {
                     if Arc::ptr_eq(&site.file, file) && g == func {
-                        // A recursive call: the outer calls already give its contexts.
+                        // A recursive call, with arguments of its own: not followed.
+                        recursive.get_or_insert(cs.call.span);
                         continue;
                     }
                     self.contexts_at(&site.file, g, depth + 1)
@@ -899,6 +901,12 @@ impl<'w> Evaluator<'w> {
             ));
         } else if let Some(r) = self.escapes_as_value(file, func) {
             unknown = Some(r);
+        } else if let Some(sp) = recursive {
+            unknown = Some(format!(
+                "`{}` calls itself at {}, with arguments that are not followed",
+                f.name,
+                self.place(file, sp)
+            ));
         } else if out.is_empty() {
             unknown = Some(match f.class {
                 Some(_) => format!(

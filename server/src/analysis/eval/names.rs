@@ -177,6 +177,13 @@ impl<'w> Evaluator<'w> {
                 }));
             }
         }
+        // Rebound by name at run time (`globals()[name] = ...`).
+        if let (true, Some(sp)) = (is_module, file.ir.dynamic_globals) {
+            out.push(Cand::unknown(format!(
+                "the module's globals may be rebound by name at {}",
+                self.place(file, sp)
+            )));
+        }
         // Changed in place from a nested scope.
         if let Some(span) = file.ir.mutated_elsewhere_of(scope, name) {
             let where_ = self.place(file, span);

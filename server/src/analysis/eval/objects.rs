@@ -222,6 +222,12 @@ impl<'w> Evaluator<'w> {
             for d in f.ir.anytime_of(0, attr) {
                 anytime.extend(self.eval_def(f, d, attr, None));
             }
+            if let Some(sp) = f.ir.dynamic_globals {
+                anytime.push(Cand::unknown(format!(
+                    "the module's globals may be rebound by name at {}",
+                    self.place(f, sp)
+                )));
+            }
             if !unbound && !(out.is_empty() && anytime.is_empty()) {
                 let target = StoreTarget::Module(fptr(f));
                 let mut r = self.with_stores(out, &target, attr, cx, via);
