@@ -61,6 +61,18 @@ def fmt(init):
     return compare.fmt_init(init)
 
 
+def answer_text(aw):
+    """keras-lsp's answer for a weight, one line: each possibility (or reason), and whether it is
+    created when that is not known."""
+    alts = aw.get("alternatives") or [aw]
+    parts = [fmt(a["initializer"]) if a.get("initializer") is not None
+             else f"unresolved ({a.get('reason') or aw.get('reason', '')})" for a in alts]
+    text = " | ".join(parts)
+    if aw.get("created") is None and aw.get("created_reason"):
+        text += f" (created: {aw['created_reason']})"
+    return text
+
+
 def classify(program, oracle_out, check_out):
     """[(category, site key, weight, message)] for one program."""
     layers, _weightless, unbuilt = oracle.merge([oracle_out])
@@ -102,13 +114,14 @@ def classify(program, oracle_out, check_out):
                 continue
             resolved, unresolved = answers_of(aw)
             missing = [t for t in truth if not any(compare.inits_equal(t, r, ignore) for r in resolved)]
+            said = answer_text(aw)
             if not missing:
                 if len(resolved) == 1 and not unresolved and len(truth) == 1 and created is True:
                     out.append(("exact", key, name, ""))
                 else:
-                    out.append(("one-of", key, name, ""))
+                    out.append(("one-of", key, name, f"runtime {' | '.join(fmt(t) for t in truth)}; check: {said}"))
             elif unresolved:
-                out.append(("unresolved", key, name, aw.get("reason", "")))
+                out.append(("unresolved", key, name, f"runtime {' | '.join(fmt(t) for t in truth)}; check: {said}"))
             else:
                 got = " | ".join(fmt(r) for r in resolved)
                 out.append(("WRONG", key, name, f"runtime {' | '.join(fmt(t) for t in missing)} "
@@ -331,7 +344,8 @@ def main(argv=None):
         valid = len(jobs) - len(invalid) - len(check_failed)
         weights = sum(totals[c] for c in CATEGORIES)
         for name, err in invalid[:20]:
-            print(f"program {name} raised under Keras (skipped): {err.splitlines()[0] if err else err}")
+            detail = " ".join(l.strip() for l in (err or "").splitlines() if l.strip())[:400]
+            print(f"program {name} raised under Keras (skipped): {detail}")
         for name, err in check_failed:
             print(f"keras-lsp check failed on {name}: {err}")
         print(

@@ -324,8 +324,10 @@ fn write_text(
     }
     writeln!(
         out,
-        "{n_layers} layer calls, {n_weights} weights: {} definite, {n_one_of} one of several, \
+        "{n_layers} layer {}, {n_weights} {}: {} definite, {n_one_of} one of several, \
          {n_unresolved} unresolved (Keras {})",
+        if n_layers == 1 { "call" } else { "calls" },
+        if n_weights == 1 { "weight" } else { "weights" },
         n_weights - n_one_of - n_unresolved,
         crate::knowledge::data(ws.settings.keras).keras_version()
     )?;

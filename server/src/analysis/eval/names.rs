@@ -429,9 +429,17 @@ impl<'w> Evaluator<'w> {
         frame: Option<Arc<Frame>>,
     ) -> Vec<Cand> {
         let d = file.ir.defs[def as usize].clone();
+        // A binding made through `global` / `nonlocal` belongs to the declaring scope but is
+        // written, and its value read, in the innermost scope around it (`INIT = v` in
+        // `def set_init(v)`: `v` is the parameter).
+        let written = if file.ir.anytime_of(d.scope as usize, &d.name).contains(&def) {
+            written_scope(file, d.span)
+        } else {
+            d.scope as usize
+        };
         let cx = Cx {
             file: file.clone(),
-            scope: d.scope as usize,
+            scope: written,
             at: d.span.start,
             frame: frame.clone(),
         };
@@ -1262,6 +1270,21 @@ fn builtin(name: &str) -> Vec<Cand> {
 }
 
 /// Marks a dict or list value as possibly changed elsewhere (see [`DictVal::shared`]).
+/// The innermost function or lambda scope whose span holds `span` (else the module).
+fn written_scope(file: &FileAnalysis, span: Span) -> ScopeId {
+    let mut best: (ScopeId, u32) = (0, u32::MAX);
+    for (i, sc) in file.ir.scopes.iter().enumerate() {
+        if matches!(sc.kind, ScopeKind::Function(_) | ScopeKind::Lambda)
+            && sc.span.start <= span.start
+            && span.end <= sc.span.end
+            && sc.span.end - sc.span.start < best.1
+        {
+            best = (i, sc.span.end - sc.span.start);
+        }
+    }
+    best.0
+}
+
 /// A change in place (an attribute set, a method that changes it, a part changed) of the object
 /// definition `def` binds, through the same name in its scope after it.
 fn later_change(file: &FileAnalysis, def: DefId) -> Option<Span> {
