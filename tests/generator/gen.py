@@ -1068,6 +1068,109 @@ class Gen:
         self.main.add(f"setattr({v}, {p!r}, {self.init_value(self.main, rank2, simple=True)})")
         self.main.add(f"{self.fresh('y')} = {v}({self.inp(self.LAYERS[cls][0])})")
 
+    def f_mutable_default(self):
+        """A helper whose dict default (one object for every call) it changes after use."""
+        cls = self.layer_kind(0.8)
+        p, rank2 = self.r.choice(list(self.LAYERS[cls][2].items()))
+        fn = self.fresh("block")
+        a, b = self.init_value(self.main, rank2), self.init_value(self.main, rank2)
+        first = self.r.choice([f"kw.setdefault({p!r}, {a})", f"kw[{p!r}] = kw.get({p!r}, {a})", "pass"])
+        self.main.add(f"def {fn}(kw={{}}):\n    {first}\n"
+                      f"    layer = {self.L(self.main, cls)}({', '.join(self.pos_args(cls) + ['**kw'])})\n"
+                      f"    kw[{p!r}] = {b}\n    return layer")
+        for _ in range(self.r.randint(1, 3)):
+            self.use(f"{fn}()", cls)
+
+    def f_list_change(self):
+        """A list of initializers reordered or changed (in place, through another name)."""
+        cls = self.layer_kind()
+        p, rank2 = self.r.choice(list(self.LAYERS[cls][2].items()))
+        name = self.fresh("INITS").upper()
+        vals = [self.init_value(self.main, rank2, simple=True) for _ in range(3)]
+        self.main.add(f"{name} = [{', '.join(vals)}]")
+        c = self.init_value(self.main, rank2, simple=True)
+        alias = self.fresh("alias")
+        change = self.r.choice([f"{name}.reverse()", f"{name}.insert(0, {c})", f"{name}.pop(0)",
+                                f"{alias} = {name}\n{alias}[0] = {c}", f"{name}[0] = {c}",
+                                f"{name}.sort(key=str)", f"{name}.append({c})"])
+        if self.r.random() < 0.3:
+            change = f"if {self.flag()}:\n" + "".join(f"    {l}\n" for l in change.split("\n"))
+        if self.r.random() < 0.3:
+            self.use(self.ctor(self.main, cls, [(p, f"{name}[0]")]), cls)
+        self.main.add(change)
+        self.use(self.ctor(self.main, cls, [(p, f"{name}[{self.r.choice([0, 1, -1])}]")]), cls)
+
+    def f_loop_changes(self):
+        """Dicts of arguments changed by a loop over the container that holds them."""
+        cls = self.layer_kind(0.8)
+        p, rank2 = self.r.choice(list(self.LAYERS[cls][2].items()))
+        name = self.fresh("BLOCKS").upper()
+        a, b, c = (self.init_value(self.main, rank2) for _ in range(3))
+        self.main.add(f"{name} = {{'a': {{{p!r}: {a}}}, 'b': {{{p!r}: {b}}}}}")
+        loop = self.r.choice([f"for cfg in {name}.values():", f"for _, cfg in {name}.items():",
+                              f"for key in {name}:\n    cfg = {name}[key]"])
+        cond = f"    if {self.flag()}:\n    " if self.r.random() < 0.3 else ""
+        self.main.add(f"{loop}\n{cond}    cfg[{p!r}] = {c}")
+        self.use(f"{self.L(self.main, cls)}({', '.join(self.pos_args(cls) + [f'**{name}[{chr(39)}a{chr(39)}]'])})", cls)
+
+    def f_init_object_changed(self):
+        """An initializer object given to a layer, then changed before the layer is built."""
+        cls = self.layer_kind()
+        p, _ = self.r.choice(list(self.LAYERS[cls][2].items()))
+        init = self.fresh("init")
+        kind, attr, val = self.r.choice([("RandomNormal", "stddev", "0.5"), ("RandomUniform", "maxval", "0.25"),
+                                         ("TruncatedNormal", "mean", "0.5")])
+        lay = self.fresh("lay")
+        self.main.add(f"{init} = {self.I(self.main, kind)}()")
+        self.main.add(f"{lay} = {self.ctor(self.main, cls, [(p, init)])}")
+        line = f"{init}.{attr} = {val}"
+        if self.r.random() < 0.3:
+            line = f"if {self.flag()}:\n    {line}"
+        self.main.add(line)
+        self.main.add(f"{self.fresh('y')} = {lay}({self.inp(self.LAYERS[cls][0])})")
+
+    def f_layer_attr_elsewhere(self):
+        """An initializer attribute of a layer set through another name or from a function."""
+        cls = self.r.choice(["Dense", "Conv1D", "Embedding"])
+        p, rank2 = self.r.choice(list(self.LAYERS[cls][2].items()))
+        lay = self.fresh("lay")
+        value = f"{self.I(self.main, 'get')}({self.init_value(self.main, rank2, simple=True)})"
+        self.main.add(f"{lay} = {self.ctor(self.main, cls, self.some_kwargs(self.main, cls))}")
+        if self.r.random() < 0.5:
+            other = self.fresh("other")
+            self.main.add(f"{other} = {lay}\n{other}.{p} = {value}")
+        else:
+            fn = self.fresh("configure")
+            self.main.add(f"def {fn}():\n    {lay}.{p} = {value}")
+            self.main.add(f"if {self.flag()}:\n    {fn}()" if self.r.random() < 0.4 else f"{fn}()")
+        self.main.add(f"{self.fresh('y')} = {lay}({self.inp(self.LAYERS[cls][0])})")
+
+    def f_global_setter(self):
+        """A module global rebound through `global` in a setter, from its parameter."""
+        cls = self.layer_kind()
+        p, rank2 = self.r.choice(list(self.LAYERS[cls][2].items()))
+        g, fn = self.fresh("G").upper(), self.fresh("set_init")
+        self.main.add(f"{g} = {self.init_value(self.main, rank2)}")
+        if self.r.random() < 0.4:
+            self.main.add(f"v = {self.init_value(self.main, rank2)}")  # same spelling as the parameter
+        self.main.add(f"def {fn}(v):\n    global {g}\n    {g} = v")
+        if self.r.random() < 0.4:
+            self.use(self.ctor(self.main, cls, [(p, g)]), cls)
+        call = f"{fn}({self.init_value(self.main, rank2)})"
+        self.main.add(f"if {self.flag()}:\n    {call}" if self.r.random() < 0.3 else call)
+        self.use(self.ctor(self.main, cls, [(p, g)]), cls)
+
+    def f_recursion(self):
+        """A recursive helper passing other arguments to itself."""
+        cls = self.layer_kind()
+        p, rank2 = self.r.choice(list(self.LAYERS[cls][2].items()))
+        fn = self.fresh("stack")
+        a, b = self.init_value(self.main, rank2), self.init_value(self.main, rank2)
+        self.main.add(f"def {fn}(n, init):\n    if n == 0:\n        return []\n"
+                      f"    return [{self.ctor(self.main, cls, [(p, 'init')])}] + {fn}(n - 1, {b})")
+        x = self.inp(self.LAYERS[cls][0])
+        self.main.add(f"for lay in {fn}({self.r.randint(1, 3)}, {a}):\n    lay({x})")
+
     def f_try(self):
         """Values bound in `try` / `except` / `else`."""
         cls = self.layer_kind()
@@ -1138,6 +1241,9 @@ class Gen:
         ("f_alias_dict", 3), ("f_helper_chain", 3), ("f_closure", 2), ("f_early_return", 2),
         ("f_methods", 2), ("f_instance_config", 2), ("f_setattr_layer", 1), ("f_try", 1),
         ("f_break", 1), ("f_rebind_shared", 2), ("f_class_dict", 1), ("f_comprehension", 1),
+        ("f_mutable_default", 1), ("f_list_change", 2), ("f_loop_changes", 1),
+        ("f_init_object_changed", 1), ("f_layer_attr_elsewhere", 1), ("f_global_setter", 1),
+        ("f_recursion", 1),
     ]
 
     def program(self):
