@@ -88,7 +88,7 @@ pub struct Evaluator<'w> {
     /// Phis whose assumption was read (their loop carries values around).
     phi_read: rustc_hash::FxHashSet<DefKey>,
     /// Frames used in memo keys, kept alive so their addresses are not reused.
-    frames_alive: Vec<Arc<Frame>>,
+    frames_alive: rustc_hash::FxHashMap<usize, Arc<Frame>>,
     /// Call sites per function, with the steps and depth of their computation (see `BindingMemo`).
     sites_memo: rustc_hash::FxHashMap<(usize, FuncId), (Vec<calls::SiteRef>, u32, usize)>,
     /// Method resolution orders of workspace classes (see `objects::mro`).
@@ -131,7 +131,7 @@ impl<'w> Evaluator<'w> {
             binding_memo: Default::default(),
             phi_assume: Default::default(),
             phi_read: Default::default(),
-            frames_alive: Vec::new(),
+            frames_alive: Default::default(),
             sites_memo: Default::default(),
             contexts_memo: Default::default(),
             mro_memo: Default::default(),
@@ -205,9 +205,7 @@ impl<'w> Evaluator<'w> {
             None => 0,
             Some(f) => {
                 let k = Arc::as_ptr(f) as usize;
-                if !self.frames_alive.iter().any(|g| Arc::ptr_eq(g, f)) {
-                    self.frames_alive.push(f.clone());
-                }
+                self.frames_alive.entry(k).or_insert_with(|| f.clone());
                 k
             }
         }
