@@ -70,9 +70,15 @@ pub fn python_files(root: &Path, opts: &WalkOptions) -> Vec<PathBuf> {
     out
 }
 
-/// Reads one file. Non-UTF-8 and oversized files are skipped with a log line (returns `None`).
+/// Reads one file. Non-UTF-8 and oversized files, and anything that is not a regular file (a
+/// FIFO or a device named `*.py`, whose read would block or never end), are skipped with a log
+/// line (returns `None`).
 pub fn read_source(path: &Path, max_size: u64) -> Option<String> {
     let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() {
+        tracing::warn!("skipping {}: not a regular file", path.display());
+        return None;
+    }
     if meta.len() > max_size {
         tracing::warn!(
             "skipping {}: {} bytes is over the size limit of {max_size}",

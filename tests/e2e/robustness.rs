@@ -442,6 +442,55 @@ fn only_files_under_the_workspace_are_read() {
     assert!(!text_out.contains("SecretInit(") && !text_out.contains("DirInit("));
 }
 
+/// A FIFO named `*.py` (issue 15, item 2) is never read: reading one blocks until a writer comes,
+/// and four such reads took every handler slot of the server, `shutdown` included. Here it is
+/// imported by an open file, named in `didChangeWatchedFiles`, and asked about while not open;
+/// every request must still be answered.
+#[test]
+fn a_fifo_named_py_is_never_read() {
+    let ws = scratch("fifo");
+    let fifo = ws.join("fifo_inits.py");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let model = ws.join("model.py");
+    let text = "from keras import layers\nfrom fifo_inits import Init\nd = layers.Dense(1, kernel_initializer=Init())\n";
+    std::fs::write(&model, text).unwrap();
+    let mut c = Client::spawn_with(&[("KERAS_LSP_LOG", "info")]);
+    c.initialize(&[&ws], json!({}));
+    assert!(c.wait_indexed(Duration::from_secs(60)), "indexing ends");
+    let uri = support::uri(&model);
+    let fifo_uri = support::uri(&fifo);
+    c.open(&uri, text);
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": fifo_uri, "type": 1}, {"uri": fifo_uri, "type": 2}]}),
+    );
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(c.send_request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": fifo_uri}, "position": {"line": 0, "character": 0}}),
+        ));
+    }
+    ids.push(c.send_request(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 3, "character": 0}}}),
+    ));
+    ids.push(c.send_request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 42}}),
+    ));
+    for id in ids {
+        let r = c.response_within(id, Duration::from_secs(20));
+        assert!(r.get("result").is_some() || r.get("error").is_some(), "{r}");
+    }
+    assert!(c.log().contains("not a regular file"), "{}", c.log());
+    assert_eq!(c.shutdown(), 0);
+}
+
 /// Inputs the fuzzer (`fuzz/`) crashed on, kept as regression tests: each runs through what the
 /// fuzz target does (analyse, delete the middle character as a keystroke would, analyse again with
 /// the earlier version, then layer calls, hints and hover at every offset), on a thread with the
