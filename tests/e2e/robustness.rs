@@ -483,8 +483,12 @@ fn a_fifo_named_py_is_never_read() {
         "textDocument/definition",
         json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 42}}),
     ));
+    // Answers may come in any order.
     for id in ids {
-        let r = c.response_within(id, Duration::from_secs(20));
+        let r = c.wait_for(Duration::from_secs(20), |v| {
+            v["id"] == json!(id) && v.get("method").is_none()
+        });
+        let r = r.unwrap_or_else(|| panic!("no response to request {id} within 20 s"));
         assert!(r.get("result").is_some() || r.get("error").is_some(), "{r}");
     }
     assert!(c.log().contains("not a regular file"), "{}", c.log());

@@ -12,38 +12,118 @@ use tower_lsp::lsp_types::request::WorkDoneProgressCreate;
 use tower_lsp::lsp_types::*;
 use tower_lsp::Client;
 
+/// Where the indexing's work-done progress stands (see [`IndexProgress`]).
+enum Phase {
+    /// `window/workDoneProgress/create` not answered yet.
+    Waiting,
+    /// Accepted: `begin` sent.
+    Begun,
+    /// Refused, or the client does not support progress.
+    Off,
+    /// Indexing ended before the client answered: `begin` and `end` are sent if it accepts.
+    Ended(String),
+}
+
+/// Work-done progress of the indexing, reported once the client has accepted the token: the
+/// indexing itself never waits for the client (a client that answers late, or never, must not
+/// delay it).
+struct IndexProgress {
+    client: Client,
+    token: NumberOrString,
+    phase: Arc<tokio::sync::Mutex<Phase>>,
+}
+
+impl IndexProgress {
+    fn start(client: &Client, supported: bool) -> IndexProgress {
+        let token = NumberOrString::String("keras-lsp/index".into());
+        let p = IndexProgress {
+            client: client.clone(),
+            token: token.clone(),
+            phase: Arc::new(tokio::sync::Mutex::new(if supported {
+                Phase::Waiting
+            } else {
+                Phase::Off
+            })),
+        };
+        if supported {
+            let (client, phase) = (client.clone(), p.phase.clone());
+            tokio::spawn(async move {
+                let ok = client
+                    .send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
+                        token: token.clone(),
+                    })
+                    .await
+                    .is_ok();
+                let mut ph = phase.lock().await;
+                let begin = WorkDoneProgress::Begin(WorkDoneProgressBegin {
+                    title: "keras-lsp: indexing".into(),
+                    cancellable: Some(false),
+                    message: Some("finding Python files".into()),
+                    percentage: Some(0),
+                });
+                match std::mem::replace(&mut *ph, Phase::Off) {
+                    Phase::Waiting if ok => {
+                        send_progress(&client, &token, begin).await;
+                        *ph = Phase::Begun;
+                    }
+                    Phase::Ended(message) if ok => {
+                        send_progress(&client, &token, begin).await;
+                        let end = WorkDoneProgressEnd {
+                            message: Some(message),
+                        };
+                        send_progress(&client, &token, WorkDoneProgress::End(end)).await;
+                    }
+                    _ => {}
+                }
+            });
+        }
+        p
+    }
+
+    async fn report(&self, done: usize, total: usize) {
+        if let Phase::Begun = *self.phase.lock().await {
+            let r = WorkDoneProgressReport {
+                cancellable: Some(false),
+                message: Some(format!("{done}/{total} files")),
+                percentage: Some(if total == 0 {
+                    100
+                } else {
+                    (done * 100 / total) as u32
+                }),
+            };
+            send_progress(&self.client, &self.token, WorkDoneProgress::Report(r)).await;
+        }
+    }
+
+    async fn end(&self, message: String) {
+        let mut ph = self.phase.lock().await;
+        match &*ph {
+            Phase::Begun => {
+                let end = WorkDoneProgressEnd {
+                    message: Some(message),
+                };
+                send_progress(&self.client, &self.token, WorkDoneProgress::End(end)).await;
+                *ph = Phase::Off;
+            }
+            Phase::Waiting => *ph = Phase::Ended(message),
+            _ => {}
+        }
+    }
+}
+
+async fn send_progress(client: &Client, token: &NumberOrString, v: WorkDoneProgress) {
+    client
+        .send_notification::<Progress>(ProgressParams {
+            token: token.clone(),
+            value: ProgressParamsValue::WorkDone(v),
+        })
+        .await
+}
+
 /// Indexes every Python file of every root in the background; requests are answered meanwhile
 /// from what is indexed so far.
 pub async fn index_roots(client: Client, state: Arc<State>) {
-    let token = NumberOrString::String("keras-lsp/index".into());
-    let progress = state.progress_support.load(Ordering::Relaxed)
-        && client
-            .send_request::<WorkDoneProgressCreate>(WorkDoneProgressCreateParams {
-                token: token.clone(),
-            })
-            .await
-            .is_ok();
-    let send = |v: WorkDoneProgress| {
-        let client = client.clone();
-        let token = token.clone();
-        async move {
-            client
-                .send_notification::<Progress>(ProgressParams {
-                    token,
-                    value: ProgressParamsValue::WorkDone(v),
-                })
-                .await
-        }
-    };
-    if progress {
-        send(WorkDoneProgress::Begin(WorkDoneProgressBegin {
-            title: "keras-lsp: indexing".into(),
-            cancellable: Some(false),
-            message: Some("finding Python files".into()),
-            percentage: Some(0),
-        }))
-        .await;
-    }
+    let progress = IndexProgress::start(&client, state.progress_support.load(Ordering::Relaxed));
     let roots = state.roots();
     let opts = state
         .walk
@@ -82,30 +162,13 @@ pub async fn index_roots(client: Client, state: Arc<State>) {
             });
         })
         .await;
-        if progress {
-            let done = ((i + 1) * 256).min(total);
-            send(WorkDoneProgress::Report(WorkDoneProgressReport {
-                cancellable: Some(false),
-                message: Some(format!("{done}/{total} files")),
-                percentage: Some(if total == 0 {
-                    100
-                } else {
-                    (done * 100 / total) as u32
-                }),
-            }))
-            .await;
-        }
+        progress.report(((i + 1) * 256).min(total), total).await;
     }
     tracing::info!("indexed {total} files in {:?}", started.elapsed());
     // What the first hover would otherwise build (see `Workspace::prepare`).
     let st = state.clone();
     let _ = tokio::task::spawn_blocking(move || st.snapshot().prepare()).await;
-    if progress {
-        send(WorkDoneProgress::End(WorkDoneProgressEnd {
-            message: Some(format!("{total} files indexed")),
-        }))
-        .await;
-    }
+    progress.end(format!("{total} files indexed")).await;
     if state.refresh_supported() {
         let _ = client.inlay_hint_refresh().await;
     }

@@ -113,6 +113,10 @@ pub fn initialize(b: &Backend, p: InitializeParams) -> Result<InitializeResult> 
 }
 
 pub async fn initialized(b: &Backend) {
+    // Indexing starts first and waits on nothing the client does (issue 15, item 7).
+    let client = b.client.clone();
+    let state = b.state.clone();
+    tokio::spawn(async move { indexing::index_roots(client, state).await });
     if b.state.watch_support.load(Ordering::Relaxed) {
         let opts = DidChangeWatchedFilesRegistrationOptions {
             watchers: vec![FileSystemWatcher {
@@ -125,9 +129,11 @@ pub async fn initialized(b: &Backend) {
             method: "workspace/didChangeWatchedFiles".into(),
             register_options: serde_json::to_value(opts).ok(),
         };
-        let _ = b.client.register_capability(vec![reg]).await;
+        // In its own task: this handler does not hold one of tower-lsp's request slots while
+        // the client answers.
+        let client = b.client.clone();
+        tokio::spawn(async move {
+            let _ = client.register_capability(vec![reg]).await;
+        });
     }
-    let client = b.client.clone();
-    let state = b.state.clone();
-    tokio::spawn(async move { indexing::index_roots(client, state).await });
 }

@@ -22,6 +22,7 @@ mod indexing;
 mod initialize;
 mod inlay_hint;
 mod inlay_hint_resolve;
+mod lifecycle;
 mod settings;
 mod state;
 mod text_sync;
@@ -54,18 +55,21 @@ pub fn serve_stdio() {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    let seen = lifecycle::ShutdownSeen::default();
+    let code = seen.clone();
     rt.block_on(async {
         let (service, socket) = LspService::new(|client| Backend {
             client,
             state: Arc::new(State::default()),
         });
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-            .serve(service)
+        let stdin = lifecycle::ExitOnEof::new(tokio::io::stdin(), seen.clone());
+        Server::new(stdin, tokio::io::stdout(), socket)
+            .serve(lifecycle::Lifecycle::new(service, seen))
             .await;
     });
-    // After `exit` the stdin reader may still be blocked on an open pipe; dropping the runtime
-    // would wait for it. Exit now (code 0 after `shutdown`, as the protocol asks).
-    std::process::exit(0);
+    // The stdin reader may still be blocked on an open pipe; dropping the runtime would wait for
+    // it. Exit now (code 0 after `shutdown`, 1 without, as the protocol asks for `exit`).
+    std::process::exit(code.exit_code());
 }
 
 #[tower_lsp::async_trait]

@@ -20,6 +20,9 @@ pub struct Client {
     /// Notifications and server requests seen while waiting for responses.
     pub seen: Vec<Value>,
     log: Arc<Mutex<String>>,
+    /// Whether requests from the server are answered (with `null`) when they arrive; a client
+    /// that never answers sets this to `false`.
+    pub answers_server: bool,
 }
 
 pub fn uri(p: &std::path::Path) -> String {
@@ -150,6 +153,7 @@ impl Client {
             next_id: 0,
             seen: Vec::new(),
             log,
+            answers_server: true,
         }
     }
 
@@ -191,7 +195,7 @@ impl Client {
     }
 
     fn answer_server_request(&mut self, v: &Value) {
-        if v.get("method").is_some() && v.get("id").is_some() {
+        if self.answers_server && v.get("method").is_some() && v.get("id").is_some() {
             let rid = v["id"].clone();
             self.send(&json!({"jsonrpc": "2.0", "id": rid, "result": null}));
         }
@@ -266,6 +270,33 @@ impl Client {
         assert_eq!(r["result"], Value::Null, "{r}");
         self.notify("exit", Value::Null);
         self.wait()
+    }
+
+    /// Waits up to `timeout` for the process to end with stdin still open; its exit code.
+    pub fn exit_code_within(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return Some(s.code().unwrap_or(-1));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        None
+    }
+
+    /// Closes stdin and waits up to `timeout` for the process to end; its exit code.
+    pub fn close_within(mut self, timeout: Duration) -> Option<i32> {
+        drop(self.stdin);
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return Some(s.code().unwrap_or(-1));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        None
     }
 
     pub fn wait(mut self) -> i32 {

@@ -1,0 +1,117 @@
+//! The life of the process around tower-lsp 0.20's serve loop (issue 15):
+//! - `exit` ends the process at once: code 0 after `shutdown`, 1 without it (LSP: "exit").
+//!   tower-lsp itself stops serving but keeps waiting for stdin to close.
+//! - `shutdown` and `exit` sent with `"params": null` (Eglot, lsp4ij) are taken as sent without
+//!   params; tower-lsp rejects the request with -32602 and ignores the notification.
+//! - the end of stdin ends the process even while a request to the client is unanswered
+//!   (tower-lsp waits for it forever), with the same codes.
+
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::io::{AsyncRead, ReadBuf};
+use tower::Service;
+use tower_lsp::jsonrpc::Request;
+
+/// Whether `shutdown` was received (shared by the service wrapper and the stdin reader).
+#[derive(Clone, Default)]
+pub struct ShutdownSeen(Arc<AtomicBool>);
+
+impl ShutdownSeen {
+    /// The exit code the protocol asks for now: 0 after `shutdown`, 1 before.
+    pub fn exit_code(&self) -> i32 {
+        if self.0.load(Ordering::SeqCst) {
+            0
+        } else {
+            1
+        }
+    }
+}
+
+/// Wraps the LSP service: see the module's documentation.
+pub struct Lifecycle<S> {
+    inner: S,
+    seen: ShutdownSeen,
+}
+
+impl<S> Lifecycle<S> {
+    pub fn new(inner: S, seen: ShutdownSeen) -> Self {
+        Lifecycle { inner, seen }
+    }
+}
+
+/// `shutdown` / `exit` with `"params": null`, as without params.
+fn without_null_params(req: Request) -> Request {
+    if matches!(req.method(), "shutdown" | "exit") && req.params().is_some_and(|p| p.is_null()) {
+        let (method, id, _) = req.into_parts();
+        let b = Request::build(method);
+        match id {
+            Some(id) => b.id(id).finish(),
+            None => b.finish(),
+        }
+    } else {
+        req
+    }
+}
+
+impl<S> Service<Request> for Lifecycle<S>
+where
+    S: Service<Request>,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let req = without_null_params(req);
+        match (req.method(), req.id().is_some()) {
+            ("shutdown", true) => self.seen.0.store(true, Ordering::SeqCst),
+            ("exit", false) => {
+                tracing::info!("exit: ending the process");
+                std::process::exit(self.seen.exit_code());
+            }
+            _ => {}
+        }
+        self.inner.call(req)
+    }
+}
+
+/// stdin, ending the process shortly after it closes (see the module's documentation).
+pub struct ExitOnEof<R> {
+    inner: R,
+    seen: ShutdownSeen,
+}
+
+impl<R> ExitOnEof<R> {
+    pub fn new(inner: R, seen: ShutdownSeen) -> Self {
+        ExitOnEof { inner, seen }
+    }
+}
+
+/// How long the serve loop gets after stdin closes to write what it has left (milliseconds).
+const EOF_GRACE_MS: u64 = 300;
+
+impl<R: AsyncRead + Unpin> AsyncRead for ExitOnEof<R> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let r = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() == before && buf.remaining() > 0 {
+            let seen = self.seen.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(std::time::Duration::from_millis(EOF_GRACE_MS));
+                tracing::info!("stdin closed: ending the process");
+                std::process::exit(seen.exit_code());
+            });
+        }
+        r
+    }
+}
