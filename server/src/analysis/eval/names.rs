@@ -489,6 +489,31 @@ impl<'w> Evaluator<'w> {
                 prev,
             } => {
                 let m = self.import_module(file, module, *level);
+                // A module that star-imports itself: run as a module, its own import finds it
+                // partly initialised and gives the names bound so far (what reaches the import);
+                // run as `__main__`, it imports a second copy that runs to its end, whose
+                // bindings of the name are this module's other ones. Both, without following
+                // this import into itself (a cycle).
+                if let Val::Module(f) = &m {
+                    if Arc::ptr_eq(f, file) {
+                        let reaches: Vec<Reach> = file.ir.live(*prev).to_vec();
+                        let (mut v, _) = self.eval_reaches(file, name, &reaches, frame.clone());
+                        for other in file.ir.defs_of(d.scope as usize, name).to_vec() {
+                            if other != def
+                                && !matches!(
+                                    file.ir.defs[other as usize].kind,
+                                    DefKind::StarImport { .. }
+                                )
+                            {
+                                v.extend(self.eval_def(file, other, name, frame.clone()));
+                            }
+                        }
+                        if v.is_empty() {
+                            v.extend(builtin(name));
+                        }
+                        return v;
+                    }
+                }
                 let exported = match &m {
                     Val::Module(f) => module_exports(f, name),
                     Val::Ns(_) => !matches!(ns_attr(self.data, &m, name), Val::Unknown(_)),
