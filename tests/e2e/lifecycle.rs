@@ -110,3 +110,22 @@ fn indexing_does_not_wait_for_the_client() {
     }
     panic!("no answer from the index within 10 s: {last}");
 }
+
+#[test]
+fn initialize_with_odd_position_encodings_falls_back_to_utf16() {
+    let ws = workspace("life_enc", &[("m.py", "x = 1\n")]);
+    for odd in [json!("utf-8"), json!(8), json!(["utf-8", 3])] {
+        let mut c = Client::spawn();
+        let r = c.request(
+            "initialize",
+            json!({"processId": null, "rootUri": null,
+                   "capabilities": {"general": {"positionEncodings": odd}},
+                   "workspaceFolders": [{"uri": support::uri(&ws), "name": "ws"}]}),
+        );
+        assert!(r.get("error").is_none(), "{odd}: {r}");
+        let enc = &r["result"]["capabilities"]["positionEncoding"];
+        assert!(enc.is_null() || *enc == json!("utf-16"), "{odd}: {r}");
+        c.notify("initialized", json!({}));
+        assert_eq!(c.shutdown(), 0);
+    }
+}

@@ -5,6 +5,9 @@
 //!   params; tower-lsp rejects the request with -32602 and ignores the notification.
 //! - the end of stdin ends the process even while a request to the client is unanswered
 //!   (tower-lsp waits for it forever), with the same codes.
+//! - `initialize` whose `capabilities.general.positionEncodings` is not a list of strings (a
+//!   string, a number) is taken as if it named none, so UTF-16 is used; tower-lsp rejects the
+//!   whole request otherwise.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,6 +44,37 @@ impl<S> Lifecycle<S> {
     }
 }
 
+/// `initialize` with a `positionEncodings` that is not a list of strings, as without it.
+fn sane_initialize(req: Request) -> Request {
+    let bad = req.method() == "initialize"
+        && req
+            .params()
+            .and_then(|p| p.pointer("/capabilities/general/positionEncodings"))
+            .is_some_and(|e| {
+                !e.is_null()
+                    && !e
+                        .as_array()
+                        .is_some_and(|a| a.iter().all(|x| x.is_string()))
+            });
+    if !bad {
+        return req;
+    }
+    tracing::warn!("initialize: positionEncodings is not a list of strings; using UTF-16");
+    let (method, id, params) = req.into_parts();
+    let mut params = params.unwrap_or_default();
+    if let Some(general) = params
+        .pointer_mut("/capabilities/general")
+        .and_then(|g| g.as_object_mut())
+    {
+        general.remove("positionEncodings");
+    }
+    let b = Request::build(method).params(params);
+    match id {
+        Some(id) => b.id(id).finish(),
+        None => b.finish(),
+    }
+}
+
 /// `shutdown` / `exit` with `"params": null`, as without params.
 fn without_null_params(req: Request) -> Request {
     if matches!(req.method(), "shutdown" | "exit") && req.params().is_some_and(|p| p.is_null()) {
@@ -68,7 +102,7 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let req = without_null_params(req);
+        let req = sane_initialize(without_null_params(req));
         match (req.method(), req.id().is_some()) {
             ("shutdown", true) => self.seen.0.store(true, Ordering::SeqCst),
             ("exit", false) => {
