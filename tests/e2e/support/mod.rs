@@ -126,6 +126,19 @@ fn read_messages(stdout: ChildStdout, tx: impl Fn(Value) -> bool + Send + 'stati
     });
 }
 
+/// Waits up to `timeout` for `child` to end; its exit code (`None`: killed after the timeout).
+fn exit_code_within(child: &mut Child, timeout: Duration) -> Option<i32> {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if let Some(s) = child.try_wait().unwrap() {
+            return Some(s.code().unwrap_or(-1));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    None
+}
+
 fn write_message(w: &mut impl Write, v: &Value) {
     let body = serde_json::to_string(v).unwrap();
     write!(w, "Content-Length: {}\r\n\r\n{}", body.len(), body).unwrap();
@@ -274,29 +287,16 @@ impl Client {
 
     /// Waits up to `timeout` for the process to end with stdin still open; its exit code.
     pub fn exit_code_within(&mut self, timeout: Duration) -> Option<i32> {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                return Some(s.code().unwrap_or(-1));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        None
+        exit_code_within(&mut self.child, timeout)
     }
 
     /// Closes stdin and waits up to `timeout` for the process to end; its exit code.
-    pub fn close_within(mut self, timeout: Duration) -> Option<i32> {
-        drop(self.stdin);
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Some(s) = self.child.try_wait().unwrap() {
-                return Some(s.code().unwrap_or(-1));
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.child.kill();
-        None
+    pub fn close_within(self, timeout: Duration) -> Option<i32> {
+        let Client {
+            mut child, stdin, ..
+        } = self;
+        drop(stdin);
+        exit_code_within(&mut child, timeout)
     }
 
     pub fn wait(mut self) -> i32 {
