@@ -410,42 +410,17 @@ pub fn resolve_weight(
                     });
                 }
                 is_default = true;
-                let default = info
-                    .initializer_params
-                    .get(p)
-                    .cloned()
-                    .or_else(|| {
-                        info.signature
-                            .iter()
-                            .find(|s| s.name == *p)
-                            .and_then(|s| s.default.clone())
-                    })
-                    .unwrap_or(Value::Null);
-                let step = Step {
-                    text: format!("default of `{class}` ({})", info.source),
-                    file: None,
-                    span: None,
-                };
-                let from_default = default_candidates(ev, &default, step.clone());
-                // A layer-specific default string (RandomFourierFeatures' 'gaussian') is not an
-                // initializer identifier: use what the generator saw the layer build.
-                let measured = w.extra.get("default_initializer").and_then(|d| {
-                    serde_json::from_value::<crate::knowledge::ClassConfig>(d.clone()).ok()
-                });
-                match (from_default.as_slice(), measured) {
-                    ([Candidate::Unresolved { .. }], Some(m)) => {
-                        candidates.push(Candidate::Resolved {
-                            init: InitVal {
-                                class: m.class,
-                                config: m.config,
-                                kind: InitKind::Keras,
-                                note: Some(format!("what `{class}` builds for its default `{p}`")),
-                                instance: None,
-                            },
-                            origin: vec![step],
-                        })
+                // Kept per weight of the Keras data (not for a weight a variant changed).
+                let key = w as *const WeightInfo as usize;
+                let of_data = info.weights.iter().any(|x| std::ptr::eq(x, w));
+                match ev.default_memo.get(&key) {
+                    Some(d) if of_data => candidates.extend(d.iter().cloned()),
+                    _ if !of_data => candidates.extend(parameter_default(ev, class, info, w, p)),
+                    _ => {
+                        let d = parameter_default(ev, class, info, w, p);
+                        candidates.extend(d.iter().cloned());
+                        ev.default_memo.insert(key, d);
                     }
-                    _ => candidates.extend(from_default),
                 }
             }
         }
@@ -536,6 +511,53 @@ pub fn resolve_weight(
         is_default,
         trainable: w.trainable,
         shape: None,
+    }
+}
+
+/// What weight `w` of layer `class` gets when its initializer parameter `p` is not given: the
+/// signature's default (or the generated `initializer_params`), else what the generator saw the
+/// layer build. Depends on the Keras data only (kept in `Evaluator::default_memo`).
+fn parameter_default(
+    ev: &mut Evaluator,
+    class: &str,
+    info: &LayerInfo,
+    w: &WeightInfo,
+    p: &str,
+) -> Vec<Candidate> {
+    let default = info
+        .initializer_params
+        .get(p)
+        .cloned()
+        .or_else(|| {
+            info.signature
+                .iter()
+                .find(|s| s.name == *p)
+                .and_then(|s| s.default.clone())
+        })
+        .unwrap_or(Value::Null);
+    let step = Step {
+        text: format!("default of `{class}` ({})", info.source),
+        file: None,
+        span: None,
+    };
+    let from_default = default_candidates(ev, &default, step.clone());
+    // A layer-specific default string (RandomFourierFeatures' 'gaussian') is not an
+    // initializer identifier: use what the generator saw the layer build.
+    let measured = w.extra.get("default_initializer").and_then(|d| {
+        serde_json::from_value::<crate::knowledge::ClassConfig>(d.clone()).ok()
+    });
+    match (from_default.as_slice(), measured) {
+        ([Candidate::Unresolved { .. }], Some(m)) => vec![Candidate::Resolved {
+            init: InitVal {
+                class: m.class,
+                config: m.config,
+                kind: InitKind::Keras,
+                note: Some(format!("what `{class}` builds for its default `{p}`")),
+                instance: None,
+            },
+            origin: vec![step],
+        }],
+        _ => from_default,
     }
 }
 

@@ -256,11 +256,29 @@ fn callee_values(
     cheap_eval(ev, &site.call.func, &Cx::at_call(file, site))
 }
 
-/// The values of `e` with the small budget of [`CALLEE_FUEL`].
+/// The values of `e` with the small budget of [`CALLEE_FUEL`]. Outside a frame, the values are kept for the evaluator's lifetime (the callee of
+/// `Layer(...)(x)` is asked again for the outer call): with a budget of its own, the answer does
+/// not depend on what was asked before.
 fn cheap_eval(ev: &mut Evaluator, e: &Expr, cx: &Cx) -> Vec<Cand> {
+    let span = e.span();
+    let key = (
+        Arc::as_ptr(&cx.file) as usize,
+        cx.scope as u32,
+        cx.at,
+        span.start,
+        span.end,
+    );
+    if cx.frame.is_none() {
+        if let Some(v) = ev.callee_memo.get(&key) {
+            return v.clone();
+        }
+    }
     ev.set_fuel(CALLEE_FUEL);
     let vals = ev.eval(e, cx);
     ev.refuel();
+    if cx.frame.is_none() {
+        ev.callee_memo.insert(key, vals.clone());
+    }
     vals
 }
 

@@ -103,6 +103,12 @@ pub struct Evaluator<'w> {
         rustc_hash::FxHashMap<(usize, u32, bool), crate::analysis::shapes::ShapeMemo>,
     /// The deepest shape-chain step entered since the current shape question began.
     pub(crate) shape_reach: usize,
+    /// Callee values of call sites evaluated outside any frame with the small budget of
+    /// [`crate::analysis::sites`]: (file, scope, offset, expression start, end) -> values.
+    pub(crate) callee_memo: rustc_hash::FxHashMap<(usize, u32, u32, u32, u32), Vec<Cand>>,
+    /// Defaults of layer initializer parameters, per weight of the Keras data (its address) ->
+    /// candidates (see `layers::parameter_default`).
+    pub(crate) default_memo: rustc_hash::FxHashMap<usize, Vec<crate::analysis::answer::Candidate>>,
     /// [`Evaluator::identifier`] answers.
     identifier_memo: rustc_hash::FxHashMap<String, Result<super::InitVal, String>>,
     /// How many `custom_weights` are in progress (sub-layers of sub-layers), bounded by
@@ -138,6 +144,8 @@ impl<'w> Evaluator<'w> {
             pred_memo: Default::default(),
             shape_memo: Default::default(),
             shape_reach: 0,
+            callee_memo: Default::default(),
+            default_memo: Default::default(),
             identifier_memo: Default::default(),
             layer_nesting: 0,
             shared_memo: Default::default(),
