@@ -463,7 +463,13 @@ fn profile(what: &str, target: Target) {
             eprintln!("{}", memory_accounting(&files, &roots, opts.max_file_size));
         }
         "hover" | "inlay" | "inlay-whole" => {
-            let ws = index::load(&roots, Settings::default(), &opts);
+            // As `child` measures: indexed as the server does, the big file open (with its text).
+            let mut ws = index::load_closed(&roots, Settings::default(), &opts);
+            if let Some(p) = &big {
+                if let Ok(t) = std::fs::read_to_string(p) {
+                    ws.insert(index::analyse(p, t, &roots));
+                }
+            }
             ws.prepare();
             let t = Instant::now();
             if what == "inlay-whole" {

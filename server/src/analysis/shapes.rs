@@ -7,7 +7,7 @@
 //! `base_separable_conv.py`, `core/embedding.py`, `rnn/{simple_rnn,lstm,gru}.py`).
 
 use super::eval::Evaluator;
-use super::values::{Cx, Val};
+use super::values::{Cx, Frame, Val};
 use super::FileAnalysis;
 use crate::syntax::ir::{Call, Expr, Number};
 use std::collections::HashMap;
@@ -23,13 +23,34 @@ pub(crate) struct ShapeMemo {
     steps: u32,
     /// How many chain steps deeper than its start it went.
     reach: usize,
+    /// What it read of the probe frame it was computed in (see `Frame::used`).
+    used: u64,
+}
+
+/// Key of [`ShapeMemo`]s: (file, start of the construction, input or output, the probe frame's
+/// (file, function), or `(0, u32::MAX)` outside any frame).
+pub(crate) type ShapeKey = (usize, u32, bool, usize, u32);
+
+/// The function whose probe frame `f` is: a frame of a call that is not followed, with no
+/// argument, caller, closure or time (see `Evaluator::unknown_frame`). Every such frame of a
+/// function gives the same sizes (they differ only in what `why` says and in what was read).
+fn plain_probe(f: &Frame) -> Option<(usize, u32)> {
+    (f.args.is_empty()
+        && f.site.is_none()
+        && f.caller.is_none()
+        && f.closure.is_none()
+        && f.time.is_none()
+        && f.depth == 1
+        && f.unknown_args.is_some())
+    .then(|| (Arc::as_ptr(&f.file) as *const u8 as usize, f.func as u32))
 }
 
 /// `compute()` for the input (`input`) or output size of the construction `ctor`, memoized per
 /// evaluator. An entry is reused only where computing it again would give the same answer: the
 /// same step budget is charged, and the chain it followed still fits under [`MAX_CHAIN`]; entries
 /// whose computation was cut short are not kept. Inside a call frame (a custom layer's body) sizes
-/// may depend on the frame, so nothing is memoized there.
+/// may depend on the frame, so nothing is memoized there, except in a function's probe frame
+/// ([`plain_probe`]) that nothing has read yet: there a hit marks what the computation read.
 fn memoized(
     ev: &mut Evaluator,
     file: &Arc<FileAnalysis>,
@@ -40,19 +61,29 @@ fn memoized(
     compute: impl FnOnce(&mut Evaluator) -> Option<u64>,
 ) -> Option<u64> {
     ev.shape_reach = ev.shape_reach.max(depth);
-    if cx.frame.is_some() {
+    let probe = match &cx.frame {
+        None => Some((0, u32::MAX)),
+        Some(f) if f.used() == 0 => plain_probe(f),
+        Some(_) => None,
+    };
+    let Some((probe_file, probe_func)) = probe else {
         return compute(ev);
-    }
+    };
     let key = (
         Arc::as_ptr(file) as *const u8 as usize,
         ctor.span.start,
         input,
+        probe_file,
+        probe_func,
     );
     let (fuel, cuts) = ev.budget();
     if let Some(m) = ev.shape_memo.get(&key).copied() {
         if m.steps <= fuel && depth + m.reach <= MAX_CHAIN {
             ev.spend(m.steps);
             ev.shape_reach = ev.shape_reach.max(depth + m.reach);
+            if let (Some(f), true) = (&cx.frame, m.used != 0) {
+                f.mark(m.used);
+            }
             return m.dim;
         }
     }
@@ -66,6 +97,8 @@ fn memoized(
             dim,
             steps: fuel.saturating_sub(fuel_after),
             reach,
+            // Nothing was read before: what is read now is this computation's.
+            used: cx.frame.as_ref().map_or(0, |f| f.used()),
         };
         ev.shape_memo.insert(key, m);
     }

@@ -14,6 +14,15 @@ pub type NameMap<V> = rustc_hash::FxHashMap<Name, V>;
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Name(Arc<str>);
 
+/// The order of names in a scope's sorted tables (timeline, definitions, `anytime`, mutated
+/// names): by length, then bytes. A binary search then compares lengths, which a `&str` carries,
+/// and reads the text only of names of the same length.
+pub fn name_order(a: &str, b: &str) -> std::cmp::Ordering {
+    a.len()
+        .cmp(&b.len())
+        .then_with(|| a.as_bytes().cmp(b.as_bytes()))
+}
+
 impl Name {
     pub fn as_str(&self) -> &str {
         &self.0
@@ -511,18 +520,18 @@ pub struct Scope {
     /// The byte range of the scope's body (the whole module, the `def` or `class` statement, the
     /// comprehension or lambda).
     pub span: Span,
-    /// For each name: from which offset on which definitions are live, sorted by (name, offset)
-    /// (the last entry of a name at or before a point gives the live set there, in the flow order
+    /// For each name: from which offset on which definitions are live, sorted by (name in
+    /// [`name_order`], offset) (the last entry of a name at or before a point gives the live set there, in the flow order
     /// of the scope). For a function scope the names are its local names.
     pub timeline: Box<[TimelineEntry]>,
     /// The live set of names with no entry of their own before a point: [`NOTHING`], then the
     /// star imports (`from m import *`) made so far.
     pub default_timeline: Box<[(u32, LiveId)]>,
     /// Definitions made by other scopes at times the flow does not order: `global x` or
-    /// `nonlocal x` assignments in functions. Sorted by name.
+    /// `nonlocal x` assignments in functions. Sorted by name ([`name_order`]).
     pub anytime: Box<[(Name, DefId)]>,
     /// Names of this scope whose object is changed in place from a nested scope (`d[k] = v` in a
-    /// function on a module-level `d`), with where. Sorted by name.
+    /// function on a module-level `d`), with where. Sorted by name ([`name_order`]).
     pub mutated_elsewhere: Box<[(Name, Span)]>,
     /// This scope's range of [`ModuleIr::def_index`].
     pub def_range: (u32, u32),
@@ -643,7 +652,7 @@ pub struct ModuleIr {
     /// definition is encoded in its [`LiveId`], see [`ONE`]).
     pub lives: Vec<(u32, u32)>,
     pub reaches: Vec<Reach>,
-    /// Every definition by (scope, name, id): each scope's are `def_range` of it.
+    /// Every definition by (scope, name in [`name_order`], id): each scope's are `def_range` of it.
     pub def_index: Box<[DefId]>,
     /// Path conditions; `preds[0]` is [`TRUE`] (its fields are not used).
     pub preds: Vec<Pred>,
@@ -711,7 +720,7 @@ impl ModuleIr {
     /// The entries of `name` in `scope`'s timeline.
     fn timeline_of(&self, scope: ScopeId, name: &str) -> &[TimelineEntry] {
         let tl = &self.scopes[scope].timeline;
-        let i = tl.partition_point(|e| &*e.name < name);
+        let i = tl.partition_point(|e| name_order(&e.name, name).is_lt());
         let j = i + tl[i..].partition_point(|e| &*e.name == name);
         &tl[i..j]
     }
@@ -739,7 +748,7 @@ impl ModuleIr {
     pub fn defs_of(&self, scope: ScopeId, name: &str) -> &[DefId] {
         let (a, b) = self.scopes[scope].def_range;
         let ix = &self.def_index[a as usize..b as usize];
-        let i = ix.partition_point(|d| &*self.defs[*d as usize].name < name);
+        let i = ix.partition_point(|d| name_order(&self.defs[*d as usize].name, name).is_lt());
         let j = i + ix[i..].partition_point(|d| &*self.defs[*d as usize].name == name);
         &ix[i..j]
     }
@@ -751,21 +760,18 @@ impl ModuleIr {
     }
 
     /// The definitions of `name` made in `scope` by other scopes (see [`Scope::anytime`]).
-    pub fn anytime_of(&self, scope: ScopeId, name: &str) -> Vec<DefId> {
+    pub fn anytime_of(&self, scope: ScopeId, name: &str) -> impl Iterator<Item = DefId> + '_ {
         let a = &self.scopes[scope].anytime;
-        let i = a.partition_point(|(n, _)| &**n < name);
-        a[i..]
-            .iter()
-            .take_while(|(n, _)| &**n == name)
-            .map(|(_, d)| *d)
-            .collect()
+        let i = a.partition_point(|(n, _)| name_order(n, name).is_lt());
+        let j = i + a[i..].partition_point(|(n, _)| &**n == name);
+        a[i..j].iter().map(|(_, d)| *d)
     }
 
     /// Where `name` of `scope` is changed in place by a nested scope (see
     /// [`Scope::mutated_elsewhere`]).
     pub fn mutated_elsewhere_of(&self, scope: ScopeId, name: &str) -> Option<Span> {
         let m = &self.scopes[scope].mutated_elsewhere;
-        let i = m.partition_point(|(n, _)| &**n < name);
+        let i = m.partition_point(|(n, _)| name_order(n, name).is_lt());
         m.get(i).filter(|(n, _)| &**n == name).map(|(_, s)| *s)
     }
 

@@ -2427,13 +2427,13 @@ impl Lowerer {
                     })
                 })
                 .collect();
-            tl.sort_by(|a, b| a.name.cmp(&b.name).then(a.at.cmp(&b.at)));
+            tl.sort_by(|a, b| name_order(&a.name, &b.name).then(a.at.cmp(&b.at)));
             s.timeline = tl.into_boxed_slice();
             s.default_timeline = std::mem::take(&mut self.default_timelines[i]).into_boxed_slice();
             let start = def_index.len() as u32;
             let mut names: Vec<(Name, Vec<DefId>)> =
                 std::mem::take(&mut self.defs[i]).into_iter().collect();
-            names.sort_by(|a, b| a.0.cmp(&b.0));
+            names.sort_by(|a, b| name_order(&a.0, &b.0));
             for (_, ds) in names {
                 def_index.extend(ds);
             }
@@ -2442,13 +2442,13 @@ impl Lowerer {
                 .into_iter()
                 .flat_map(|(k, v)| v.into_iter().map(move |d| (k.clone(), d)))
                 .collect();
-            anytime.sort();
+            anytime.sort_by(|a, b| name_order(&a.0, &b.0).then(a.1.cmp(&b.1)));
             s.anytime = anytime.into_boxed_slice();
             let mut mutated: Vec<(Name, Span)> = std::mem::take(&mut self.mutated[i])
                 .into_iter()
                 .filter_map(|(k, v)| v.first().map(|sp| (k, *sp)))
                 .collect();
-            mutated.sort_by(|a, b| a.0.cmp(&b.0));
+            mutated.sort_by(|a, b| name_order(&a.0, &b.0));
             s.mutated_elsewhere = mutated.into_boxed_slice();
             let mut declared: Vec<Name> = self.globals[i]
                 .iter()

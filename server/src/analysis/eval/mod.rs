@@ -100,7 +100,7 @@ pub struct Evaluator<'w> {
     /// Input and output sizes of layer constructions, for this evaluator's lifetime (see
     /// [`crate::analysis::shapes`]).
     pub(crate) shape_memo:
-        rustc_hash::FxHashMap<(usize, u32, bool), crate::analysis::shapes::ShapeMemo>,
+        rustc_hash::FxHashMap<crate::analysis::shapes::ShapeKey, crate::analysis::shapes::ShapeMemo>,
     /// The deepest shape-chain step entered since the current shape question began.
     pub(crate) shape_reach: usize,
     /// Callee values of call sites evaluated outside any frame with the small budget of

@@ -141,21 +141,17 @@ impl<'w> Evaluator<'w> {
         };
         let (mut out, maybe_unbound) = match pos {
             Some(off) => {
-                let reaches: Vec<Reach> = file.ir.live_at(scope, name, off).to_vec();
+                let reaches = file.ir.live_at(scope, name, off);
                 self.eval_reaches(file, name, &reaches, frame.clone())
             }
             None => {
                 // Every definition of the name (those made at any time are added below).
-                let anytime = file.ir.anytime_of(scope, name);
-                let defs: Vec<DefId> = file
+                let reaches: Vec<Reach> = file
                     .ir
                     .defs_of(scope, name)
                     .iter()
                     .copied()
-                    .filter(|d| !anytime.contains(d))
-                    .collect();
-                let reaches: Vec<Reach> = defs
-                    .into_iter()
+                    .filter(|d| !file.ir.anytime_of(scope, name).any(|a| a == *d))
                     .map(|def| Reach { def, pred: TRUE })
                     .collect();
                 let (v, _) = self.eval_reaches(file, name, &reaches, frame.clone());
@@ -432,7 +428,7 @@ impl<'w> Evaluator<'w> {
         // A binding made through `global` / `nonlocal` belongs to the declaring scope but is
         // written, and its value read, in the innermost scope around it (`INIT = v` in
         // `def set_init(v)`: `v` is the parameter).
-        let written = if file.ir.anytime_of(d.scope as usize, &d.name).contains(&def) {
+        let written = if file.ir.anytime_of(d.scope as usize, &d.name).any(|a| a == def) {
             written_scope(file, d.span)
         } else {
             d.scope as usize
