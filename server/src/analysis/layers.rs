@@ -543,9 +543,10 @@ fn parameter_default(
     let from_default = default_candidates(ev, &default, step.clone());
     // A layer-specific default string (RandomFourierFeatures' 'gaussian') is not an
     // initializer identifier: use what the generator saw the layer build.
-    let measured = w.extra.get("default_initializer").and_then(|d| {
-        serde_json::from_value::<crate::knowledge::ClassConfig>(d.clone()).ok()
-    });
+    let measured = w
+        .extra
+        .get("default_initializer")
+        .and_then(|d| serde_json::from_value::<crate::knowledge::ClassConfig>(d.clone()).ok());
     match (from_default.as_slice(), measured) {
         ([Candidate::Unresolved { .. }], Some(m)) => vec![Candidate::Resolved {
             init: InitVal {

@@ -42,7 +42,7 @@ fn plain_probe(f: &Frame) -> Option<(usize, u32)> {
         && f.time.is_none()
         && f.depth == 1
         && f.unknown_args.is_some())
-    .then(|| (Arc::as_ptr(&f.file) as *const u8 as usize, f.func as u32))
+    .then_some((Arc::as_ptr(&f.file) as *const u8 as usize, f.func as u32))
 }
 
 /// `compute()` for the input (`input`) or output size of the construction `ctor`, memoized per

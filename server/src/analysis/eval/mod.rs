@@ -99,8 +99,10 @@ pub struct Evaluator<'w> {
     contexts_memo: rustc_hash::FxHashMap<(usize, FuncId, u32), Charged<Contexts>>,
     /// Input and output sizes of layer constructions, for this evaluator's lifetime (see
     /// [`crate::analysis::shapes`]).
-    pub(crate) shape_memo:
-        rustc_hash::FxHashMap<crate::analysis::shapes::ShapeKey, crate::analysis::shapes::ShapeMemo>,
+    pub(crate) shape_memo: rustc_hash::FxHashMap<
+        crate::analysis::shapes::ShapeKey,
+        crate::analysis::shapes::ShapeMemo,
+    >,
     /// The deepest shape-chain step entered since the current shape question began.
     pub(crate) shape_reach: usize,
     /// Callee values of call sites evaluated outside any frame with the small budget of

@@ -428,7 +428,11 @@ impl<'w> Evaluator<'w> {
         // A binding made through `global` / `nonlocal` belongs to the declaring scope but is
         // written, and its value read, in the innermost scope around it (`INIT = v` in
         // `def set_init(v)`: `v` is the parameter).
-        let written = if file.ir.anytime_of(d.scope as usize, &d.name).any(|a| a == def) {
+        let written = if file
+            .ir
+            .anytime_of(d.scope as usize, &d.name)
+            .any(|a| a == def)
+        {
             written_scope(file, d.span)
         } else {
             d.scope as usize
