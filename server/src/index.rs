@@ -74,33 +74,30 @@ pub fn python_files(root: &Path, opts: &WalkOptions) -> Vec<PathBuf> {
 /// FIFO or a device named `*.py`, whose read would block or never end), are skipped with a log
 /// line (returns `None`).
 pub fn read_source(path: &Path, max_size: u64) -> Option<String> {
-    let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_file() {
-        tracing::warn!("skipping {}: not a regular file", path.display());
-        return None;
-    }
-    if meta.len() > max_size {
-        tracing::warn!(
-            "skipping {}: {} bytes is over the size limit of {max_size}",
-            path.display(),
-            meta.len()
-        );
-        return None;
-    }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!("skipping {}: {e}", path.display());
-            return None;
-        }
-    };
-    match String::from_utf8(bytes) {
+    match read_source_or_why(path, max_size) {
         Ok(s) => Some(s),
-        Err(e) => {
-            tracing::warn!("skipping {}: not UTF-8 ({e})", path.display());
+        Err(why) => {
+            tracing::warn!("skipping {}: {why}", path.display());
             None
         }
     }
+}
+
+/// [`read_source`], with the reason a file is not read (for `check`, which reports the files
+/// it was named and cannot read).
+pub fn read_source_or_why(path: &Path, max_size: u64) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > max_size {
+        return Err(format!(
+            "{} bytes is over the size limit of {max_size}",
+            meta.len()
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 ({e})"))
 }
 
 /// `true` when `path`, symlinks resolved, is inside one of `roots` (symlinks resolved too). The

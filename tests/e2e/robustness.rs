@@ -549,3 +549,54 @@ fn fuzz_regressions_do_not_crash() {
     }
     assert!(n >= 1);
 }
+
+/// `check FILE` answers the file it is named even where the walk of its folder passes it over
+/// (issue 15 item 14): covered by `.gitignore`, or a symlink; a named file it cannot read (a
+/// FIFO) is reported with the reason and exit code 2, and the other named files are answered.
+#[cfg(unix)]
+#[test]
+fn check_answers_the_files_it_is_named() {
+    let dir = scratch("named");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    std::fs::write(dir.join(".gitignore"), "ignored.py\n").unwrap();
+    let text = "from keras import layers\nd = layers.Dense(2, kernel_initializer=\"ones\")\n";
+    std::fs::write(dir.join("ignored.py"), text).unwrap();
+    std::os::unix::fs::symlink("../ignored.py", dir.join("sub/link.py")).unwrap();
+    let fifo = dir.join("fifo.py");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let check = |paths: &[PathBuf]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_keras-lsp"))
+            .args(["check", "--format", "json"])
+            .args(paths)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let kernels: Vec<String> = v["layers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["weights"][0]["initializer"]["class"].to_string())
+            .collect();
+        (
+            out.status.code(),
+            kernels,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for named in [dir.join("ignored.py"), dir.join("sub/link.py")] {
+        let (code, kernels, stderr) = check(std::slice::from_ref(&named));
+        assert_eq!(code, Some(0), "{}: {stderr}", named.display());
+        assert_eq!(kernels, ["\"Ones\""], "{}: {stderr}", named.display());
+    }
+    let (code, kernels, stderr) = check(&[fifo.clone(), dir.join("ignored.py")]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert_eq!(kernels, ["\"Ones\""], "{stderr}");
+    assert!(
+        stderr.contains("fifo.py: skipped: not a regular file"),
+        "{stderr}"
+    );
+}

@@ -47,7 +47,8 @@ pub fn keras_version(arg: KerasArg, roots: &[PathBuf]) -> KerasVersion {
     }
 }
 
-/// Runs `check`; returns the process exit code (0 ok, 2 when a path does not exist).
+/// Runs `check`; returns the process exit code (0 ok, 2 when a path does not exist or a file it
+/// was named cannot be read: the others are still answered).
 pub fn run(
     paths: &[PathBuf],
     format: Format,
@@ -81,7 +82,8 @@ pub fn run(
             }
         })
         .collect();
-    let ws = index::load(&roots, settings, &WalkOptions::default());
+    let opts = WalkOptions::default();
+    let mut ws = index::load(&roots, settings, &opts);
     // The files asked for by name (canonical, to compare with `./model.py` from the walk), and the
     // folders asked for.
     let named: Vec<PathBuf> = paths
@@ -89,6 +91,31 @@ pub fn run(
         .filter(|p| p.is_file())
         .filter_map(|p| p.canonicalize().ok())
         .collect();
+    // A file named on the command line is answered even where the walk of its folder passes it
+    // over (covered by `.gitignore`, a symlink, not `*.py`); one that cannot be read (not a regular
+    // file, too large, not UTF-8) is reported.
+    let mut refused = false;
+    for p in paths.iter().filter(|p| !p.is_dir()) {
+        let Ok(c) = p.canonicalize() else {
+            eprintln!("keras-lsp check: {}: cannot be resolved", p.display());
+            refused = true;
+            continue;
+        };
+        if ws
+            .files
+            .keys()
+            .any(|f| f.canonicalize().is_ok_and(|g| g == c))
+        {
+            continue;
+        }
+        match index::read_source_or_why(p, opts.max_file_size) {
+            Ok(text) => ws.insert(index::analyse(p, text, &roots)),
+            Err(why) => {
+                eprintln!("keras-lsp check: {}: skipped: {why}", p.display());
+                refused = true;
+            }
+        }
+    }
     let folders: Vec<&PathBuf> = paths.iter().filter(|p| !p.is_file()).collect();
     let wanted = |f: &Path| {
         folders.iter().any(|d| f.starts_with(d))
@@ -133,7 +160,7 @@ pub fn run(
         }
         Format::Text => write_text(&ws, &all, out)?,
     }
-    Ok(0)
+    Ok(if refused { 2 } else { 0 })
 }
 
 fn display_path(p: &Path) -> String {
