@@ -391,8 +391,11 @@ pub fn weight_shapes(
     };
     match class {
         "Dense" => {
-            if let (Some(i), Some(u)) = (input, a("units", Some(0)).and_then(|e| int(ev, &e, cx))) {
-                out.insert("kernel".into(), vec![i, u]);
+            // The bias is `(units,)` whatever the input (keras/src/layers/core/dense.py, `build`).
+            if let Some(u) = a("units", Some(0)).and_then(|e| int(ev, &e, cx)) {
+                if let Some(i) = input {
+                    out.insert("kernel".into(), vec![i, u]);
+                }
                 out.insert("bias".into(), vec![u]);
             }
         }
@@ -439,6 +442,10 @@ pub fn weight_shapes(
                     ks.extend([i / groups.max(1), f]);
                 }
                 out.insert("kernel".into(), ks);
+            }
+            // The bias is `(filters,)` whatever the input and kernel size
+            // (keras/src/layers/convolutional/base_conv.py and base_conv_transpose.py, `build`).
+            if let Some(f) = filters {
                 out.insert("bias".into(), vec![f]);
             }
         }
