@@ -307,13 +307,9 @@ fn child(label: String, runs: usize, target: Target) -> Value {
         .iter()
         .filter(|p| std::fs::read_to_string(p).is_ok_and(|t| is_relevant(&t)))
         .count();
-    // The 3,000-line file is open in the editor: analysed with its text, as didOpen does. (The
-    // hovered files are opened one at a time by `hover_latency`.)
-    if let Some(p) = &big {
-        if let Ok(t) = std::fs::read_to_string(p) {
-            ws.insert(index::analyse(p, t, &roots));
-        }
-    }
+    // The 3,000-line file is open in the editor. (The hovered files are opened one at a time by
+    // `hover_latency`.)
+    open_big(&mut ws, big.as_deref(), &roots);
     // What the server builds once indexing is done, in the background (`Workspace::prepare`).
     let t = Instant::now();
     ws.prepare();
@@ -463,13 +459,9 @@ fn profile(what: &str, target: Target) {
             eprintln!("{}", memory_accounting(&files, &roots, opts.max_file_size));
         }
         "hover" | "inlay" | "inlay-whole" => {
-            // As `child` measures: indexed as the server does, the big file open (with its text).
+            // As `child` measures: indexed as the server does, the big file open.
             let mut ws = index::load_closed(&roots, Settings::default(), &opts);
-            if let Some(p) = &big {
-                if let Ok(t) = std::fs::read_to_string(p) {
-                    ws.insert(index::analyse(p, t, &roots));
-                }
-            }
+            open_big(&mut ws, big.as_deref(), &roots);
             ws.prepare();
             let t = Instant::now();
             if what == "inlay-whole" {
@@ -507,6 +499,15 @@ fn profile(what: &str, target: Target) {
         ),
     }
     eprintln!("{what}: {:?} in all", t.elapsed());
+}
+
+/// The big file opened in the editor: analysed again with its text, as `didOpen` does.
+fn open_big(ws: &mut Workspace, big: Option<&Path>, roots: &[PathBuf]) {
+    if let Some(p) = big {
+        if let Ok(t) = std::fs::read_to_string(p) {
+            ws.insert(index::analyse(p, t, roots));
+        }
+    }
 }
 
 /// CPU time (user + system) of this process so far, all threads, from `/proc/self/stat`.

@@ -411,16 +411,15 @@ pub fn resolve_weight(
                 }
                 is_default = true;
                 // Kept per weight of the Keras data (not for a weight a variant changed).
-                let key = w as *const WeightInfo as usize;
-                let of_data = info.weights.iter().any(|x| std::ptr::eq(x, w));
-                match ev.default_memo.get(&key) {
-                    Some(d) if of_data => candidates.extend(d.iter().cloned()),
-                    _ if !of_data => candidates.extend(parameter_default(ev, class, info, w, p)),
-                    _ => {
+                if !info.weights.iter().any(|x| std::ptr::eq(x, w)) {
+                    candidates.extend(parameter_default(ev, class, info, w, p));
+                } else {
+                    let key = w as *const WeightInfo as usize;
+                    if !ev.default_memo.contains_key(&key) {
                         let d = parameter_default(ev, class, info, w, p);
-                        candidates.extend(d.iter().cloned());
                         ev.default_memo.insert(key, d);
                     }
+                    candidates.extend(ev.default_memo[&key].iter().cloned());
                 }
             }
         }

@@ -256,9 +256,9 @@ fn callee_values(
     cheap_eval(ev, &site.call.func, &Cx::at_call(file, site))
 }
 
-/// The values of `e` with the small budget of [`CALLEE_FUEL`]. Outside a frame, the values are kept for the evaluator's lifetime (the callee of
-/// `Layer(...)(x)` is asked again for the outer call): with a budget of its own, the answer does
-/// not depend on what was asked before.
+/// The values of `e` with the small budget of [`CALLEE_FUEL`]. Outside a frame, the values are
+/// kept for the evaluator's lifetime (the callee of `Layer(...)(x)` is asked again for the outer
+/// call): with a budget of its own, the answer does not depend on what was asked before.
 fn cheap_eval(ev: &mut Evaluator, e: &Expr, cx: &Cx) -> Vec<Cand> {
     let span = e.span();
     let key = (

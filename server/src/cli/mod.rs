@@ -71,7 +71,7 @@ pub fn run(
     };
     // A file given alone is analysed with the other files of its folder, as Python would import
     // them (`import config` next to `model.py`); only the files asked for are reported.
-    let roots: Vec<PathBuf> = paths
+    let mut roots: Vec<PathBuf> = paths
         .iter()
         .map(|p| index::folder_of(p))
         .map(|p| {
@@ -82,6 +82,9 @@ pub fn run(
             }
         })
         .collect();
+    // Two files of one folder: the folder is read once.
+    roots.sort();
+    roots.dedup();
     let opts = WalkOptions::default();
     let mut ws = index::load(&roots, settings, &opts);
     // The files asked for by name (canonical, to compare with `./model.py` from the walk), and the
@@ -96,6 +99,10 @@ pub fn run(
     // file, too large, not UTF-8) is reported.
     let mut refused = false;
     for p in paths.iter().filter(|p| !p.is_dir()) {
+        if ws.file(p).is_some() {
+            continue;
+        }
+        // Found by the walk under another spelling (`./m.py`), or through a symlink to it.
         let Ok(c) = p.canonicalize() else {
             eprintln!("keras-lsp check: {}: cannot be resolved", p.display());
             refused = true;

@@ -85,11 +85,7 @@ impl IndexProgress {
             let r = WorkDoneProgressReport {
                 cancellable: Some(false),
                 message: Some(format!("{done}/{total} files")),
-                percentage: Some(if total == 0 {
-                    100
-                } else {
-                    (done * 100 / total) as u32
-                }),
+                percentage: Some((done * 100).checked_div(total).unwrap_or(100) as u32),
             };
             send_progress(&self.client, &self.token, WorkDoneProgress::Report(r)).await;
         }

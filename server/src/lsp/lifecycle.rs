@@ -68,7 +68,19 @@ fn sane_initialize(req: Request) -> Request {
     {
         general.remove("positionEncodings");
     }
-    let b = Request::build(method).params(params);
+    rebuild(method, id, Some(params))
+}
+
+/// A request (or notification, without `id`) made again from its parts.
+fn rebuild(
+    method: std::borrow::Cow<'static, str>,
+    id: Option<tower_lsp::jsonrpc::Id>,
+    params: Option<serde_json::Value>,
+) -> Request {
+    let mut b = Request::build(method);
+    if let Some(p) = params {
+        b = b.params(p);
+    }
     match id {
         Some(id) => b.id(id).finish(),
         None => b.finish(),
@@ -79,11 +91,7 @@ fn sane_initialize(req: Request) -> Request {
 fn without_null_params(req: Request) -> Request {
     if matches!(req.method(), "shutdown" | "exit") && req.params().is_some_and(|p| p.is_null()) {
         let (method, id, _) = req.into_parts();
-        let b = Request::build(method);
-        match id {
-            Some(id) => b.id(id).finish(),
-            None => b.finish(),
-        }
+        rebuild(method, id, None)
     } else {
         req
     }
@@ -119,11 +127,17 @@ where
 pub struct ExitOnEof<R> {
     inner: R,
     seen: ShutdownSeen,
+    /// Whether the end of stdin was seen (the process is ending).
+    ended: bool,
 }
 
 impl<R> ExitOnEof<R> {
     pub fn new(inner: R, seen: ShutdownSeen) -> Self {
-        ExitOnEof { inner, seen }
+        ExitOnEof {
+            inner,
+            seen,
+            ended: false,
+        }
     }
 }
 
@@ -138,7 +152,12 @@ impl<R: AsyncRead + Unpin> AsyncRead for ExitOnEof<R> {
     ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() == before && buf.remaining() > 0 {
+        if !self.ended
+            && matches!(r, Poll::Ready(Ok(())))
+            && buf.filled().len() == before
+            && buf.remaining() > 0
+        {
+            self.ended = true;
             let seen = self.seen.clone();
             std::thread::spawn(move || {
                 std::thread::sleep(std::time::Duration::from_millis(EOF_GRACE_MS));

@@ -521,8 +521,8 @@ pub struct Scope {
     /// comprehension or lambda).
     pub span: Span,
     /// For each name: from which offset on which definitions are live, sorted by (name in
-    /// [`name_order`], offset) (the last entry of a name at or before a point gives the live set there, in the flow order
-    /// of the scope). For a function scope the names are its local names.
+    /// [`name_order`], offset) (the last entry of a name at or before a point gives the live set
+    /// there, in the flow order of the scope). For a function scope the names are its local names.
     pub timeline: Box<[TimelineEntry]>,
     /// The live set of names with no entry of their own before a point: [`NOTHING`], then the
     /// star imports (`from m import *`) made so far.
