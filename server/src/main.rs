@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use keras_lsp::cli::{self, Format, KerasArg};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 /// mimalloc (built without transparent huge pages: with them the peak RSS of the benchmark grew
@@ -72,6 +73,12 @@ fn main() {
         }
         None => {
             let _ = args.stdio;
+            let argument_count = std::env::args_os().len().saturating_sub(1);
+            if let Some(notice) =
+                cli::terminal::bare_start_notice(argument_count, std::io::stdin().is_terminal())
+            {
+                eprintln!("{notice}");
+            }
             keras_lsp::lsp::serve_stdio();
         }
     }
