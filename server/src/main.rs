@@ -39,6 +39,13 @@ enum Command {
         /// Keras version the answers are for (auto reads the workspace's virtualenv).
         #[arg(long, value_enum, default_value = "auto")]
         keras: KerasArg,
+        /// Diagnostic codes to turn on besides the default ones (comma-separated, e.g.
+        /// `unresolved-initializer`).
+        #[arg(long, value_delimiter = ',', value_parser = cli::parse_code)]
+        select: Vec<keras_lsp::ide::diagnostics::Code>,
+        /// Diagnostic codes to turn off (comma-separated, e.g. `shared-initializer`).
+        #[arg(long, value_delimiter = ',', value_parser = cli::parse_code)]
+        ignore: Vec<keras_lsp::ide::diagnostics::Code>,
     },
 }
 
@@ -57,10 +64,13 @@ fn main() {
             paths,
             format,
             keras,
+            select,
+            ignore,
         }) => {
+            let sel = keras_lsp::ide::diagnostics::Selection { select, ignore };
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
-            let code = match cli::run(&paths, format, keras, &mut lock) {
+            let code = match cli::run(&paths, format, keras, &sel, &mut lock) {
                 Ok(code) => code,
                 // The reader went away (`keras-lsp check . | head`): not an error of ours.
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => 0,

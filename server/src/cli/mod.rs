@@ -1,6 +1,7 @@
 //! `keras-lsp check PATH...`: the same answers as hover, for scripts and CI.
 
 use crate::analysis::{Candidate, Created, LayerCall, Settings, WeightAnswer, Workspace};
+use crate::ide::diagnostics::{self, Diagnostic, Selection, Severity};
 use crate::ide::{full_init, origin_text};
 use crate::index::{self, WalkOptions};
 use crate::knowledge::KerasVersion;
@@ -16,6 +17,9 @@ pub mod terminal;
 pub enum Format {
     Text,
     Json,
+    /// GitHub Actions workflow commands (`::error file=...,line=...::message`): one annotation
+    /// per diagnostic, nothing else.
+    Github,
 }
 
 /// `--keras`: which Keras the answers are for.
@@ -49,12 +53,14 @@ pub fn keras_version(arg: KerasArg, roots: &[PathBuf]) -> KerasVersion {
     }
 }
 
-/// Runs `check`; returns the process exit code (0 ok, 2 when a path does not exist or a file it
-/// was named cannot be read: the others are still answered).
+/// Runs `check`; returns the process exit code: 0 ok, 1 when an error-level diagnostic is reported
+/// (a construction Keras rejects), 2 when a path does not exist or a file it was named cannot be
+/// read (the others are still answered; 2 wins over 1).
 pub fn run(
     paths: &[PathBuf],
     format: Format,
     keras: KerasArg,
+    sel: &Selection,
     out: &mut dyn Write,
 ) -> std::io::Result<i32> {
     for p in paths {
@@ -137,39 +143,136 @@ pub fn run(
         .filter(|f| wanted(f))
         .collect();
     files.sort();
-    // Statements that could not be parsed are left out: say so.
-    for f in &files {
-        if let Some(fa) = ws.file(f) {
-            for e in &fa.errors {
-                let lc = fa
-                    .line_index
-                    .to_line_col(&fa.text, e.range.0, ColumnUnit::Char);
-                eprintln!(
-                    "{}:{}:{}: {}",
-                    display_path(f),
-                    lc.line + 1,
-                    lc.col + 1,
-                    e.message
-                );
-            }
-        }
-    }
     let mut all: Vec<(&Path, std::sync::Arc<Vec<LayerCall>>)> = Vec::new();
+    let mut every: Vec<(std::sync::Arc<Path>, std::sync::Arc<Vec<LayerCall>>)> = Vec::new();
     for f in files {
         let calls = ws.layer_calls(f);
+        if let Some(fa) = ws.file(f) {
+            every.push((fa.path.clone(), calls.clone()));
+        }
         if !calls.is_empty() {
             all.push((f, calls));
         }
     }
+    let diags = diagnostics::workspace_diagnostics(&ws, &every, sel);
     match format {
         Format::Json => {
-            let v = to_json(&ws, &all);
+            let mut v = to_json(&ws, &all);
+            v["diagnostics"] = Value::Array(diags.iter().map(|d| diagnostic_json(&ws, d)).collect());
             serde_json::to_writer_pretty(&mut *out, &v)?;
             writeln!(out)?;
         }
-        Format::Text => write_text(&ws, &all, out)?,
+        Format::Text => {
+            write_text(&ws, &all, out)?;
+            write_diagnostics(&ws, &diags, out)?;
+        }
+        Format::Github => write_github(&ws, &diags, out)?,
     }
-    Ok(if refused { 2 } else { 0 })
+    let errors = diags.iter().any(|d| d.severity == Severity::Error);
+    Ok(if refused {
+        2
+    } else if errors {
+        1
+    } else {
+        0
+    })
+}
+
+/// Line and column (1-based, in characters) of `offset` in `path`.
+fn line_col(ws: &Workspace, path: &Path, offset: u32) -> (u32, u32) {
+    match ws.file(path) {
+        Some(f) => {
+            let lc = f.line_index.to_line_col(&f.text, offset, ColumnUnit::Char);
+            (lc.line + 1, lc.col + 1)
+        }
+        None => (1, 1),
+    }
+}
+
+/// `path:line:col: severity[code] message`, related places indented below, then a count.
+fn write_diagnostics(ws: &Workspace, diags: &[Diagnostic], out: &mut dyn Write) -> std::io::Result<()> {
+    if diags.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    for d in diags {
+        let (l, c) = line_col(ws, &d.path, d.span.start);
+        writeln!(
+            out,
+            "{}:{l}:{c}: {}[{}] {}",
+            display_path(&d.path),
+            d.severity.as_str(),
+            d.code.as_str(),
+            d.message
+        )?;
+        for r in &d.related {
+            let (l, c) = line_col(ws, &r.path, r.span.start);
+            writeln!(out, "    {}:{l}:{c}: {}", display_path(&r.path), r.message)?;
+        }
+    }
+    let count = |s: Severity| diags.iter().filter(|d| d.severity == s).count();
+    writeln!(
+        out,
+        "{} diagnostic{}: {} error{}, {} warning{}, {} other",
+        diags.len(),
+        if diags.len() == 1 { "" } else { "s" },
+        count(Severity::Error),
+        if count(Severity::Error) == 1 { "" } else { "s" },
+        count(Severity::Warning),
+        if count(Severity::Warning) == 1 { "" } else { "s" },
+        count(Severity::Information) + count(Severity::Hint)
+    )
+}
+
+/// GitHub Actions annotations: `::error file=F,line=L,col=C,endLine=..,endColumn=..,title=CODE::MESSAGE`.
+fn write_github(ws: &Workspace, diags: &[Diagnostic], out: &mut dyn Write) -> std::io::Result<()> {
+    // Workflow-command escaping: properties escape `%`, CR, LF, `:` and `,`; the message `%`, CR, LF.
+    fn esc_data(s: &str) -> String {
+        s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    }
+    fn esc_prop(s: &str) -> String {
+        esc_data(s).replace(':', "%3A").replace(',', "%2C")
+    }
+    for d in diags {
+        let (l, c) = line_col(ws, &d.path, d.span.start);
+        let (el, ec) = line_col(ws, &d.path, d.span.end);
+        let level = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Information | Severity::Hint => "notice",
+        };
+        writeln!(
+            out,
+            "::{level} file={},line={l},col={c},endLine={el},endColumn={ec},title={}::{}",
+            esc_prop(&display_path(&d.path)),
+            esc_prop(&format!("keras-lsp {}", d.code.as_str())),
+            esc_data(&d.message)
+        )?;
+    }
+    Ok(())
+}
+
+/// A diagnostic in `check --format json` (see README, "Output"): file/line/column/end of the span
+/// (1-based, characters), severity, code, message, url, related places, fixes' titles.
+fn diagnostic_json(ws: &Workspace, d: &Diagnostic) -> Value {
+    let (l, c) = line_col(ws, &d.path, d.span.start);
+    let (el, ec) = line_col(ws, &d.path, d.span.end);
+    json!({
+        "file": display_path(&d.path),
+        "line": l,
+        "column": c,
+        "end_line": el,
+        "end_column": ec,
+        "severity": d.severity.as_str(),
+        "code": d.code.as_str(),
+        "message": d.message,
+        "url": d.code.url(),
+        "related": d.related.iter().map(|r| {
+            let (l, c) = line_col(ws, &r.path, r.span.start);
+            json!({"file": display_path(&r.path), "line": l, "column": c, "message": r.message})
+        }).collect::<Vec<_>>(),
+        "fixes": d.fixes.iter().map(|f| f.title.clone()).collect::<Vec<_>>(),
+    })
 }
 
 fn display_path(p: &Path) -> String {
@@ -368,4 +471,14 @@ fn write_text(
         crate::knowledge::data(ws.settings.keras).keras_version()
     )?;
     Ok(())
+}
+
+/// Parses a diagnostic code for `--select`/`--ignore`; the error lists the codes.
+pub fn parse_code(s: &str) -> Result<diagnostics::Code, String> {
+    diagnostics::Code::parse(s).ok_or_else(|| {
+        format!(
+            "unknown diagnostic code '{s}' (codes: {})",
+            diagnostics::Code::ALL.map(|c| c.as_str()).join(", ")
+        )
+    })
 }

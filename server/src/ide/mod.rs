@@ -1,6 +1,7 @@
 //! Editor features in editor-neutral terms (byte offsets, markdown strings): hover, inlay hints,
 //! go-to-definition. The LSP layer converts these to protocol types.
 
+pub mod diagnostics;
 mod format;
 
 pub use format::{compact_label, full_init, init_math, origin_text};
@@ -34,6 +35,9 @@ pub struct InlayHint {
     /// Markdown with the full configs (the hover text of the call); `None` from [`inlay_hints`],
     /// which leaves it to [`inlay_hint_tooltip`] (computed on `inlayHint/resolve`).
     pub tooltip: Option<String>,
+    /// `true` when code follows the hint on its line (`Dense(4)(x)`): the client then leaves a
+    /// space after the label, so that `bias=zeros (x)` does not read like a call of `zeros`.
+    pub padding_right: bool,
 }
 
 /// A definition target.
@@ -52,7 +56,7 @@ fn call_at(calls: &[LayerCall], offset: u32) -> Option<&LayerCall> {
         .min_by_key(|c| c.span.end - c.span.start)
 }
 
-/// Hover on a layer callee: the weights table.
+/// Hover on a layer callee: a line per weight.
 pub fn hover(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
     let file = ws.file(path)?;
     if offset as usize > file.text.len() {
@@ -257,6 +261,7 @@ fn hints(ws: &Workspace, path: &Path, range: Span, tooltips: bool) -> Vec<InlayH
             offset: c.span.end,
             parts,
             tooltip: tooltips.then(|| call_markdown(ws, file, c, &calls)),
+            padding_right: code_follows(&file.text, c.span.end),
         })
     };
     // Labels of many calls are formatted in parallel too (in source order either way).
@@ -269,6 +274,13 @@ fn hints(ws: &Workspace, path: &Path, range: Span, tooltips: bool) -> Vec<InlayH
     };
     out.sort_by_key(|h| h.offset);
     out
+}
+
+/// `true` when the character at `offset` of `text` is on the same line and not a space.
+fn code_follows(text: &str, offset: u32) -> bool {
+    text.get(offset as usize..)
+        .and_then(|rest| rest.chars().next())
+        .is_some_and(|c| !c.is_whitespace())
 }
 
 /// The values of `e` (an expression of the file, or the target name of an assignment: the value

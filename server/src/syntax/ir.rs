@@ -605,6 +605,8 @@ pub struct CallSite {
     pub pred: PredId,
     /// What is done with the value the call gives.
     pub value_use: CallUse,
+    /// Inside a loop of its scope (it may run more than once per run of the scope).
+    pub looped: bool,
 }
 
 /// What is done with the value a call gives (for an object made there: whether code elsewhere

@@ -2314,6 +2314,7 @@ impl Lowerer {
             scope: ctx.scope,
             pred: self.flow.path,
             value_use,
+            looped: !self.loops.is_empty(),
         });
         let mut args = Vec::with_capacity(c.args.len());
         for (i, a) in c.args.iter().enumerate() {

@@ -1,0 +1,691 @@
+//! Diagnostics for the initializer mistakes Keras reports only at run time, in byte offsets and
+//! editor-neutral terms. Each rule is documented with an example in `docs/diagnostics.md`, and
+//! checked against the Keras runtime by `tests/diagnostics/run.py` (errors: the construction
+//! raises; shared initializers: the weights named start with identical values).
+//!
+//! Rules report only what the answers state definitely: a weight answered "one of" or
+//! "unresolved" never gives an error or a warning (soundness before recall).
+
+use crate::analysis::{Candidate, Created, LayerCall, Workspace};
+use crate::syntax::ir::{Call, Expr, ScopeKind, Span};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+/// Base address of the rule pages (`docs/diagnostics.md` of the repository); a rule's anchor is
+/// its code.
+pub const DOCS_URL: &str = "https://github.com/keras-lsp/keras-lsp/blob/main/docs/diagnostics.md";
+
+/// A diagnostic's stable code (what `--select`/`--ignore` and the editors' settings name).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Code {
+    /// One initializer object reaches several weights.
+    SharedInitializer,
+    /// An initializer argument for a weight that is not created.
+    IgnoredInitializer,
+    /// A string that is not an initializer identifier.
+    UnknownInitializer,
+    /// An identifier Keras accepts by name but fails to build (`"constant"` in Keras 3.15.1).
+    InvalidInitializer,
+    /// A weight whose initializer keras-lsp cannot answer (off by default).
+    UnresolvedInitializer,
+    /// A statement the parser could not read: no answers there.
+    SkippedStatement,
+}
+
+impl Code {
+    pub const ALL: [Code; 6] = [
+        Code::SharedInitializer,
+        Code::IgnoredInitializer,
+        Code::UnknownInitializer,
+        Code::InvalidInitializer,
+        Code::UnresolvedInitializer,
+        Code::SkippedStatement,
+    ];
+
+    /// The code as users write it (`shared-initializer`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::SharedInitializer => "shared-initializer",
+            Code::IgnoredInitializer => "ignored-initializer",
+            Code::UnknownInitializer => "unknown-initializer",
+            Code::InvalidInitializer => "invalid-initializer",
+            Code::UnresolvedInitializer => "unresolved-initializer",
+            Code::SkippedStatement => "skipped-statement",
+        }
+    }
+
+    /// The code named `s`, if any.
+    pub fn parse(s: &str) -> Option<Code> {
+        Code::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    /// The rule's page: [`DOCS_URL`] with the code as anchor.
+    pub fn url(self) -> String {
+        format!("{DOCS_URL}#{}", self.as_str())
+    }
+
+    /// Whether the rule runs when the user has not chosen (`unresolved-initializer` is opt-in).
+    pub fn on_by_default(self) -> bool {
+        !matches!(self, Code::UnresolvedInitializer)
+    }
+}
+
+/// How serious a diagnostic is. `Error` is used exactly where Keras raises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+    Information,
+    Hint,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Information => "info",
+            Severity::Hint => "hint",
+        }
+    }
+}
+
+/// Another place a diagnostic involves (the other weights a shared initializer reaches).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Related {
+    pub path: Arc<Path>,
+    pub span: Span,
+    pub message: String,
+}
+
+/// One text replacement in the diagnostic's file (byte offsets).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Edit {
+    pub span: Span,
+    pub new_text: String,
+}
+
+/// A quick fix: edits of the diagnostic's file, applied together.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<Edit>,
+    /// The fix an editor may apply on "fix all" / auto-fix.
+    pub preferred: bool,
+}
+
+/// One diagnostic of one file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    pub path: Arc<Path>,
+    pub span: Span,
+    pub severity: Severity,
+    pub code: Code,
+    pub message: String,
+    pub related: Vec<Related>,
+    /// The code it points at does nothing (editors grey it out).
+    pub unnecessary: bool,
+    pub fixes: Vec<Fix>,
+}
+
+/// Which rules run: by default every rule but `unresolved-initializer`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Selection {
+    /// Codes turned on (in addition to the default ones).
+    pub select: Vec<Code>,
+    /// Codes turned off (wins over `select`).
+    pub ignore: Vec<Code>,
+}
+
+impl Selection {
+    pub fn enabled(&self, c: Code) -> bool {
+        !self.ignore.contains(&c) && (c.on_by_default() || self.select.contains(&c))
+    }
+}
+
+/// The diagnostics of `path`, from its own layer calls (a shared initializer is found among the
+/// weights of this file; [`workspace_diagnostics`] also follows it into other files).
+pub fn file_diagnostics(ws: &Workspace, path: &Path, sel: &Selection) -> Vec<Diagnostic> {
+    let calls = ws.layer_calls(path);
+    let Some(file) = ws.file(path) else {
+        return Vec::new();
+    };
+    let all = [(file.path.clone(), calls)];
+    let mut out = per_file(ws, &file.path, &all[0].1, sel);
+    if sel.enabled(Code::SharedInitializer) {
+        out.extend(shared(ws, &all).into_iter().filter(|d| d.path == file.path));
+    }
+    sort(&mut out);
+    out
+}
+
+/// The diagnostics of every file of `all` (each with its layer calls), a shared initializer
+/// followed across all of them. Sorted by file, then position.
+pub fn workspace_diagnostics(
+    ws: &Workspace,
+    all: &[(Arc<Path>, Arc<Vec<LayerCall>>)],
+    sel: &Selection,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (p, calls) in all {
+        out.extend(per_file(ws, p, calls, sel));
+    }
+    if sel.enabled(Code::SharedInitializer) {
+        out.extend(shared(ws, all));
+    }
+    sort(&mut out);
+    out
+}
+
+fn sort(out: &mut [Diagnostic]) {
+    out.sort_by(|a, b| {
+        (&a.path, a.span.start, a.span.end, a.code).cmp(&(&b.path, b.span.start, b.span.end, b.code))
+    });
+}
+
+/// The rules that need only one layer call (and the skipped statements of the file).
+fn per_file(ws: &Workspace, path: &Arc<Path>, calls: &[LayerCall], sel: &Selection) -> Vec<Diagnostic> {
+    let Some(file) = ws.file(path) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if sel.enabled(Code::SkippedStatement) {
+        for e in &file.errors {
+            out.push(Diagnostic {
+                path: path.clone(),
+                span: Span::new(e.range.0, e.range.1),
+                severity: Severity::Information,
+                code: Code::SkippedStatement,
+                message: match e.effect {
+                    crate::syntax::parse::ErrorEffect::KeptLastGood { .. } => e.message.clone(),
+                    _ => format!("{} (no initializer answers here)", e.message),
+                },
+                related: Vec::new(),
+                unnecessary: false,
+                fixes: Vec::new(),
+            });
+        }
+    }
+    let data = ws.data();
+    let version = data.keras_version();
+    let text: &str = &file.text;
+    let uses = file.call_uses();
+    for lc in calls {
+        // Only a built-in layer called directly: its keywords are the layer's own parameters.
+        let Some((class, info)) = data.layer(&lc.layer) else {
+            continue;
+        };
+        if !lc.qualified.ends_with(&format!(".{}", lc.layer)) || class != lc.layer {
+            continue;
+        }
+        let Some(&i) = uses.by_span.get(&lc.span) else {
+            continue;
+        };
+        let call: &Call = &file.ir.calls[i as usize].call;
+        if !calls_layer_class_directly(call) {
+            continue;
+        }
+        let init_params: Vec<&str> = info
+            .signature
+            .iter()
+            .map(|p| p.name.as_str())
+            .filter(|n| n.ends_with("_initializer"))
+            .collect();
+        for k in &call.keywords {
+            let Some(name) = k.name.as_deref() else { continue };
+            // An initializer argument for a weight that is not created.
+            if sel.enabled(Code::IgnoredInitializer) {
+                let ignored: Vec<(&str, &str)> = lc
+                    .weights
+                    .iter()
+                    .filter(|w| w.parameter.as_deref() == Some(name))
+                    .filter_map(|w| match &w.created {
+                        Created::No(why) => Some((w.weight.as_str(), why.as_str())),
+                        _ => None,
+                    })
+                    .collect();
+                let all_ignored = !ignored.is_empty()
+                    && lc
+                        .weights
+                        .iter()
+                        .filter(|w| w.parameter.as_deref() == Some(name))
+                        .all(|w| matches!(w.created, Created::No(_)));
+                if all_ignored {
+                    let (weight, why) = ignored[0];
+                    out.push(Diagnostic {
+                        path: path.clone(),
+                        span: k.span,
+                        severity: Severity::Warning,
+                        code: Code::IgnoredInitializer,
+                        message: format!(
+                            "`{name}` does nothing: `{class}` creates no `{weight}` weight ({why})"
+                        ),
+                        related: Vec::new(),
+                        unnecessary: true,
+                        fixes: removal(text, call, k.span)
+                            .map(|edit| Fix {
+                                title: format!("Remove `{name}`"),
+                                edits: vec![edit],
+                                preferred: true,
+                            })
+                            .into_iter()
+                            .collect(),
+                    });
+                }
+            }
+            // A string that `initializers.get` rejects, given to an initializer parameter.
+            let Expr::Str { value, span } = &k.value else { continue };
+            if !init_params.contains(&name) {
+                continue;
+            }
+            let ids = &data.initializers;
+            if let Some(err) = ids.broken_identifiers.get(value.as_str()) {
+                if sel.enabled(Code::InvalidInitializer) {
+                    out.push(Diagnostic {
+                        path: path.clone(),
+                        span: *span,
+                        severity: Severity::Error,
+                        code: Code::InvalidInitializer,
+                        message: format!(
+                            "Keras {version} raises {err} when `{class}` is constructed with {name}='{value}' (the identifier names a class that needs arguments)"
+                        ),
+                        related: Vec::new(),
+                        unnecessary: false,
+                        fixes: Vec::new(),
+                    });
+                }
+            } else if !ids.identifiers.contains_key(value.as_str())
+                && sel.enabled(Code::UnknownInitializer)
+            {
+                let suggestion = closest(value, ids.identifiers.keys().map(String::as_str));
+                let mut message = format!(
+                    "'{value}' is not an initializer identifier: Keras {version} raises ValueError when `{class}` is constructed"
+                );
+                if let Some(s) = suggestion {
+                    message.push_str(&format!("; did you mean '{s}'?"));
+                }
+                out.push(Diagnostic {
+                    path: path.clone(),
+                    span: *span,
+                    severity: Severity::Error,
+                    code: Code::UnknownInitializer,
+                    message,
+                    related: Vec::new(),
+                    unnecessary: false,
+                    fixes: suggestion
+                        .and_then(|s| string_content(text, *span).map(|inner| (s, inner)))
+                        .map(|(s, inner)| Fix {
+                            title: format!("Replace with '{s}'"),
+                            edits: vec![Edit {
+                                span: inner,
+                                new_text: s.to_string(),
+                            }],
+                            preferred: true,
+                        })
+                        .into_iter()
+                        .collect(),
+                });
+            }
+        }
+    }
+    if sel.enabled(Code::UnresolvedInitializer) {
+        for lc in calls {
+            for w in &lc.weights {
+                if !matches!(w.created, Created::Yes) {
+                    continue;
+                }
+                let reasons: Vec<&str> = w
+                    .candidates
+                    .iter()
+                    .filter_map(|c| match c {
+                        Candidate::Unresolved { reason, .. } => Some(reason.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                if reasons.is_empty() {
+                    continue;
+                }
+                out.push(Diagnostic {
+                    path: path.clone(),
+                    span: lc.callee_span,
+                    severity: Severity::Hint,
+                    code: Code::UnresolvedInitializer,
+                    message: format!(
+                        "the initializer of `{}` of `{}` is unresolved: {}",
+                        w.weight,
+                        lc.layer,
+                        reasons.join("; ")
+                    ),
+                    related: Vec::new(),
+                    unnecessary: false,
+                    fixes: Vec::new(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// `Dense(...)`, `layers.Dense(...)`, `keras.layers.Dense(...)`: the callee is a name or a dotted
+/// name (not a call, a subscript, a partial's result), so the call's keywords go to the class.
+fn calls_layer_class_directly(call: &Call) -> bool {
+    let mut e = &call.func;
+    for _ in 0..16 {
+        match e {
+            Expr::Name { .. } => return true,
+            Expr::Attr { value, .. } => e = value,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// One weight reached by an initializer object: where its layer is constructed.
+struct Reach {
+    path: Arc<Path>,
+    layer_span: Span,
+    callee_span: Span,
+    layer: String,
+    weight: String,
+    shape: Option<Vec<u64>>,
+    /// The argument that passes it, when written in the layer call itself.
+    arg: Option<Span>,
+}
+
+/// Initializer objects constructed once (a module-level statement outside any loop) that reach
+/// more than one weight, each definitely (one possibility, that object). Reported at the
+/// object's construction when it is in `all`, else at each weight's layer call.
+fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagnostic> {
+    let mut by_object: BTreeMap<(Arc<Path>, u32, u32), (String, bool, Vec<Reach>)> =
+        BTreeMap::new();
+    for (path, calls) in all {
+        for lc in calls.iter() {
+            for w in &lc.weights {
+                if !matches!(w.created, Created::Yes) || w.candidates.len() != 1 {
+                    continue;
+                }
+                let Candidate::Resolved { init, origin } = &w.candidates[0] else {
+                    continue;
+                };
+                let Some((ipath, ispan)) = &init.instance else {
+                    continue;
+                };
+                let arg = origin
+                    .first()
+                    .and_then(|s| s.span.filter(|_| s.file.as_deref() == Some(&**path)))
+                    .filter(|s| lc.span.start <= s.start && s.end <= lc.span.end);
+                by_object
+                    .entry((ipath.clone(), ispan.start, ispan.end))
+                    .or_insert_with(|| {
+                        let seeded = init
+                            .config
+                            .get("seed")
+                            .is_some_and(|v| !v.is_null());
+                        (init.class.clone(), seeded, Vec::new())
+                    })
+                    .2
+                    .push(Reach {
+                        path: path.clone(),
+                        layer_span: lc.span,
+                        callee_span: lc.callee_span,
+                        layer: lc.layer.clone(),
+                        weight: w.weight.clone(),
+                        shape: w.shape.clone(),
+                        arg,
+                    });
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for ((ipath, start, end), (class, seeded, reaches)) in by_object {
+        let ispan = Span::new(start, end);
+        if reaches.len() < 2 || !constructed_once(ws, &ipath, ispan) {
+            continue;
+        }
+        let here = |r: &Reach| {
+            format!(
+                "`{}` of `{}`{}",
+                r.weight,
+                r.layer,
+                r.shape
+                    .as_ref()
+                    .map(|s| format!(" (shape {s:?})"))
+                    .unwrap_or_default()
+            )
+        };
+        let same_shape = reaches.iter().enumerate().any(|(i, a)| {
+            a.shape.is_some() && reaches[i + 1..].iter().any(|b| b.shape == a.shape)
+        });
+        let consequence = if same_shape {
+            "weights of the same shape start with identical values"
+        } else {
+            "weights of the same shape would start with identical values"
+        };
+        for r in &reaches {
+            let mut related = vec![Related {
+                path: ipath.clone(),
+                span: ispan,
+                message: format!("the `{class}` object, constructed once"),
+            }];
+            related.extend(
+                reaches
+                    .iter()
+                    .filter(|o| !(o.path == r.path && o.layer_span == r.layer_span && o.weight == r.weight))
+                    .map(|o| Related {
+                        path: o.path.clone(),
+                        span: o.callee_span,
+                        message: here(o),
+                    }),
+            );
+            out.push(Diagnostic {
+                path: r.path.clone(),
+                span: r.arg.unwrap_or(r.callee_span),
+                severity: Severity::Warning,
+                code: Code::SharedInitializer,
+                message: format!(
+                    "`{}` shares one `{class}` object with {} other weight{}: {consequence}",
+                    r.weight,
+                    reaches.len() - 1,
+                    if reaches.len() == 2 { "" } else { "s" }
+                ),
+                related,
+                unnecessary: false,
+                fixes: r
+                    .arg
+                    .and_then(|arg| fresh_copy(ws, &r.path, arg, &ipath, ispan, seeded))
+                    .into_iter()
+                    .collect(),
+            });
+        }
+    }
+    out
+}
+
+/// The fix of a shared initializer at argument `arg`: a fresh construction written as the
+/// object's own (`initializers.HeNormal()` for `init`), when both are in one file, the object is
+/// unseeded (a copy of a seeded one draws the same values again) and its construction reads only
+/// names bound once in the module (so the copy means the same at the argument).
+fn fresh_copy(
+    ws: &Workspace,
+    path: &Arc<Path>,
+    arg: Span,
+    ipath: &Arc<Path>,
+    ispan: Span,
+    seeded: bool,
+) -> Option<Fix> {
+    if seeded || path != ipath {
+        return None;
+    }
+    let file = ws.file(path)?;
+    let text: &str = &file.text;
+    let ctor = text.get(ispan.start as usize..ispan.end as usize)?;
+    if ctor.contains('\n') || ctor.contains('#') {
+        return None;
+    }
+    // Every name the construction reads: module-level, one definition, not rebound elsewhere.
+    let module = 0;
+    let mut names = Vec::new();
+    let site = &file.ir.calls[*file.call_uses().by_span.get(&ispan)? as usize];
+    collect_names(&site.call.func, &mut names);
+    for a in &site.call.args {
+        collect_names(a, &mut names);
+    }
+    for k in &site.call.keywords {
+        collect_names(&k.value, &mut names);
+    }
+    if names.iter().any(|n| file.ir.defs_of(module, n).len() != 1) {
+        return None;
+    }
+    Some(Fix {
+        title: format!("Give this layer its own `{ctor}`"),
+        edits: vec![Edit {
+            span: arg,
+            new_text: ctor.to_string(),
+        }],
+        preferred: false,
+    })
+}
+
+/// The free names an expression reads (only names, dotted names, literals and calls of them;
+/// anything else makes the list unusable, marked by an empty name).
+fn collect_names(e: &Expr, out: &mut Vec<String>) {
+    match e {
+        Expr::Name { id, .. } => out.push(id.to_string()),
+        Expr::Attr { value, .. } => collect_names(value, out),
+        Expr::Str { .. } | Expr::Num { .. } | Expr::Bool { .. } | Expr::NoneLit { .. } => {}
+        Expr::Call(c) => {
+            collect_names(&c.func, out);
+            c.args.iter().for_each(|a| collect_names(a, out));
+            c.keywords.iter().for_each(|k| collect_names(&k.value, out));
+        }
+        _ => out.push(String::new()),
+    }
+}
+
+/// Whether the call at `span` of `path` runs at most once per run of the program: a statement of
+/// the module's own body, outside any loop. (A construction in a function makes one object per
+/// call.)
+pub fn constructed_once(ws: &Workspace, path: &Path, span: Span) -> bool {
+    let Some(file) = ws.file(path) else {
+        return false;
+    };
+    let Some(&i) = file.call_uses().by_span.get(&span) else {
+        return false;
+    };
+    let site = &file.ir.calls[i as usize];
+    matches!(file.ir.scopes[site.scope].kind, ScopeKind::Module) && !site.looped
+}
+
+/// The identifier closest to `s` (case-insensitive edit distance at most a third of its length,
+/// at least 1, at most 3), if any.
+fn closest<'a>(s: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let low = s.to_lowercase();
+    let limit = (low.chars().count() / 3).clamp(1, 3);
+    candidates
+        .map(|c| (distance(&low, &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, c)| (*d, c.len(), *c))
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance in characters.
+fn distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The span of a plain string literal's content (between its quotes), when the literal is one
+/// simple `'...'` or `"..."` with no prefix and no escapes.
+fn string_content(text: &str, span: Span) -> Option<Span> {
+    let lit = text.get(span.start as usize..span.end as usize)?;
+    let q = lit.chars().next()?;
+    if !(q == '\'' || q == '"') || lit.len() < 2 || !lit.ends_with(q) || lit.contains('\\') {
+        return None;
+    }
+    if lit.starts_with(&format!("{q}{q}{q}")) {
+        return None;
+    }
+    Some(Span::new(span.start + 1, span.end - 1))
+}
+
+/// The edit that removes keyword argument `kw` of `call` with its separating comma.
+fn removal(text: &str, call: &Call, kw: Span) -> Option<Edit> {
+    if text.is_empty() || kw.end as usize > text.len() {
+        return None;
+    }
+    let b = text.as_bytes();
+    // The comma before it (after the previous argument), across whitespace only.
+    let mut i = kw.start as usize;
+    while i > call.span.start as usize && (b[i - 1] as char).is_ascii_whitespace() {
+        i -= 1;
+    }
+    if i > call.span.start as usize && b[i - 1] == b',' {
+        return Some(Edit {
+            span: Span::new((i - 1) as u32, kw.end),
+            new_text: String::new(),
+        });
+    }
+    // The first argument: the comma after it and the whitespace that follows.
+    let mut j = kw.end as usize;
+    while j < b.len() && (b[j] == b' ' || b[j] == b'\t') {
+        j += 1;
+    }
+    if j < b.len() && b[j] == b',' {
+        j += 1;
+        while j < b.len() && (b[j] as char).is_ascii_whitespace() {
+            j += 1;
+        }
+        return Some(Edit {
+            span: Span::new(kw.start, j as u32),
+            new_text: String::new(),
+        });
+    }
+    Some(Edit {
+        span: kw,
+        new_text: String::new(),
+    })
+}
+
+/// `text` with `edits` applied (non-overlapping, any order).
+pub fn apply(text: &str, edits: &[Edit]) -> String {
+    let mut edits: Vec<&Edit> = edits.iter().collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.span.start));
+    let mut out = text.to_string();
+    for e in edits {
+        out.replace_range(e.span.start as usize..e.span.end as usize, &e.new_text);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closest_identifier() {
+        let ids = ["he_normal", "he_uniform", "zeros", "ones", "glorot_uniform"];
+        assert_eq!(closest("he_normall", ids.into_iter()), Some("he_normal"));
+        assert_eq!(closest("Zeros", ids.into_iter()), Some("zeros"));
+        assert_eq!(closest("glorotuniform", ids.into_iter()), Some("glorot_uniform"));
+        assert_eq!(closest("xavier", ids.into_iter()), None);
+    }
+
+    #[test]
+    fn code_names_round_trip() {
+        for c in Code::ALL {
+            assert_eq!(Code::parse(c.as_str()), Some(c));
+        }
+        assert_eq!(Code::parse("nope"), None);
+    }
+}
