@@ -158,7 +158,8 @@ pub fn run(
     match format {
         Format::Json => {
             let mut v = to_json(&ws, &all);
-            v["diagnostics"] = Value::Array(diags.iter().map(|d| diagnostic_json(&ws, d)).collect());
+            v["diagnostics"] =
+                Value::Array(diags.iter().map(|d| diagnostic_json(&ws, d)).collect());
             serde_json::to_writer_pretty(&mut *out, &v)?;
             writeln!(out)?;
         }
@@ -190,7 +191,11 @@ fn line_col(ws: &Workspace, path: &Path, offset: u32) -> (u32, u32) {
 }
 
 /// `path:line:col: severity[code] message`, related places indented below, then a count.
-fn write_diagnostics(ws: &Workspace, diags: &[Diagnostic], out: &mut dyn Write) -> std::io::Result<()> {
+fn write_diagnostics(
+    ws: &Workspace,
+    diags: &[Diagnostic],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     if diags.is_empty() {
         return Ok(());
     }
@@ -219,7 +224,11 @@ fn write_diagnostics(ws: &Workspace, diags: &[Diagnostic], out: &mut dyn Write) 
         count(Severity::Error),
         if count(Severity::Error) == 1 { "" } else { "s" },
         count(Severity::Warning),
-        if count(Severity::Warning) == 1 { "" } else { "s" },
+        if count(Severity::Warning) == 1 {
+            ""
+        } else {
+            "s"
+        },
         count(Severity::Information) + count(Severity::Hint)
     )
 }
@@ -228,7 +237,9 @@ fn write_diagnostics(ws: &Workspace, diags: &[Diagnostic], out: &mut dyn Write) 
 fn write_github(ws: &Workspace, diags: &[Diagnostic], out: &mut dyn Write) -> std::io::Result<()> {
     // Workflow-command escaping: properties escape `%`, CR, LF, `:` and `,`; the message `%`, CR, LF.
     fn esc_data(s: &str) -> String {
-        s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
     }
     fn esc_prop(s: &str) -> String {
         esc_data(s).replace(':', "%3A").replace(',', "%2C")

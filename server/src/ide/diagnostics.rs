@@ -180,12 +180,22 @@ pub fn workspace_diagnostics(
 
 fn sort(out: &mut [Diagnostic]) {
     out.sort_by(|a, b| {
-        (&a.path, a.span.start, a.span.end, a.code).cmp(&(&b.path, b.span.start, b.span.end, b.code))
+        (&a.path, a.span.start, a.span.end, a.code).cmp(&(
+            &b.path,
+            b.span.start,
+            b.span.end,
+            b.code,
+        ))
     });
 }
 
 /// The rules that need only one layer call (and the skipped statements of the file).
-fn per_file(ws: &Workspace, path: &Arc<Path>, calls: &[LayerCall], sel: &Selection) -> Vec<Diagnostic> {
+fn per_file(
+    ws: &Workspace,
+    path: &Arc<Path>,
+    calls: &[LayerCall],
+    sel: &Selection,
+) -> Vec<Diagnostic> {
     let Some(file) = ws.file(path) else {
         return Vec::new();
     };
@@ -233,7 +243,9 @@ fn per_file(ws: &Workspace, path: &Arc<Path>, calls: &[LayerCall], sel: &Selecti
             .filter(|n| n.ends_with("_initializer"))
             .collect();
         for k in &call.keywords {
-            let Some(name) = k.name.as_deref() else { continue };
+            let Some(name) = k.name.as_deref() else {
+                continue;
+            };
             // An initializer argument for a weight that is not created.
             if sel.enabled(Code::IgnoredInitializer) {
                 let ignored: Vec<(&str, &str)> = lc
@@ -275,7 +287,9 @@ fn per_file(ws: &Workspace, path: &Arc<Path>, calls: &[LayerCall], sel: &Selecti
                 }
             }
             // A string that `initializers.get` rejects, given to an initializer parameter.
-            let Expr::Str { value, span } = &k.value else { continue };
+            let Expr::Str { value, span } = &k.value else {
+                continue;
+            };
             if !init_params.contains(&name) {
                 continue;
             }
@@ -418,10 +432,7 @@ fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagn
                 by_object
                     .entry((ipath.clone(), ispan.start, ispan.end))
                     .or_insert_with(|| {
-                        let seeded = init
-                            .config
-                            .get("seed")
-                            .is_some_and(|v| !v.is_null());
+                        let seeded = init.config.get("seed").is_some_and(|v| !v.is_null());
                         (init.class.clone(), seeded, Vec::new())
                     })
                     .2
@@ -454,9 +465,10 @@ fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagn
                     .unwrap_or_default()
             )
         };
-        let same_shape = reaches.iter().enumerate().any(|(i, a)| {
-            a.shape.is_some() && reaches[i + 1..].iter().any(|b| b.shape == a.shape)
-        });
+        let same_shape = reaches
+            .iter()
+            .enumerate()
+            .any(|(i, a)| a.shape.is_some() && reaches[i + 1..].iter().any(|b| b.shape == a.shape));
         let consequence = if same_shape {
             "weights of the same shape start with identical values"
         } else {
@@ -471,7 +483,9 @@ fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagn
             related.extend(
                 reaches
                     .iter()
-                    .filter(|o| !(o.path == r.path && o.layer_span == r.layer_span && o.weight == r.weight))
+                    .filter(|o| {
+                        !(o.path == r.path && o.layer_span == r.layer_span && o.weight == r.weight)
+                    })
                     .map(|o| Related {
                         path: o.path.clone(),
                         span: o.callee_span,
@@ -677,7 +691,10 @@ mod tests {
         let ids = ["he_normal", "he_uniform", "zeros", "ones", "glorot_uniform"];
         assert_eq!(closest("he_normall", ids.into_iter()), Some("he_normal"));
         assert_eq!(closest("Zeros", ids.into_iter()), Some("zeros"));
-        assert_eq!(closest("glorotuniform", ids.into_iter()), Some("glorot_uniform"));
+        assert_eq!(
+            closest("glorotuniform", ids.into_iter()),
+            Some("glorot_uniform")
+        );
         assert_eq!(closest("xavier", ids.into_iter()), None);
     }
 

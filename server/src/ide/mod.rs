@@ -1,6 +1,7 @@
 //! Editor features in editor-neutral terms (byte offsets, markdown strings): hover, inlay hints,
 //! go-to-definition. The LSP layer converts these to protocol types.
 
+pub mod actions;
 pub mod diagnostics;
 mod format;
 

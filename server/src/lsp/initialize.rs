@@ -47,6 +47,13 @@ pub fn initialize(b: &Backend, p: InitializeParams) -> Result<InitializeResult> 
             .unwrap_or(false),
         Ordering::Relaxed,
     );
+    b.state.pull_diagnostics.store(
+        caps.text_document
+            .as_ref()
+            .and_then(|t| t.diagnostic.as_ref())
+            .is_some(),
+        Ordering::Relaxed,
+    );
     b.state.progress_support.store(
         caps.window
             .as_ref()
@@ -96,6 +103,22 @@ pub fn initialize(b: &Backend, p: InitializeParams) -> Result<InitializeResult> 
                 },
             ))),
             definition_provider: Some(OneOf::Left(true)),
+            code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                code_action_kinds: Some(vec![
+                    CodeActionKind::QUICKFIX,
+                    CodeActionKind::REFACTOR_REWRITE,
+                ]),
+                work_done_progress_options: Default::default(),
+                resolve_provider: None,
+            })),
+            diagnostic_provider: b.state.pull_diagnostics.load(Ordering::Relaxed).then(|| {
+                DiagnosticServerCapabilities::Options(DiagnosticOptions {
+                    identifier: Some("keras-lsp".into()),
+                    inter_file_dependencies: true,
+                    workspace_diagnostics: false,
+                    work_done_progress_options: Default::default(),
+                })
+            }),
             workspace: Some(WorkspaceServerCapabilities {
                 workspace_folders: Some(WorkspaceFoldersServerCapabilities {
                     supported: Some(true),

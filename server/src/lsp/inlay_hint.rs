@@ -18,7 +18,6 @@ pub async fn inlay_hint(b: &Backend, p: InlayHintParams) -> Result<Option<Vec<In
         return Ok(None);
     };
     let ws = super::imports::ensure(b, ws, &path).await;
-    super::diagnostics::publish(b, &ws, &path, version).await;
     let enc = b.state.encoding();
     let lazy = b.state.resolve_tooltips.load(Ordering::Relaxed);
     let p2 = path.clone();
@@ -65,7 +64,7 @@ pub async fn inlay_hint(b: &Backend, p: InlayHintParams) -> Result<Option<Vec<In
                             })
                         }),
                         padding_left: Some(true),
-                        padding_right: None,
+                        padding_right: h.padding_right.then_some(true),
                         // What `inlayHint/resolve` needs to find the call again.
                         data: lazy.then(|| {
                             serde_json::to_value(super::inlay_hint_resolve::HintData {

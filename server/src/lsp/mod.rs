@@ -13,6 +13,7 @@
 //! Test hook: `KERAS_LSP_TEST_PANIC=1` makes hover and inlay hints panic on a file containing
 //! `__keras_lsp_panic__` (see [`text_sync::test_panic_hook`]); without the variable it does nothing.
 
+mod code_action;
 pub mod convert;
 mod definition;
 mod diagnostics;
@@ -105,7 +106,8 @@ impl LanguageServer for Backend {
                 roots.push(dir);
             }
         }
-        text_sync::did_open(self, params)
+        text_sync::did_open(self, params);
+        diagnostics::schedule(self);
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
@@ -114,6 +116,7 @@ impl LanguageServer for Backend {
             params.text_document.version,
         );
         text_sync::did_change(self, params);
+        diagnostics::schedule(self);
         // Other open files may depend on this one: once typing pauses, ask the client to
         // re-request inlay hints (when it supports `workspace/inlayHint/refresh`).
         if self.state.refresh_supported() && self.state.docs.len() > 1 {
@@ -131,11 +134,15 @@ impl LanguageServer for Backend {
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
-        text_sync::did_close(self, params)
+        let uri = params.text_document.uri.clone();
+        text_sync::did_close(self, params);
+        diagnostics::schedule(self);
+        diagnostics::clear(self, uri).await;
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
-        text_sync::did_change_watched_files(self, params).await
+        text_sync::did_change_watched_files(self, params).await;
+        diagnostics::schedule(self);
     }
 
     async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
@@ -163,5 +170,16 @@ impl LanguageServer for Backend {
         params: GotoDefinitionParams,
     ) -> Result<Option<GotoDefinitionResponse>> {
         definition::goto_definition(self, params).await
+    }
+
+    async fn diagnostic(
+        &self,
+        params: DocumentDiagnosticParams,
+    ) -> Result<DocumentDiagnosticReportResult> {
+        diagnostics::pull(self, params).await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        code_action::code_action(self, params).await
     }
 }

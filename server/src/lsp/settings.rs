@@ -1,6 +1,7 @@
 //! Settings from `initializationOptions` and `workspace/didChangeConfiguration`:
 //! `{"kerasLsp": {"inlayHints": {"enabled": bool, "showDefaults": bool}, "keras": "auto"|"2"|"3",
-//! "exclude": [folder names], "maxFileSize": bytes}}` (the `kerasLsp` wrapper is optional).
+//! "exclude": [folder names], "maxFileSize": bytes, "diagnostics": {"select": [codes],
+//! "ignore": [codes]}}}` (the `kerasLsp` wrapper is optional).
 
 use super::Backend;
 use crate::index;
@@ -51,6 +52,36 @@ pub fn apply(b: &Backend, v: &Value) -> bool {
         w.excludes
             .extend(ex.iter().filter_map(Value::as_str).map(String::from));
     }
+    if let Some(d) = v.get("diagnostics") {
+        let codes = |key: &str| -> Option<Vec<crate::ide::diagnostics::Code>> {
+            let list = d.get(key)?.as_array()?;
+            Some(
+                list.iter()
+                    .filter_map(Value::as_str)
+                    .filter_map(|s| {
+                        let c = crate::ide::diagnostics::Code::parse(s);
+                        if c.is_none() {
+                            tracing::warn!("kerasLsp.diagnostics.{key}: unknown code '{s}'");
+                        }
+                        c
+                    })
+                    .collect(),
+            )
+        };
+        let mut sel = b
+            .state
+            .diag_selection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(s) = codes("select") {
+            sel.select = s;
+            changed = true;
+        }
+        if let Some(i) = codes("ignore") {
+            sel.ignore = i;
+            changed = true;
+        }
+    }
     if let Some(m) = v.get("maxFileSize").and_then(Value::as_u64) {
         b.state
             .walk
@@ -76,7 +107,10 @@ pub fn resolve_keras(b: &Backend, setting: &str) -> KerasVersion {
 }
 
 pub async fn did_change_configuration(b: &Backend, p: DidChangeConfigurationParams) {
-    if apply(b, &p.settings) && b.state.refresh_supported() {
-        let _ = b.client.inlay_hint_refresh().await;
+    if apply(b, &p.settings) {
+        super::diagnostics::schedule(b);
+        if b.state.refresh_supported() {
+            let _ = b.client.inlay_hint_refresh().await;
+        }
     }
 }

@@ -6,7 +6,7 @@ use crate::analysis::{FileAnalysis, Settings, Workspace};
 use crate::index::WalkOptions;
 use dashmap::DashMap;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// An open document: its text and version.
@@ -35,6 +35,13 @@ pub struct State {
     /// The client resolves inlay-hint tooltips lazily (`inlayHint/resolve`).
     pub resolve_tooltips: AtomicBool,
     pub hints_enabled: Mutex<Option<bool>>,
+    /// The client pulls diagnostics (`textDocument/diagnostic`) instead of receiving them.
+    pub pull_diagnostics: AtomicBool,
+    /// Bumped by every change that may alter diagnostics; a scheduled publication runs only if it
+    /// is still the latest (see `diagnostics::schedule`).
+    pub diag_generation: AtomicU64,
+    /// Which diagnostic codes are on (`kerasLsp.diagnostics.select` / `.ignore`).
+    pub diag_selection: Mutex<crate::ide::diagnostics::Selection>,
     pub keras_setting: Mutex<String>,
 }
 
@@ -59,6 +66,13 @@ impl State {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .unwrap_or(true)
+    }
+
+    pub fn diagnostic_selection(&self) -> crate::ide::diagnostics::Selection {
+        self.diag_selection
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub fn refresh_supported(&self) -> bool {

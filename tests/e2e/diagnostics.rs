@@ -1,0 +1,287 @@
+//! End-to-end: diagnostics pushed after `didOpen` and after a change, pulled with
+//! `textDocument/diagnostic`, and the quick fixes and the "make explicit" refactor applied and
+//! re-analysed. Every error asserted here raises in Keras 3.15.1 and every shared-initializer
+//! warning names weights with identical initial values: the same code is in the runtime-checked
+//! fixtures of `tests/fixtures/diagnostics` (`tests/diagnostics/run.py`).
+
+mod support;
+
+use serde_json::{json, Value};
+use std::time::Duration;
+use support::Client;
+
+const CONFIG: &str = "from keras import initializers\n\nINIT = initializers.HeNormal()\n";
+const MODEL: &str = "\
+import keras
+from keras import layers
+from config import INIT
+
+inputs = keras.Input((8,))
+a = layers.Dense(4, kernel_initializer=INIT)(inputs)
+b = layers.Dense(4, kernel_initializer=INIT)(inputs)
+c = layers.Dense(4, kernel_initializer=\"he_normall\")(inputs)
+d = layers.Dense(4, use_bias=False, bias_initializer=\"ones\")(inputs)
+e = layers.Dense(4)(inputs)
+";
+
+fn workspace(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("keras-lsp-diag-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("config.py"), CONFIG).unwrap();
+    std::fs::write(dir.join("model.py"), MODEL).unwrap();
+    dir.canonicalize().unwrap()
+}
+
+fn codes(diags: &Value) -> Vec<(u64, String)> {
+    let mut v: Vec<(u64, String)> = diags
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["range"]["start"]["line"].as_u64().unwrap(),
+                d["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn published(c: &mut Client, uri: &str, version: i64) -> Value {
+    c.wait_for(Duration::from_secs(60), |v| {
+        v["method"] == "textDocument/publishDiagnostics"
+            && v["params"]["uri"] == uri
+            && v["params"]["version"] == version
+    })
+    .unwrap_or_else(|| panic!("no diagnostics for version {version}; log:\n{}", c.log()))["params"]
+        ["diagnostics"]
+        .clone()
+}
+
+/// Applies the LSP text edits of `uri` in `edit` (a WorkspaceEdit) to `text` (ASCII only).
+fn apply(text: &str, edit: &Value, uri: &str) -> String {
+    let mut edits: Vec<(usize, usize, String)> = edit["changes"][uri]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let off = |p: &Value| {
+                let (l, c) = (
+                    p["line"].as_u64().unwrap() as usize,
+                    p["character"].as_u64().unwrap() as usize,
+                );
+                text.split_inclusive('\n')
+                    .take(l)
+                    .map(str::len)
+                    .sum::<usize>()
+                    + c
+            };
+            (
+                off(&e["range"]["start"]),
+                off(&e["range"]["end"]),
+                e["newText"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    edits.sort_by(|a, b| b.0.cmp(&a.0));
+    let mut s = text.to_string();
+    for (a, z, t) in edits {
+        s.replace_range(a..z, &t);
+    }
+    s
+}
+
+#[test]
+fn pushed_diagnostics_quick_fixes_and_the_explicit_refactor() {
+    let dir = workspace("push");
+    let uri = support::uri(&dir.join("model.py"));
+    let mut c = Client::spawn();
+    let init = c.initialize(&[&dir], json!({}));
+    let caps = &init["result"]["capabilities"];
+    assert!(
+        caps["diagnosticProvider"].is_null(),
+        "no pull without the client's capability"
+    );
+    assert_eq!(
+        caps["codeActionProvider"]["codeActionKinds"],
+        json!(["quickfix", "refactor.rewrite"])
+    );
+    c.open(&uri, MODEL);
+
+    let diags = published(&mut c, &uri, 1);
+    assert_eq!(
+        codes(&diags),
+        vec![
+            (5, "shared-initializer".into()),
+            (6, "shared-initializer".into()),
+            (7, "unknown-initializer".into()),
+            (8, "ignored-initializer".into()),
+        ],
+        "{diags:#}"
+    );
+    let by_code = |code: &str| {
+        diags
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["code"] == code)
+            .unwrap()
+            .clone()
+    };
+    let shared = by_code("shared-initializer");
+    assert_eq!(shared["severity"], 2);
+    let related = shared["relatedInformation"].as_array().unwrap();
+    assert!(
+        related.iter().any(
+            |r| r["location"]["uri"] == support::uri(&dir.join("config.py"))
+                && r["location"]["range"]["start"]["line"] == 2
+        ),
+        "the object's construction in config.py is related: {shared:#}"
+    );
+    let unknown = by_code("unknown-initializer");
+    assert_eq!(unknown["severity"], 1);
+    assert!(
+        unknown["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean 'he_normal'"),
+        "{unknown}"
+    );
+    assert!(unknown["codeDescription"]["href"]
+        .as_str()
+        .unwrap()
+        .ends_with("#unknown-initializer"));
+    let ignored = by_code("ignored-initializer");
+    assert_eq!(ignored["tags"], json!([1]), "unnecessary");
+
+    // The quick fixes of lines 8 and 9, applied one after the other.
+    let mut text = MODEL.to_string();
+    let mut version = 1;
+    for (line, title) in [
+        (7u64, "Replace with 'he_normal'"),
+        (8, "Remove `bias_initializer`"),
+    ] {
+        let r = c.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": {"start": {"line": line, "character": 40}, "end": {"line": line, "character": 40}},
+                   "context": {"diagnostics": [], "only": ["quickfix"]}}),
+        );
+        let actions = r["result"].as_array().unwrap();
+        let fix = actions
+            .iter()
+            .find(|a| a["title"] == title)
+            .unwrap_or_else(|| panic!("{r:#}"));
+        assert_eq!(fix["kind"], "quickfix");
+        assert_eq!(fix["isPreferred"], true);
+        text = apply(&text, &fix["edit"], &uri);
+        version += 1;
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
+    }
+    assert!(
+        text.contains("kernel_initializer=\"he_normal\")(inputs)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("layers.Dense(4, use_bias=False)(inputs)"),
+        "{text}"
+    );
+    let diags = published(&mut c, &uri, version);
+    assert_eq!(
+        codes(&diags),
+        vec![
+            (5, "shared-initializer".into()),
+            (6, "shared-initializer".into())
+        ],
+        "the fixed lines have no diagnostic left: {diags:#}"
+    );
+
+    // "Make the initializer explicit" on the last Dense: the inserted value is the default, and
+    // the server answers the same initializer for the rewritten call.
+    let r = c.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 9, "character": 12}, "end": {"line": 9, "character": 12}},
+               "context": {"diagnostics": []}}),
+    );
+    let actions = r["result"].as_array().unwrap();
+    let explicit = actions
+        .iter()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Make `kernel_initializer` explicit")
+        })
+        .unwrap_or_else(|| panic!("{r:#}"));
+    assert_eq!(explicit["kind"], "refactor.rewrite");
+    text = apply(&text, &explicit["edit"], &uri);
+    assert!(
+        text.contains("e = layers.Dense(4, kernel_initializer=\"glorot_uniform\")(inputs)"),
+        "{text}"
+    );
+    version += 1;
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+    );
+    let hover = c.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": {"line": 9, "character": 12}}),
+    );
+    let md = hover["result"]["contents"]["value"].as_str().unwrap();
+    let kernel = md
+        .lines()
+        .find(|l| l.contains("kernel"))
+        .unwrap_or_default();
+    assert!(
+        kernel.contains("GlorotUniform(seed=None)")
+            && kernel.contains("argument `kernel_initializer`"),
+        "the same initializer, now given as an argument: {md}"
+    );
+    assert_eq!(c.shutdown(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn pulled_diagnostics_and_codes_turned_off() {
+    let dir = workspace("pull");
+    let uri = support::uri(&dir.join("model.py"));
+    let mut c = Client::spawn();
+    let init = c.request(
+        "initialize",
+        json!({"processId": null, "rootUri": null,
+               "capabilities": {"textDocument": {"diagnostic": {"dynamicRegistration": false}}},
+               "workspaceFolders": [{"uri": support::uri(&dir), "name": "ws"}],
+               "initializationOptions": {"diagnostics": {"ignore": ["shared-initializer"]}}}),
+    );
+    assert_eq!(
+        init["result"]["capabilities"]["diagnosticProvider"]["interFileDependencies"],
+        true
+    );
+    c.notify("initialized", json!({}));
+    c.open(&uri, MODEL);
+    let r = c.request(
+        "textDocument/diagnostic",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    assert_eq!(r["result"]["kind"], "full", "{r:#}");
+    assert_eq!(
+        codes(&r["result"]["items"]),
+        vec![
+            (7, "unknown-initializer".into()),
+            (8, "ignored-initializer".into())
+        ],
+        "shared-initializer is turned off: {r:#}"
+    );
+    // Pulled, so never pushed.
+    assert!(c
+        .wait_for(Duration::from_millis(800), |v| v["method"]
+            == "textDocument/publishDiagnostics")
+        .is_none());
+    assert_eq!(c.shutdown(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
