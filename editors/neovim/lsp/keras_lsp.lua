@@ -1,16 +1,15 @@
 ---@brief
 ---
---- keras-lsp: shows which initializer each Keras weight gets (hover, inlay hints,
---- go-to-definition on custom initializer classes).
+--- keras-lsp: shows, without running the code, which initializer each weight of each Keras
+--- layer gets (hover, inlay hints, go to definition of custom initializer classes). The server
+--- is a single binary, installed with `pip` (or `uv tool install`, `pipx install`):
 ---
---- Install the `keras-lsp` binary and put it on PATH (or point `cmd` at it), then:
----
---- ```lua
---- vim.lsp.enable('keras_lsp')
+--- ```sh
+--- pip install keras-lsp
 --- ```
 ---
---- Settings are sent both as `initializationOptions` and through
---- `workspace/didChangeConfiguration`, under the key `kerasLsp`:
+--- Server settings go under the key `kerasLsp`; they are sent both as `initializationOptions`
+--- and with `workspace/didChangeConfiguration`:
 ---
 --- ```lua
 --- vim.lsp.config('keras_lsp', {
@@ -23,29 +22,21 @@
 --- })
 --- ```
 ---
---- Neovim shows no inlay hints until they are enabled; `require('keras_lsp').setup()`
---- enables them for the buffers this server attaches to.
+--- Nvim shows no inlay hints until they are enabled: `vim.lsp.inlay_hint.enable(true)`.
 
 ---@type vim.lsp.Config
 return {
   cmd = { 'keras-lsp' },
   filetypes = { 'python' },
-  root_markers = {
-    'pyproject.toml',
-    'setup.py',
-    'setup.cfg',
-    'requirements.txt',
-    'Pipfile',
-    '.git',
-  },
-  -- No settings by default: the server's own defaults apply.
-  -- The server reads its settings at startup from initializationOptions; send the
-  -- same table as `settings`, unless the user gave init_options of their own.
-  -- (An empty Lua table would be encoded as a JSON array, so send nothing then.)
+  -- The nearest folder with a Python project file; `.git` only when there is none.
+  root_markers = vim.fn.has('nvim-0.11.3') == 1
+      and { { 'pyproject.toml', 'setup.py', 'setup.cfg', 'requirements.txt', 'Pipfile' }, { '.git' } }
+    or { 'pyproject.toml', 'setup.py', 'setup.cfg', 'requirements.txt', 'Pipfile', '.git' },
+  -- The server reads its settings at startup from initializationOptions: send `settings` there
+  -- too, unless `init_options` are given (an empty table would be encoded as a JSON array).
   before_init = function(params, config)
-    local init = config.init_options
-    local settings = config.settings
-    if (init == nil or vim.tbl_isempty(init)) and settings and not vim.tbl_isempty(settings) then
+    local init, settings = config.init_options, config.settings
+    if (init == nil or vim.tbl_isempty(init)) and settings ~= nil and not vim.tbl_isempty(settings) then
       params.initializationOptions = vim.deepcopy(settings)
     end
   end,

@@ -80,10 +80,23 @@ local function run()
   end
   check('default cmd is keras-lsp', vim.deep_equal(base.cmd, { 'keras-lsp' }), base.cmd)
   check('filetypes = python', vim.deep_equal(base.filetypes, { 'python' }), base.filetypes)
+  -- nvim-lspconfig's shape: Python project files of equal priority (a nested list, Nvim 0.11.3+),
+  -- then `.git`.
   check(
-    'root_markers include pyproject.toml and .git',
-    vim.tbl_contains(base.root_markers or {}, 'pyproject.toml') and vim.tbl_contains(base.root_markers or {}, '.git'),
+    'root_markers: { { pyproject.toml, setup.py, ... }, { .git } }',
+    vim.deep_equal(
+      base.root_markers,
+      { { 'pyproject.toml', 'setup.py', 'setup.cfg', 'requirements.txt', 'Pipfile' }, { '.git' } }
+    ),
     base.root_markers
+  )
+  local shape = loadfile(plugin_dir .. '/lsp/keras_lsp.lua')()
+  local keys = vim.tbl_keys(shape)
+  table.sort(keys)
+  check(
+    'lsp/keras_lsp.lua returns a plain vim.lsp.Config table (cmd, filetypes, root_markers, before_init)',
+    vim.deep_equal(keys, { 'before_init', 'cmd', 'filetypes', 'root_markers' }),
+    keys
   )
 
   -- 2. setup() with a custom cmd and flat settings.
@@ -197,6 +210,29 @@ local function run()
   end
   check('hover float closed', #vim.api.nvim_list_wins() == wins_before)
 
+  -- `K` is hover (Neovim's default mapping once a server with hover attaches).
+  local function close_floats()
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_win_get_config(win).relative ~= '' then
+        vim.api.nvim_win_close(win, true)
+      end
+    end
+  end
+  vim.api.nvim_win_set_cursor(0, { dense_line + 1, dense_col + 1 })
+  vim.api.nvim_feedkeys('K', 'x', false)
+  local k_text = ''
+  vim.wait(5000, function()
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      if vim.api.nvim_win_get_config(win).relative ~= '' then
+        k_text = table.concat(vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false), '\n')
+        return true
+      end
+    end
+    return false
+  end, 20)
+  check('K opens the hover float', k_text:find('keras.layers.Dense', 1, true) ~= nil, k_text)
+  close_floats()
+
   -- 6. Go to definition from the custom initializer's use to its class.
   local _, my_col = find_line(bufnr, 'MyInit(scale')
   vim.api.nvim_win_set_cursor(0, { custom_line + 1, my_col + 2 })
@@ -210,6 +246,31 @@ local function run()
     'definition jumps to class MyInit in inits.py',
     vim.api.nvim_buf_get_name(0) == inits_py and target_line:find('class MyInit', 1, true) ~= nil,
     { file = vim.api.nvim_buf_get_name(0), line = cursor[1], text = target_line }
+  )
+  vim.cmd('buffer ' .. bufnr)
+
+  -- The keys the README names: CTRL-] goes to the definition through the LSP ('tagfunc'), `gd`
+  -- does not (Neovim's own "go to local declaration", which stays in the file).
+  vim.api.nvim_win_set_cursor(0, { custom_line + 1, my_col + 2 })
+  vim.api.nvim_feedkeys(vim.keycode('<C-]>'), 'x', false)
+  vim.wait(5000, function()
+    return vim.api.nvim_buf_get_name(0) == inits_py
+  end, 20)
+  cursor = vim.api.nvim_win_get_cursor(0)
+  target_line = vim.api.nvim_buf_get_lines(0, cursor[1] - 1, cursor[1], false)[1] or ''
+  check(
+    'CTRL-] jumps to class MyInit in inits.py',
+    vim.api.nvim_buf_get_name(0) == inits_py and target_line:find('class MyInit', 1, true) ~= nil,
+    { file = vim.api.nvim_buf_get_name(0), line = cursor[1], text = target_line }
+  )
+  vim.cmd('buffer ' .. bufnr)
+  vim.api.nvim_win_set_cursor(0, { custom_line + 1, my_col + 2 })
+  pcall(vim.api.nvim_feedkeys, 'gd', 'x', false)
+  vim.wait(300)
+  check(
+    'gd is not LSP go-to-definition (no mapping; it stays in model.py)',
+    vim.fn.maparg('gd', 'n') == '' and vim.api.nvim_buf_get_name(0) == model_py,
+    { mapping = vim.fn.maparg('gd', 'n'), file = vim.api.nvim_buf_get_name(0) }
   )
   vim.cmd('buffer ' .. bufnr)
 
@@ -245,12 +306,51 @@ local function run()
   check('inlayHints.enabled=true brings them back', n_on > 0, n_on)
 
   -- 8. :checkhealth keras_lsp
-  vim.cmd('silent checkhealth keras_lsp')
-  local health = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
+  local function checkhealth()
+    vim.cmd('silent checkhealth keras_lsp')
+    local text = table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), '\n')
+    vim.cmd('bwipeout!')
+    return text
+  end
+  local health = checkhealth()
   ok, missing = contains_all(health, { 'server binary:', 'version: keras-lsp', 'is enabled', 'attached to', 'inlay hints enabled in' })
   check('checkhealth reports binary, version, client and inlay hints', ok, { missing = missing, health = health })
   check('checkhealth reports no ERROR', not health:find('ERROR', 1, true), health)
-  vim.cmd('bwipeout!')
+  local root_line = ('root: %s (it has pyproject.toml)'):format(vim.fn.fnamemodify(workspace, ':~'))
+  check('checkhealth shows the real root and why', health:find(root_line, 1, true) ~= nil, { want = root_line, health = health })
+  check('checkhealth shows no nil root', not health:find('root: nil', 1, true), health)
+
+  -- A file in a folder without any root marker: the server takes that folder, and the health
+  -- check says so (a warning, not OK).
+  local solo_dir = vim.fn.tempname()
+  vim.fn.mkdir(solo_dir, 'p')
+  local solo_py = solo_dir .. '/solo.py'
+  vim.fn.writefile({ 'import keras', '', 'layer = keras.layers.Dense(4)' }, solo_py)
+  check('the rootless file has no root marker above it', vim.fs.root(solo_py, { 'pyproject.toml', 'setup.py', '.git' }) == nil)
+  vim.cmd('edit ' .. vim.fn.fnameescape(solo_py))
+  local solo_buf = vim.api.nvim_get_current_buf()
+  local solo_client
+  vim.wait(15000, function()
+    solo_client = keras_lsp.clients({ bufnr = solo_buf })[1]
+    return solo_client ~= nil and solo_client.initialized == true
+  end, 20)
+  check('a second client starts for the rootless file', solo_client ~= nil and solo_client ~= client)
+  health = checkhealth()
+  local solo_line = ('the server takes the folder of the first file opened, %s'):format(vim.fn.fnamemodify(solo_dir, ':~'))
+  check(
+    'checkhealth warns that the rootless file has no project root and names the folder used',
+    health:find('WARNING no project root', 1, true) ~= nil and health:find(solo_line, 1, true) ~= nil,
+    { want = solo_line, health = health }
+  )
+  check('checkhealth still shows the workspace client root', health:find(root_line, 1, true) ~= nil, health)
+  if solo_client then
+    solo_client:stop()
+    vim.wait(5000, function()
+      return solo_client:is_stopped()
+    end, 20)
+  end
+  vim.cmd('buffer ' .. bufnr)
+  vim.cmd('bwipeout! ' .. solo_buf)
 
   -- 9. The help file has valid tags (built in a copy: the plugin folder is left clean).
   local doc_copy = vim.fn.tempname()
@@ -270,6 +370,28 @@ local function run()
     return client:is_stopped()
   end, 20)
   check('server stops on shutdown', stopped)
+
+  -- 11. A binary that is not installed: the health check's advice gives the README's install commands.
+  vim.lsp.config('keras_lsp', { cmd = { 'keras-lsp-not-installed' } })
+  local missing_health = checkhealth()
+  check(
+    'checkhealth reports a missing binary as an ERROR',
+    missing_health:find('ERROR server binary `keras-lsp-not-installed` not found', 1, true) ~= nil,
+    missing_health
+  )
+  local readme = table.concat(vim.fn.readfile(root .. '/README.md'), '\n')
+  local commands = {}
+  for command in missing_health:gmatch('`([^`]* install [^`]*)`') do
+    table.insert(commands, command)
+  end
+  local not_in_readme = vim.tbl_filter(function(c)
+    return not readme:find(c, 1, true)
+  end, commands)
+  check(
+    "checkhealth's install advice is the README's (pip install keras-lsp, pip install ., cargo install ...)",
+    #commands >= 4 and #not_in_readme == 0 and vim.tbl_contains(commands, 'pip install keras-lsp'),
+    { commands = commands, not_in_readme = not_in_readme }
+  )
 end
 
 local ok, err = xpcall(run, debug.traceback)
