@@ -67,6 +67,16 @@ fn hover_hints_and_utf16_edits_over_stdio() {
     assert!(md.contains("HeNormal(seed=42)"), "{md}");
     assert!(md.contains("Zeros()"), "{md}");
     assert!(md.contains("variable `init` bound at line 6"), "{md}");
+    // A bullet per weight, no table.
+    assert!(
+        md.contains("\n- **kernel** `HeNormal(seed=42)` — argument `kernel_initializer` at line 10\n  - ← variable `init` bound at line 6\n"),
+        "{md}"
+    );
+    assert!(
+        md.contains("\n- **bias** `Zeros()` — default of `Dense`"),
+        "{md}"
+    );
+    assert!(!md.contains("|---|"), "{md}");
 
     // 4. inlayHint over the whole file.
     let hints = c.request(
@@ -80,7 +90,7 @@ fn hover_hints_and_utf16_edits_over_stdio() {
         vec![
             "kernel=he_normal(seed=42) bias=zeros".to_string(),
             "kernel=ScaledInit(scale=2.0) bias=zeros".to_string(),
-            "kernel=glorot_uniform bias=none".to_string(),
+            "kernel=glorot_uniform no bias".to_string(),
         ],
         "{hints:#?}"
     );
@@ -93,6 +103,11 @@ fn hover_hints_and_utf16_edits_over_stdio() {
     assert_eq!(
         hints[0]["position"],
         json!({"line": line, "character": close})
+    );
+    // `,` follows each hint of the Sequential list: a space after the label keeps them apart.
+    assert!(
+        hints.iter().all(|h| h["paddingRight"] == true),
+        "{hints:#?}"
     );
 
     // 5. Incremental edit: a new line with non-ASCII text (😀 is outside the BMP) before a layer.
@@ -119,6 +134,8 @@ fn hover_hints_and_utf16_edits_over_stdio() {
         json!({"line": last, "character": utf16_end})
     );
     assert_eq!(label(&hints[0]), "kernel=glorot_uniform bias=zeros");
+    // At the end of its line: no space after it.
+    assert!(hints[0]["paddingRight"].is_null(), "{hints:#?}");
     // The earlier layers still answer after the edits.
     let all = c.request(
         "textDocument/inlayHint",

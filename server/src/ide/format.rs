@@ -5,7 +5,10 @@ use crate::analysis::{
     Candidate, Created, FileAnalysis, InitKind, InitVal, LayerCall, Step, WeightAnswer, Workspace,
 };
 use crate::knowledge;
+use crate::syntax::ir::Span;
 use serde_json::Value;
+use std::path::Path;
+use std::sync::Arc;
 
 /// `RandomNormal(mean=0.0, stddev=0.02, seed=None)`.
 ///
@@ -73,13 +76,25 @@ pub fn compact_label(ws: &Workspace, init: &InitVal) -> String {
                 format!("{name}({})", changed.join(", "))
             }
         }
-        InitKind::CustomClass { .. } => {
-            let args: Vec<String> = init
+        InitKind::CustomClass { file, span, .. } => {
+            // As for Keras classes: the arguments that differ from the class's own defaults (its
+            // config when constructed with no arguments, when that is known).
+            let defaults = custom_default_config(ws, file, *span);
+            let changed: Vec<String> = init
                 .config
                 .iter()
+                .filter(|(k, v)| defaults.as_ref().and_then(|d| d.get(*k)) != Some(*v))
+                .filter(|(k, v)| !(k.as_str() == "seed" && v.is_null()))
+                .filter(|(k, v)| {
+                    !(matches!(k.as_str(), "input_axes" | "output_axes" | "dtype") && v.is_null())
+                })
                 .map(|(k, v)| format!("{k}={}", py(v)))
                 .collect();
-            format!("{}({})", init.class, args.join(", "))
+            if changed.is_empty() {
+                init.class.clone()
+            } else {
+                format!("{}({})", init.class, changed.join(", "))
+            }
         }
         InitKind::CustomFunction { .. } => init
             .config
@@ -87,6 +102,37 @@ pub fn compact_label(ws: &Workspace, init: &InitVal) -> String {
             .and_then(Value::as_str)
             .unwrap_or(&init.class)
             .to_string(),
+    }
+}
+
+/// The config of custom initializer class (named at `span` of `path`) constructed with no
+/// arguments; `None` when that is not known (a required parameter, an unresolved default).
+fn custom_default_config(
+    ws: &Workspace,
+    path: &Path,
+    span: Span,
+) -> Option<serde_json::Map<String, Value>> {
+    use crate::analysis::eval::Evaluator;
+    use crate::analysis::values::{Cand, Cx, Val};
+    let file = ws.file(path)?;
+    let id = file.ir.classes.iter().position(|c| c.name_span == span)?;
+    let cx = Cx {
+        file: file.clone(),
+        scope: 0,
+        at: file.ir.classes[id].span.end,
+        frame: None,
+    };
+    let mut ev = Evaluator::for_file(ws, file);
+    let cands = ev.to_initializer(
+        Cand {
+            val: Val::Class(file.clone(), id),
+            origin: vec![],
+        },
+        &cx,
+    );
+    match cands.as_slice() {
+        [Candidate::Resolved { init, .. }] => Some(init.config.clone()),
+        _ => None,
     }
 }
 
@@ -99,104 +145,324 @@ pub fn origin_text(origin: &[Step]) -> String {
         .join(" ← ")
 }
 
-fn cell_escape(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+/// The longest inlay hint label, in characters. Longer lists are summarised or cut (the tooltip,
+/// the call's hover text, has every weight).
+pub const MAX_LABEL_CHARS: usize = 60;
+
+type PartTarget = Option<(Arc<Path>, Span)>;
+
+/// A piece of a label in ever shorter forms: full (`he_normal(seed=1)|zeros`), arguments elided
+/// (`he_normal(…)|zeros`), alternatives counted (`one of 2`).
+#[derive(Clone)]
+struct Piece {
+    forms: Vec<Vec<super::LabelPart>>,
 }
 
-/// Label parts: `kernel=he_normal bias=zeros`; a custom class part carries its location.
-pub fn label_parts(ws: &Workspace, call: &LayerCall) -> Vec<super::LabelPart> {
-    let show_defaults = ws.settings.show_defaults;
-    let mut parts: Vec<super::LabelPart> = Vec::new();
-    let ws_labels: Vec<(
-        String,
-        Option<(std::sync::Arc<std::path::Path>, crate::syntax::ir::Span)>,
-    )> = call
-        .weights
-        .iter()
-        .filter(|w| super::visible(w, show_defaults))
-        .map(|w| weight_label(ws, w))
-        .collect();
-    for (i, (text, target)) in ws_labels.into_iter().enumerate() {
-        let sep = if i == 0 { "" } else { " " };
-        match target {
-            Some(t) => {
-                let (name, rest) = text
-                    .split_once('=')
-                    .map(|(a, b)| (format!("{a}="), b.to_string()))
-                    .unwrap_or((String::new(), text.clone()));
-                parts.push(super::LabelPart {
-                    text: format!("{sep}{name}"),
-                    target: None,
-                });
-                parts.push(super::LabelPart {
-                    text: rest,
-                    target: Some(t),
-                });
-            }
-            None => parts.push(super::LabelPart {
-                text: format!("{sep}{text}"),
-                target: None,
-            }),
+impl Piece {
+    fn one(parts: Vec<super::LabelPart>) -> Piece {
+        Piece { forms: vec![parts] }
+    }
+
+    fn full(&self) -> &[super::LabelPart] {
+        &self.forms[0]
+    }
+
+    /// `prefix` before and `suffix` after every form.
+    fn wrapped(&self, prefix: Vec<super::LabelPart>, suffix: Vec<super::LabelPart>) -> Piece {
+        Piece {
+            forms: self
+                .forms
+                .iter()
+                .map(|f| {
+                    let mut out = prefix.clone();
+                    out.extend(f.iter().cloned());
+                    out.extend(suffix.iter().cloned());
+                    out
+                })
+                .collect(),
         }
     }
-    // Merge adjacent plain parts so Neovim's joined string and VS Code agree.
-    let mut merged: Vec<super::LabelPart> = Vec::new();
+}
+
+fn plain(text: impl Into<String>) -> super::LabelPart {
+    super::LabelPart {
+        text: text.into(),
+        target: None,
+    }
+}
+
+fn chars(parts: &[super::LabelPart]) -> usize {
+    parts.iter().map(|p| p.text.chars().count()).sum()
+}
+
+/// Adjacent plain parts merged (Neovim joins the parts into one string; VS Code shows them side by
+/// side), empty parts dropped.
+fn merged(parts: Vec<super::LabelPart>) -> Vec<super::LabelPart> {
+    let mut out: Vec<super::LabelPart> = Vec::new();
     for p in parts {
-        match merged.last_mut() {
+        if p.text.is_empty() {
+            continue;
+        }
+        match out.last_mut() {
             Some(last) if last.target.is_none() && p.target.is_none() => {
                 last.text.push_str(&p.text)
             }
-            _ => merged.push(p),
+            _ => out.push(p),
         }
     }
-    merged.retain(|p| !p.text.is_empty());
-    merged
+    out
 }
 
-fn short_weight(w: &str) -> &str {
-    w
-}
-
-fn weight_label(
-    ws: &Workspace,
-    w: &WeightAnswer,
-) -> (
-    String,
-    Option<(std::sync::Arc<std::path::Path>, crate::syntax::ir::Span)>,
-) {
-    let name = short_weight(&w.weight);
-    match &w.created {
-        Created::No(_) => return (format!("{name}=none"), None),
-        Created::Unknown(_) => {}
-        Created::Yes => {}
+/// `name(…)` for `name(args)`; the text itself when it has no arguments.
+fn elide_args(text: &str) -> String {
+    match text.split_once('(') {
+        Some((name, _)) if text.ends_with(')') => format!("{name}(…)"),
+        _ => text.to_string(),
     }
-    let mut texts = Vec::new();
-    let mut target = None;
+}
+
+/// The label of an inlay hint: `kernel=he_normal bias=zeros`, `kernel=MyInit(scale=0.5)` (the custom
+/// class part carries its location), `no bias` for a weight the layer does not create,
+/// `bias=zeros if created` when that is not known. At most [`MAX_LABEL_CHARS`] characters: a layer
+/// with several weights of one role (MultiHeadAttention, Bidirectional, a subclassed model) whose
+/// list is longer gets a summary by role, `8 weights: kernels he_uniform, biases ones` (`kernels
+/// 2 kinds` when they differ); otherwise arguments are elided (`he_normal(…)`) and the last
+/// weights cut (`+2 more`).
+pub fn label_parts(ws: &Workspace, call: &LayerCall) -> Vec<super::LabelPart> {
+    let show_defaults = ws.settings.show_defaults;
+    let weights: Vec<&WeightAnswer> = call
+        .weights
+        .iter()
+        .filter(|w| super::visible(w, show_defaults))
+        .collect();
+    if weights.is_empty() {
+        return Vec::new();
+    }
+    let values: Vec<Option<Piece>> = weights.iter().map(|w| weight_value(ws, w)).collect();
+    let flat: Vec<Piece> = weights
+        .iter()
+        .zip(&values)
+        .map(|(w, v)| match v {
+            None => Piece::one(vec![plain(format!("no {}", w.weight))]),
+            Some(v) => v.wrapped(vec![plain(format!("{}=", w.weight))], Vec::new()),
+        })
+        .collect();
+    let whole = join(&[], &flat, &vec![0; flat.len()], " ", None);
+    if chars(&whole) <= MAX_LABEL_CHARS {
+        return merged(whole);
+    }
+    let roles = roles(&weights);
+    if roles.iter().any(|r| r.1.len() > 1) {
+        let shown = values.iter().filter(|v| v.is_some()).count();
+        let prefix = if shown > 0 {
+            vec![plain(format!(
+                "{shown} weight{}: ",
+                if shown == 1 { "" } else { "s" }
+            ))]
+        } else {
+            Vec::new()
+        };
+        let items: Vec<Piece> = roles
+            .iter()
+            .map(|(role, members)| role_piece(role, members, &values))
+            .collect();
+        return fit(&prefix, &items, ", ");
+    }
+    fit(&[], &flat, " ")
+}
+
+/// The value part of a weight's label (`he_normal`, `MyInit(scale=0.5)`, `he_normal|?`,
+/// `zeros if created`); `None` for a weight that is not created.
+fn weight_value(ws: &Workspace, w: &WeightAnswer) -> Option<Piece> {
+    if matches!(w.created, Created::No(_)) {
+        return None;
+    }
+    let mut alts: Vec<(String, PartTarget)> = Vec::new();
     for c in &w.candidates {
-        match c {
+        let (text, target) = match c {
             Candidate::Resolved { init, .. } => {
-                let t = compact_label(ws, init);
-                if let InitKind::CustomClass { file, span, .. }
-                | InitKind::CustomFunction { file, span, .. } = &init.kind
-                {
-                    target = Some((file.clone(), *span));
-                }
-                if !texts.contains(&t) {
-                    texts.push(t);
-                }
+                let target = match &init.kind {
+                    InitKind::CustomClass { file, span, .. }
+                    | InitKind::CustomFunction { file, span, .. } => Some((file.clone(), *span)),
+                    _ => None,
+                };
+                (compact_label(ws, init), target)
             }
-            Candidate::Unresolved { .. } => {
-                if !texts.contains(&"?".to_string()) {
-                    texts.push("?".into());
+            Candidate::Unresolved { .. } => ("?".to_string(), None),
+        };
+        if !alts.iter().any(|(t, _)| *t == text) {
+            alts.push((text, target));
+        }
+    }
+    if alts.is_empty() {
+        alts.push(("?".to_string(), None));
+    }
+    let n = alts.len();
+    let mut full = Vec::new();
+    let mut short = Vec::new();
+    for (i, (text, target)) in alts.into_iter().enumerate() {
+        if i > 0 {
+            full.push(plain("|"));
+            short.push(plain("|"));
+        }
+        short.push(super::LabelPart {
+            text: elide_args(&text),
+            target: target.clone(),
+        });
+        full.push(super::LabelPart { text, target });
+    }
+    let mut forms = vec![full];
+    if chars(&short) < chars(&forms[0]) {
+        forms.push(short);
+    }
+    if n > 1 {
+        forms.push(vec![plain(format!("one of {n}"))]);
+    }
+    let piece = Piece { forms };
+    Some(if matches!(w.created, Created::Unknown(_)) {
+        piece.wrapped(Vec::new(), vec![plain(" if created")])
+    } else {
+        piece
+    })
+}
+
+/// The visible weights by role (the last part of the weight's name: `kernel` of `query/kernel`),
+/// in order of first appearance, with their indexes.
+fn roles(weights: &[&WeightAnswer]) -> Vec<(String, Vec<usize>)> {
+    let mut out: Vec<(String, Vec<usize>)> = Vec::new();
+    for (i, w) in weights.iter().enumerate() {
+        let role = w.weight.rsplit('/').next().unwrap_or(&w.weight);
+        match out.iter_mut().find(|(r, _)| r == role) {
+            Some((_, members)) => members.push(i),
+            None => out.push((role.to_string(), vec![i])),
+        }
+    }
+    out
+}
+
+/// `kernels`, `biases`, `gammas`; names that already end in `s` (`embeddings`) stay.
+fn plural(role: &str) -> String {
+    if role.ends_with("bias") || role.ends_with("ss") {
+        format!("{role}es")
+    } else if role.ends_with('s') {
+        role.to_string()
+    } else {
+        format!("{role}s")
+    }
+}
+
+/// One role of a summary: `kernels he_uniform`, `kernels 2 kinds`, `no biases`,
+/// `biases zeros (1 not created)`.
+fn role_piece(role: &str, members: &[usize], values: &[Option<Piece>]) -> Piece {
+    let created: Vec<&Piece> = members.iter().filter_map(|&i| values[i].as_ref()).collect();
+    let absent = members.len() - created.len();
+    let name = |n: usize| {
+        if n == 1 {
+            role.to_string()
+        } else {
+            plural(role)
+        }
+    };
+    if created.is_empty() {
+        return Piece::one(vec![plain(format!("no {}", name(absent)))]);
+    }
+    let text = |p: &[super::LabelPart]| p.iter().map(|x| x.text.as_str()).collect::<String>();
+    let mut kinds: Vec<String> = Vec::new();
+    for p in &created {
+        let t = text(p.full());
+        if !kinds.contains(&t) {
+            kinds.push(t);
+        }
+    }
+    let value = if kinds.len() == 1 {
+        created[0].clone()
+    } else {
+        Piece::one(vec![plain(format!("{} kinds", kinds.len()))])
+    };
+    let suffix = if absent > 0 {
+        vec![plain(format!(" ({absent} not created)"))]
+    } else {
+        Vec::new()
+    };
+    value.wrapped(vec![plain(format!("{} ", name(created.len())))], suffix)
+}
+
+/// `prefix`, the first `items` (each in form `form[i]`), separated by `sep`, then `more`
+/// (`+2 more`).
+fn join(
+    prefix: &[super::LabelPart],
+    items: &[Piece],
+    form: &[usize],
+    sep: &str,
+    more: Option<String>,
+) -> Vec<super::LabelPart> {
+    let mut out = prefix.to_vec();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(plain(sep));
+        }
+        out.extend(item.forms[form[i]].iter().cloned());
+    }
+    if let Some(m) = more {
+        if !items.is_empty() {
+            out.push(plain(sep));
+        }
+        out.push(plain(m));
+    }
+    out
+}
+
+/// The longest label of at most [`MAX_LABEL_CHARS`] characters: every item, shortening the one
+/// that saves most first; then fewer items and `+N more`; at last the first item cut with `…`.
+fn fit(prefix: &[super::LabelPart], items: &[Piece], sep: &str) -> Vec<super::LabelPart> {
+    let n = items.len();
+    for k in (1..=n).rev() {
+        let more = (k < n).then(|| format!("+{} more", n - k));
+        let mut form = vec![0; k];
+        loop {
+            let parts = join(prefix, &items[..k], &form, sep, more.clone());
+            if chars(&parts) <= MAX_LABEL_CHARS {
+                return merged(parts);
+            }
+            let saving = |i: usize, f: usize| {
+                let forms = &items[i].forms;
+                if f + 1 < forms.len() {
+                    chars(&forms[f]).saturating_sub(chars(&forms[f + 1]))
+                } else {
+                    0
                 }
+            };
+            match (0..k)
+                .filter(|&i| saving(i, form[i]) > 0)
+                .max_by_key(|&i| saving(i, form[i]))
+            {
+                Some(i) => form[i] += 1,
+                None => break,
             }
         }
     }
-    let mut s = format!("{name}={}", texts.join("|"));
-    if matches!(w.created, Created::Unknown(_)) {
-        s.push_str("(if created)");
+    // Even one item elided is too long (a one-of with many alternatives): cut it.
+    let more = if n > 1 {
+        format!("{sep}+{} more", n - 1)
+    } else {
+        String::new()
+    };
+    let mut left = MAX_LABEL_CHARS.saturating_sub(1 + more.chars().count());
+    let mut out = Vec::new();
+    let last = items[0].forms.len() - 1;
+    for mut p in join(prefix, &items[..1], &[last], sep, None) {
+        let len = p.text.chars().count();
+        if len <= left {
+            left -= len;
+            out.push(p);
+        } else {
+            p.text = p.text.chars().take(left).collect();
+            out.push(p);
+            break;
+        }
     }
-    (s, if texts.len() == 1 { target } else { None })
+    out.push(plain(format!("…{more}")));
+    merged(out)
 }
 
 /// `true` when the hover of `call` needs the file's other layer calls: a weight's initializer is
@@ -211,9 +477,13 @@ pub fn needs_other_calls(call: &LayerCall) -> bool {
     })
 }
 
-/// The hover: qualified layer name, Keras version, then one row per weight. `all` holds the other
-/// layer calls of the file, for the note on shared initializer objects (every call of the file
-/// when [`needs_other_calls`] says so).
+/// The hover: the qualified layer name and Keras version, then a bullet per weight (its
+/// initializer with the full config, where the value came from; the rest of the origin chain,
+/// the distribution and per-weight notes as nested bullets), then notes on the call. Weights
+/// that all belong to sub-layers (`query/kernel`, `forward_lstm/bias`) are listed under a line
+/// per sub-layer. Lists rather than a table: Neovim shows the markdown source in its float.
+/// `all` holds the other layer calls of the file, for the note on shared initializer objects
+/// (every call of the file when [`needs_other_calls`] says so).
 pub fn hover_markdown(
     ws: &Workspace,
     file: &FileAnalysis,
@@ -229,28 +499,27 @@ pub fn hover_markdown(
     ));
     if call.weights.is_empty() {
         s.push_str("No weights.\n");
-    } else {
-        s.push_str("| weight | initializer | from |\n|---|---|---|\n");
-        for w in &call.weights {
-            let (init, from) = weight_cells(w);
-            s.push_str(&format!(
-                "| `{}` | {} | {} |\n",
-                w.weight,
-                cell_escape(&init),
-                cell_escape(&from)
-            ));
+    }
+    let grouped = call.weights.iter().all(|w| w.weight.contains('/'));
+    let mut group: Option<&str> = None;
+    for w in &call.weights {
+        let (prefix, name) = match w.weight.rsplit_once('/') {
+            Some((p, n)) if grouped => (Some(p), n),
+            _ => (None, w.weight.as_str()),
+        };
+        if grouped && prefix != group {
+            if group.is_some() {
+                s.push('\n');
+            }
+            s.push_str(&format!("`{}/`\n", prefix.unwrap_or_default()));
+            group = prefix;
         }
+        s.push_str(&weight_bullets(ws, file, call, all, w, name));
     }
     let mut notes: Vec<String> = call.notes.clone();
     for w in &call.weights {
         for c in &w.candidates {
             if let Candidate::Resolved { init, .. } = c {
-                if let Some(n) = &init.note {
-                    let n = format!("`{}`: {n}", w.weight);
-                    if !notes.contains(&n) {
-                        notes.push(n);
-                    }
-                }
                 if let InitKind::CustomClass {
                     doc,
                     file: f,
@@ -286,151 +555,182 @@ pub fn hover_markdown(
             }
         }
     }
-    // One initializer object shared by several weights: Keras draws its seed once, so weights of
-    // the same shape get identical values (Keras 3, and tf.keras since 2.10).
-    for w in &call.weights {
-        for c in &w.candidates {
-            let Candidate::Resolved { init, .. } = c else {
-                continue;
-            };
-            let Some(id) = &init.instance else { continue };
-            if !init.config.contains_key("seed") {
-                continue; // not random: every weight gets the same values anyway
-            }
-            let mut others = Vec::new();
-            for other in all {
-                for ow in &other.weights {
-                    let itself = other.span == call.span && ow.weight == w.weight;
-                    if itself || matches!(ow.created, Created::No(_)) {
-                        continue;
-                    }
-                    let shares = ow.candidates.iter().any(|oc| {
-                        matches!(oc, Candidate::Resolved { init: oi, .. } if oi.instance.as_ref() == Some(id))
-                    });
-                    if shares {
-                        let line = file.line1(other.span.start);
-                        let same = if ow.shape.is_some() && ow.shape == w.shape {
-                            ", same shape"
-                        } else {
-                            ""
-                        };
-                        others.push(format!(
-                            "`{}` of `{}` at line {line}{same}",
-                            ow.weight, other.layer
-                        ));
-                    }
-                }
-            }
-            if !others.is_empty() {
-                const SHOWN: usize = 5;
-                if others.len() > SHOWN {
-                    let more = others.len() - SHOWN;
-                    others.truncate(SHOWN);
-                    others.push(format!("and {more} more"));
-                }
-                let n = format!(
-                    "`{}`: the same `{}` object (made at line {}) also initializes {}; Keras draws its seed once, so weights of the same shape get identical values",
-                    w.weight,
-                    init.class,
-                    ws.file(&id.0).map(|f| f.line1(id.1.start)).unwrap_or(0),
-                    others.join(", ")
-                );
-                if !notes.contains(&n) {
-                    notes.push(n);
-                }
-            }
-        }
-    }
-    let math: Vec<String> = call
-        .weights
-        .iter()
-        .filter(|w| !matches!(w.created, Created::No(_)))
-        .filter_map(|w| {
-            let init = match w.candidates.as_slice() {
-                [Candidate::Resolved { init, .. }] => init,
-                _ => return None,
-            };
-            let m = init_math(ws, init, w.shape.as_deref())?;
-            let shape = w
-                .shape
-                .as_ref()
-                .map(|s| {
-                    format!(" {:?}", s)
-                        .replace('[', "(")
-                        .replace(']', if s.len() == 1 { ",)" } else { ")" })
-                })
-                .unwrap_or_default();
-            Some(format!("- `{}`{shape}: {m}", w.weight))
-        })
-        .collect();
-    if !math.is_empty() {
-        s.push_str("\n**Distributions**\n\n");
-        for m in math {
-            s.push_str(&m);
-            s.push('\n');
-        }
-    }
     if !notes.is_empty() {
-        s.push('\n');
+        s.push_str("\n**Notes**\n");
         for n in notes {
-            s.push_str(&format!("- {n}\n"));
+            s.push_str(&format!("- {}\n", one_line(&n)));
         }
     }
     s
 }
 
-fn weight_cells(w: &WeightAnswer) -> (String, String) {
-    match &w.created {
-        Created::No(why) => return ("not created".into(), format!("`{why}`")),
-        Created::Unknown(why) => {
-            let (i, f) = candidates_cells(&w.candidates);
-            return (
-                format!("{i} (if created)"),
-                format!("{f}; whether it is created is unresolved: {why}"),
-            );
-        }
-        Created::Yes => {}
-    }
-    candidates_cells(&w.candidates)
+/// Newlines (a docstring, a reason quoting code) as spaces: one markdown line.
+fn one_line(s: &str) -> String {
+    s.replace(['\r', '\n'], " ")
 }
 
-fn candidates_cells(cands: &[Candidate]) -> (String, String) {
-    let one = |c: &Candidate| -> (String, String) {
-        match c {
-            Candidate::Resolved { init, origin } => {
-                let mut t = format!("`{}`", full_init(init));
-                if let InitKind::TfCore { module, .. } = &init.kind {
-                    t.push_str(&format!(" ({module})"));
-                }
-                (t, origin_text(origin))
-            }
-            Candidate::Unresolved { reason, origin } => {
-                (format!("unresolved: {reason}"), origin_text(origin))
+/// `- **kernel** `HeNormal(seed=1)` — argument ... at line 9` and its nested bullets.
+fn weight_bullets(
+    ws: &Workspace,
+    file: &FileAnalysis,
+    call: &LayerCall,
+    all: &[LayerCall],
+    w: &WeightAnswer,
+    name: &str,
+) -> String {
+    let mut s = format!("- **{name}**");
+    let mut nested: Vec<String> = Vec::new();
+    let if_created = match &w.created {
+        Created::No(why) => {
+            s.push_str(&format!(" not created (`{}`)\n", one_line(why)));
+            return s;
+        }
+        Created::Unknown(why) => {
+            nested.push(format!("whether it is created is unresolved: {why}"));
+            " if created"
+        }
+        Created::Yes => "",
+    };
+    match w.candidates.as_slice() {
+        [] => s.push_str(&format!(" unresolved{if_created}")),
+        [c] => {
+            let (v, origin) = describe(c);
+            s.push_str(&format!(" {v}{if_created}"));
+            if let Some((first, rest)) = origin.split_first() {
+                s.push_str(&format!(" — {}", first.text));
+                // The rest of the chain first, before the "whether it is created" line.
+                let chain = rest.iter().map(|step| format!("← {}", step.text));
+                nested.splice(0..0, chain);
             }
         }
-    };
-    match cands {
-        [] => ("unresolved".into(), String::new()),
-        [c] => one(c),
         many => {
-            let parts: Vec<(String, String)> = many.iter().map(one).collect();
-            (
-                format!(
-                    "one of: {}",
-                    parts
-                        .iter()
-                        .map(|p| p.0.clone())
-                        .collect::<Vec<_>>()
-                        .join("; ")
-                ),
-                parts
-                    .iter()
-                    .map(|p| p.1.clone())
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
+            let when = if if_created.is_empty() {
+                ""
+            } else {
+                ", if created"
+            };
+            s.push_str(&format!(" one of{when}:"));
+            let alts: Vec<String> = many
+                .iter()
+                .map(|c| {
+                    let (v, origin) = describe(c);
+                    let o = origin_text(origin);
+                    if o.is_empty() {
+                        v
+                    } else {
+                        format!("{v} — {o}")
+                    }
+                })
+                .collect();
+            nested.splice(0..0, alts);
         }
     }
+    let mut s = one_line(&s);
+    s.push('\n');
+    if let [Candidate::Resolved { init, .. }] = w.candidates.as_slice() {
+        // Constants say it in their name; a note (the LSTM forget gate) says what the math would.
+        let said =
+            matches!(init.class.as_str(), "Zeros" | "Ones" | "Constant") || init.note.is_some();
+        if let (false, Some(m)) = (said, init_math(ws, init, w.shape.as_deref())) {
+            let shape = w
+                .shape
+                .as_ref()
+                .map(|s| {
+                    format!("shape {:?}: ", s)
+                        .replace('[', "(")
+                        .replace(']', if s.len() == 1 { ",)" } else { ")" })
+                })
+                .unwrap_or_default();
+            nested.push(format!("{shape}{m}"));
+        }
+    }
+    for c in &w.candidates {
+        if let Candidate::Resolved { init, .. } = c {
+            if let Some(n) = &init.note {
+                if !nested.contains(n) {
+                    nested.push(n.clone());
+                }
+            }
+            if let Some(n) = shared_instance_note(ws, file, call, all, w, init) {
+                if !nested.contains(&n) {
+                    nested.push(n);
+                }
+            }
+        }
+    }
+    for n in nested {
+        s.push_str(&format!("  - {}\n", one_line(&n)));
+    }
+    s
+}
+
+/// The initializer and origin chain of one candidate.
+fn describe(c: &Candidate) -> (String, &[Step]) {
+    match c {
+        Candidate::Resolved { init, origin } => {
+            let mut t = format!("`{}`", full_init(init));
+            if let InitKind::TfCore { module, .. } = &init.kind {
+                t.push_str(&format!(" ({module})"));
+            }
+            (t, origin)
+        }
+        Candidate::Unresolved { reason, origin } => (format!("unresolved: {reason}"), origin),
+    }
+}
+
+/// One initializer object shared by several weights: Keras draws its seed once, so weights of the
+/// same shape get identical values (Keras 3, and tf.keras since 2.10).
+fn shared_instance_note(
+    ws: &Workspace,
+    file: &FileAnalysis,
+    call: &LayerCall,
+    all: &[LayerCall],
+    w: &WeightAnswer,
+    init: &InitVal,
+) -> Option<String> {
+    let id = init.instance.as_ref()?;
+    if !init.config.contains_key("seed") {
+        return None; // not random: every weight gets the same values anyway
+    }
+    let mut others = Vec::new();
+    for other in all {
+        for ow in &other.weights {
+            let itself = other.span == call.span && ow.weight == w.weight;
+            if itself || matches!(ow.created, Created::No(_)) {
+                continue;
+            }
+            let shares = ow.candidates.iter().any(|oc| {
+                matches!(oc, Candidate::Resolved { init: oi, .. } if oi.instance.as_ref() == Some(id))
+            });
+            if shares {
+                let line = file.line1(other.span.start);
+                let same = if ow.shape.is_some() && ow.shape == w.shape {
+                    ", same shape"
+                } else {
+                    ""
+                };
+                others.push(format!(
+                    "`{}` of `{}` at line {line}{same}",
+                    ow.weight, other.layer
+                ));
+            }
+        }
+    }
+    if others.is_empty() {
+        return None;
+    }
+    const SHOWN: usize = 5;
+    if others.len() > SHOWN {
+        let more = others.len() - SHOWN;
+        others.truncate(SHOWN);
+        others.push(format!("and {more} more"));
+    }
+    Some(format!(
+        "the same `{}` object (made at line {}) also initializes {}; Keras draws its seed once, so weights of the same shape get identical values",
+        init.class,
+        ws.file(&id.0).map(|f| f.line1(id.1.start)).unwrap_or(0),
+        others.join(", ")
+    ))
 }
 
 #[allow(dead_code)]
@@ -562,7 +862,7 @@ pub fn value_markdown(ws: &Workspace, cands: &[Candidate]) -> String {
                     s.push_str(&format!(" ({o})"));
                 }
                 if let Some(m) = init_math(ws, init, None) {
-                    s.push_str(&format!("\n  {m}"));
+                    s.push_str(&format!("\n  - {m}"));
                 }
                 s.push('\n');
             }

@@ -26,7 +26,7 @@ fn offset_of(text: &str, needle: &str) -> u32 {
 }
 
 #[test]
-fn hover_shows_table_math_and_shared_instances() {
+fn hover_lists_weights_math_and_shared_instances() {
     let text = "import keras\nfrom keras import layers, initializers\n\ninit = initializers.HeNormal()\nmodel = keras.Sequential([\n    keras.Input(shape=(16,)),\n    layers.Dense(32, kernel_initializer=init),\n    layers.Dense(32, kernel_initializer=init),\n])\n";
     let ws = workspace(&[("m.py", text)]);
     let h = hover(
@@ -37,12 +37,26 @@ fn hover_shows_table_math_and_shared_instances() {
     .unwrap();
     let md = h.markdown;
     assert!(md.contains("**keras.layers.Dense**"), "{md}");
-    assert!(md.contains("| `kernel` | `HeNormal(seed=None)` | argument `kernel_initializer` at line 7 ← variable `init` bound at line 4 |"), "{md}");
+    // A bullet per weight, the rest of the origin chain, the numbers and the shared object nested
+    // under it; no table (Neovim shows the markdown source).
     assert!(
-        md.contains("fan_in = 16, fan_out = 32: stddev = 0.4019 before truncation"),
+        md.contains(
+            "\n\n- **kernel** `HeNormal(seed=None)` — argument `kernel_initializer` at line 7\n  - ← variable `init` bound at line 4\n  - shape (16, 32): normal truncated"
+        ),
         "{md}"
     );
-    assert!(md.contains("the same `HeNormal` object (made at line 4) also initializes `kernel` of `Dense` at line 8"), "{md}");
+    assert!(
+        md.contains("fan_in = 16, fan_out = 32: stddev = 0.4019 before truncation\n"),
+        "{md}"
+    );
+    assert!(md.contains("\n  - the same `HeNormal` object (made at line 4) also initializes `kernel` of `Dense` at line 8;"), "{md}");
+    assert!(
+        md.ends_with(
+            "\n- **bias** `Zeros()` — default of `Dense` (keras/src/layers/core/dense.py)\n"
+        ),
+        "{md}"
+    );
+    assert!(!md.contains('|'), "{md}");
 }
 
 #[test]
@@ -62,8 +76,9 @@ fn inlay_hints_are_plain_text_and_in_range() {
     assert_eq!(
         labels,
         [
-            "kernel=glorot_uniform bias=none",
-            "kernel=glorot_uniform recurrent_kernel=orthogonal bias=unit_forget_bias(zeros)"
+            "kernel=glorot_uniform no bias",
+            // 79 characters in full: the last weight is cut.
+            "kernel=glorot_uniform recurrent_kernel=orthogonal +1 more"
         ]
     );
     let second_line = offset_of(text, "b =");
@@ -73,6 +88,109 @@ fn inlay_hints_are_plain_text_and_in_range() {
         Span::new(second_line, text.len() as u32),
     );
     assert_eq!(only_second.len(), 1);
+}
+
+/// The joined text of each hint of `text` (as `m.py` of a one-file workspace, or `files`).
+fn labels_of(ws: &Workspace, text: &str) -> Vec<String> {
+    inlay_hints(
+        ws,
+        std::path::Path::new("/ws/m.py"),
+        Span::new(0, text.len() as u32),
+    )
+    .iter()
+    .map(|h| h.parts.iter().map(|p| p.text.as_str()).collect())
+    .collect()
+}
+
+#[test]
+fn composite_layers_get_a_summary_by_role_within_60_characters() {
+    let text = "import keras\nfrom keras import layers, initializers\n\nclass Tower(keras.Model):\n    def __init__(self):\n        super().__init__()\n        self.a = layers.Dense(8, kernel_initializer=\"he_uniform\", bias_initializer=\"ones\")\n        self.b = layers.Dense(8, kernel_initializer=\"orthogonal\", bias_initializer=\"ones\")\n        self.c = layers.Dense(1, use_bias=False)\n\n    def call(self, x):\n        return self.c(self.b(self.a(x)))\n\nm = Tower()\na = layers.MultiHeadAttention(num_heads=2, key_dim=4, kernel_initializer=\"he_uniform\", bias_initializer=\"ones\")\nb = layers.MultiHeadAttention(num_heads=2, key_dim=4, use_bias=False, kernel_initializer=initializers.RandomNormal(stddev=0.02))\nc = layers.Bidirectional(layers.LSTM(8))\nd = layers.BatchNormalization(renorm=True, moving_variance_initializer=initializers.Constant(4.0))\n";
+    let ws = workspace(&[("m.py", text)]);
+    let labels = labels_of(&ws, text);
+    assert_eq!(
+        labels,
+        [
+            // The three Dense of the subclassed model (their own hints come first).
+            "kernel=he_uniform bias=ones",
+            "kernel=orthogonal bias=ones",
+            "kernel=glorot_uniform no bias",
+            "5 weights: kernels 3 kinds, biases ones (1 not created)",
+            "8 weights: kernels he_uniform, biases ones",
+            "4 weights: kernels random_normal(stddev=0.02), no biases",
+            // kernels, recurrent kernels and biases of both directions do not fit.
+            "6 weights: kernels glorot_uniform, +2 more",
+            // No role repeats: arguments elided, then the last weights cut.
+            "gamma=ones beta=zeros moving_mean=zeros +4 more",
+        ],
+    );
+    // Before, the model's label listed every weight: `dense/kernel=he_uniform dense/bias=ones ...`.
+    for l in &labels {
+        assert!(l.chars().count() <= format::MAX_LABEL_CHARS, "{l}");
+    }
+    // The tooltip (the hover text) still lists every weight.
+    let path = std::path::Path::new("/ws/m.py");
+    let tip = inlay_hint_tooltip(&ws, path, offset_of(text, "Tower()\n") + 7).unwrap();
+    for w in [
+        "- **kernel** `HeUniform(seed=None)`",
+        "- **kernel** `Orthogonal(gain=1.0, seed=None)`",
+        "- **bias** not created (`use_bias=False`)",
+    ] {
+        assert!(tip.contains(w), "{w} in {tip}");
+    }
+    // All weights belong to sub-layers: a line per sub-layer, then its weights.
+    assert!(
+        tip.contains("\n`dense_1/`\n- **kernel** `Orthogonal"),
+        "{tip}"
+    );
+}
+
+#[test]
+fn long_arguments_are_elided_and_custom_classes_keep_their_location() {
+    let inits = "import keras\n\nclass MyVS(keras.initializers.VarianceScaling):\n    def __init__(self, scale=1.0, mode='fan_in', distribution='truncated_normal', seed=None):\n        super().__init__(scale=scale, mode=mode, distribution=distribution, seed=seed)\n";
+    let text = "from keras import layers\nfrom inits import MyVS\na = layers.Dense(4, kernel_initializer=MyVS(scale=0.1, mode='fan_out', distribution='uniform'))\nb = layers.Dense(4, kernel_initializer=MyVS(), bias_initializer=MyVS(seed=3))\nc = layers.MultiHeadAttention(num_heads=2, key_dim=4, kernel_initializer=MyVS(scale=0.1, mode='fan_out', distribution='uniform'))\n";
+    let ws = workspace(&[("inits.py", inits), ("m.py", text)]);
+    let path = std::path::Path::new("/ws/m.py");
+    let hints = inlay_hints(&ws, path, Span::new(0, text.len() as u32));
+    let labels: Vec<String> = hints
+        .iter()
+        .map(|h| h.parts.iter().map(|p| p.text.as_str()).collect())
+        .collect();
+    assert_eq!(
+        labels,
+        [
+            // In full, `kernel=MyVS(distribution='uniform', mode='fan_out', scale=0.1) bias=zeros` (72).
+            "kernel=MyVS(…) bias=zeros",
+            // Arguments only where they differ from the class's defaults, as for Keras classes.
+            "kernel=MyVS bias=MyVS(seed=3)",
+            "8 weights: kernels MyVS(…), biases zeros",
+        ]
+    );
+    for h in &hints {
+        let linked: Vec<&str> = h
+            .parts
+            .iter()
+            .filter(|p| p.target.is_some())
+            .map(|p| p.text.as_str())
+            .collect();
+        assert!(linked.iter().all(|t| t.starts_with("MyVS")), "{linked:?}");
+        assert!(!linked.is_empty(), "{:?}", h.parts);
+        let (file, span) = h.parts.iter().find_map(|p| p.target.clone()).unwrap();
+        assert_eq!(&*file, std::path::Path::new("/ws/inits.py"));
+        assert_eq!(&inits[span.start as usize..span.end as usize], "MyVS");
+    }
+}
+
+#[test]
+fn padding_right_only_when_code_follows_the_hint() {
+    let text = "from keras import layers\nx = layers.Dense(4)(x)\ny = layers.Dense(4)\nz = [layers.Dense(4), layers.Dense(2)]\nw = layers.Dense(4)  # comment\n";
+    let ws = workspace(&[("m.py", text)]);
+    let hints = inlay_hints(
+        &ws,
+        std::path::Path::new("/ws/m.py"),
+        Span::new(0, text.len() as u32),
+    );
+    let pads: Vec<bool> = hints.iter().map(|h| h.padding_right).collect();
+    assert_eq!(pads, [true, false, true, true, false]);
 }
 
 #[test]
@@ -118,7 +236,8 @@ fn definition_and_hint_from_registered_names() {
     assert_eq!(
         labels,
         [
-            "kernel=Scaled(scale=2.0) bias=zeros",
+            // `Scaled`'s own default is scale=2.0, so no arguments, as `he_normal`.
+            "kernel=Scaled bias=zeros",
             "kernel=tiny bias=zeros"
         ]
     );
@@ -146,14 +265,14 @@ fn hover_on_layer_class_definition_and_on_values() {
         .unwrap()
         .markdown;
     assert!(
-        h.contains("| `dense/kernel` | `GlorotNormal(seed=None)` |"),
+        h.contains("\n- **dense/kernel** `GlorotNormal(seed=None)` — "),
         "{h}"
     );
     assert!(
         h.contains("default of parameter `kernel_initializer` of `__init__`"),
         "{h}"
     );
-    assert!(h.contains("| `scale` | `Ones()` |"), "{h}");
+    assert!(h.contains("\n- **scale** `Ones()` — "), "{h}");
     let v = hover(&ws, p, offset_of(text, "STD =") + 1)
         .unwrap()
         .markdown;
@@ -187,7 +306,7 @@ fn a_statement_broken_while_typing_keeps_its_last_answers() {
         "{}",
         h.markdown
     );
-    assert!(h.markdown.contains("| `kernel` |"), "{}", h.markdown);
+    assert!(h.markdown.contains("\n- **kernel** `"), "{}", h.markdown);
     assert_eq!(ws.file(path).unwrap().errors.len(), 1);
     // Without the earlier version, the broken statement is left out.
     let cold = workspace(&[("m.py", broken_call)]);
@@ -276,11 +395,12 @@ fn call_sites_follow_added_changed_and_removed_files_after_the_callee_map_is_bui
     let path = std::path::Path::new("/ws/helper.py");
     let at = offset_of(helper, "Dense") + 1;
     let kernel = |ws: &Workspace| -> String {
+        // The kernel's bullet with its nested ones (the alternatives of a one-of).
         let md = hover(ws, path, at).unwrap().markdown;
-        md.lines()
-            .find(|l| l.starts_with("| `kernel`"))
-            .unwrap_or_default()
-            .to_string()
+        let from = md.find("\n- **kernel** ").expect("a kernel bullet") + 1;
+        let rest = &md[from..];
+        let end = rest[1..].find("\n- ").map_or(rest.len(), |i| i + 2);
+        rest[..end].to_string()
     };
     let add = |ws: &mut Workspace, name: &str, text: &str| {
         let p = PathBuf::from("/ws").join(name);
@@ -362,7 +482,7 @@ fn nested_calls_of_one_function_are_not_a_cycle_and_hover_matches_the_file() {
         let md = hover(&ws, path, offset_of(text, needle) + 1)
             .unwrap()
             .markdown;
-        assert!(md.contains(&format!("| `kernel` | `{want}`")), "{md}");
+        assert!(md.contains(&format!("- **kernel** `{want}` — ")), "{md}");
     }
     let all = ws.layer_calls(path);
     assert!(
