@@ -293,6 +293,24 @@ fn per_file(
             if !init_params.contains(&name) {
                 continue;
             }
+            // The resolver's answer for the weights of this parameter must agree (it knows
+            // registered custom names and objects): every possibility unresolved for this string.
+            let answered: Vec<&crate::analysis::WeightAnswer> = lc
+                .weights
+                .iter()
+                .filter(|w| w.parameter.as_deref() == Some(name))
+                .collect();
+            let rejected = !answered.is_empty()
+                && answered.iter().all(|w| {
+                    !w.candidates.is_empty()
+                        && w.candidates.iter().all(|c| {
+                            matches!(c, Candidate::Unresolved { reason, .. }
+                                if reason.contains(&format!("'{value}'")) && reason.contains("raises"))
+                        })
+                });
+            if !rejected {
+                continue;
+            }
             let ids = &data.initializers;
             if let Some(err) = ids.broken_identifiers.get(value.as_str()) {
                 if sel.enabled(Code::InvalidInitializer) {
@@ -425,6 +443,13 @@ fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagn
                 let Some((ipath, ispan)) = &init.instance else {
                     continue;
                 };
+                // A deterministic initializer (no `seed` in its config: Zeros, Constant,
+                // Identity) gives the same values whether shared or not; a sub-layer's weight
+                // (`query/kernel`) may get a copy of the object (Keras 3 `MultiHeadAttention`
+                // clones its initializers per sub-layer).
+                if !init.config.contains_key("seed") || w.weight.contains('/') {
+                    continue;
+                }
                 let arg = origin
                     .first()
                     .and_then(|s| s.span.filter(|_| s.file.as_deref() == Some(&**path)))
@@ -451,7 +476,11 @@ fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagn
     let mut out = Vec::new();
     for ((ipath, start, end), (class, seeded, reaches)) in by_object {
         let ispan = Span::new(start, end);
-        if reaches.len() < 2 || !constructed_once(ws, &ipath, ispan) {
+        let mut layer_calls: Vec<(&Arc<Path>, Span)> =
+            reaches.iter().map(|r| (&r.path, r.layer_span)).collect();
+        layer_calls.sort();
+        layer_calls.dedup();
+        if layer_calls.len() < 2 || !constructed_once(ws, &ipath, ispan) {
             continue;
         }
         let here = |r: &Reach| {
