@@ -26,11 +26,15 @@ TIMEOUT = 30.0  # seconds to wait for one response
 HOVER_FILE = "cnn.py"
 HOVER_LINE_CONTAINS = "layers.Conv2D(filters, 3"
 HOVER_ON = "Conv2D"
+# The layout too: a bullet per weight, the rest of the origin chain nested under it (no table).
 EXPECTED_IN_HOVER = [
     "keras.layers.Conv2D",
     "HeNormal(seed=1)",
     "variable `CONV_INIT` bound at line 5",
     "use_bias=False",
+    "\n- **kernel** `HeNormal(seed=1)` — argument `kernel_initializer` at line 9\n"
+    "  - ← variable `CONV_INIT` bound at line 5\n",
+    "\n- **bias** not created (`use_bias=False`)\n",
 ]
 
 
