@@ -68,11 +68,17 @@ def canon(value):
 # --------------------------------------------------------------------------------------
 
 
-def instrument(flavor="keras3"):
+def instrument(flavor="keras3", digests=False):
     """Imports Keras (tf_keras for `keras2`), wraps `Layer.__init__`, `Layer.add_weight` and
     `initializers.get`, and returns `run(root, path) -> result`: runs one script as `__main__` and
     describes every layer it constructed under `root`. Call `run` once per process (records are
-    per process); `run_forked` forks one process per script after this one-time setup."""
+    per process); `run_forked` forks one process per script after this one-time setup.
+
+    With `digests`, each weight also gets `digest` (sha256 of its initial value, taken in
+    `add_weight` right after the variable is created), and an exception that ends the script is
+    attributed from its traceback to the innermost recorded layer it passed through (`raised`,
+    `raised_phase`: construction, build or call), and located (`error_at`: the innermost frame
+    under the root)."""
     keras2 = flavor == "keras2"
     where = {"root": None}
 
@@ -274,19 +280,81 @@ def instrument(flavor="keras3"):
             records[id(self)] = rec
             order.append(rec)
         name = name_argument(add_weight_signature, self, args, kwargs)
-        rec["weights"].append(
-            {
-                "variable": variable,
-                "name": name,
-                "explicit_name": name is not None,
-                "initializer": got[1],
-            }
-        )
+        entry = {
+            "variable": variable,
+            "name": name,
+            "explicit_name": name is not None,
+            "initializer": got[1],
+        }
+        if digests:
+            entry["digest"] = value_digest(variable)
+        rec["weights"].append(entry)
         return variable
+
+    def value_digest(variable):
+        """sha256 of the variable's current value as C-ordered numpy bytes (None if unreadable)."""
+        import hashlib
+
+        import numpy as np
+
+        try:
+            value = variable.numpy()
+        except Exception:  # noqa: BLE001
+            try:
+                value = np.asarray(variable)
+            except Exception:  # noqa: BLE001
+                return None
+        return hashlib.sha256(np.ascontiguousarray(value).tobytes()).hexdigest()
+
+    def attribute_error(exc):
+        """(digests mode) Marks the layer a script-ending exception came from: the innermost
+        traceback frame whose first argument is a recorded layer with a user call site. Keras
+        raises most construction errors after `Layer.__init__` has returned (`Dense.__init__`
+        calls `initializers.get` after `super().__init__`), so the `__init__` wrapper alone does
+        not see them. Returns the innermost traceback frame inside the root as `error_at`."""
+        frames = []
+        tb = exc.__traceback__
+        while tb is not None:
+            frames.append(tb.tb_frame)
+            tb = tb.tb_next
+        error_at = None
+        for frame in reversed(frames):
+            fn = os.path.realpath(frame.f_code.co_filename)
+            if fn.startswith(where["root"] + os.sep) and frame_kind(frame) == "user":
+                error_at = {
+                    "file": os.path.relpath(fn, where["root"]).replace(os.sep, "/"),
+                    "line": frame.f_lineno,
+                }
+                break
+        for i in range(len(frames) - 1, -1, -1):
+            obj = first_argument(frames[i])
+            rec = records.get(id(obj)) if obj is not None else None
+            if rec is None or rec["layer"] is not obj or rec["site"] is None:
+                continue
+            # The methods of this layer the exception passed through.
+            own = {f.f_code.co_name for f in frames if first_argument(f) is obj}
+            if "__init__" in own:
+                phase = "construction"
+            elif own & {"build", "add_weight", "_maybe_build", "add_variable"}:
+                phase = "build"
+            else:
+                phase = "call"
+            rec.setdefault("raised", f"{type(exc).__name__}: {exc}"[:300])
+            rec["raised_phase"] = phase
+            break
+        return error_at
 
     Layer.__init__ = init_wrapper
     Layer.add_weight = add_weight_wrapper
     k_initializers.get = get_wrapper
+    if digests:
+        # Keras cuts its own frames out of a traceback; attribute_error needs them.
+        if keras2:
+            import tensorflow as tf
+
+            tf.debugging.disable_traceback_filtering()
+        else:
+            keras.config.disable_traceback_filtering()
 
     def run(root, path):
         root = os.path.abspath(root)
@@ -304,6 +372,7 @@ def instrument(flavor="keras3"):
             parts.insert(0, os.path.basename(pkg_root))
             pkg_root = os.path.dirname(pkg_root)
         error = None
+        error_at = None
         sys.argv = [path]
         try:
             if len(parts) > 1:
@@ -319,6 +388,8 @@ def instrument(flavor="keras3"):
 
             error = "".join(traceback.format_exception_only(type(e), e)).strip()
             traceback.print_exc()
+            if digests:
+                error_at = attribute_error(e)
 
         # ---- describe initializers ------------------------------------------------------
         def describe_plain(init):
@@ -487,6 +558,8 @@ def instrument(flavor="keras3"):
                         w["notes"] = notes
                     if ignore:
                         w["ignore"] = ignore
+                    if digests:
+                        w["digest"] = e.get("digest")
                     out.append(w)
                 for kid, seg in child_segments(lyr):
                     if seg:
@@ -526,8 +599,13 @@ def instrument(flavor="keras3"):
             )
             if rec.get("raised"):
                 sites[-1]["raised"] = rec["raised"]
+                if digests:
+                    sites[-1]["raised_phase"] = rec.get("raised_phase", "construction")
 
-        return {"script": os.path.relpath(path, root), "error": error, "sites": sites}
+        result = {"script": os.path.relpath(path, root), "error": error, "sites": sites}
+        if digests and error_at is not None:
+            result["error_at"] = error_at
+        return result
 
     return run
 
@@ -588,8 +666,8 @@ def run_forked(run, jobs, workers=2, timeout=120, log_dir=None):
         yield i, result
 
 
-def child_main(root, path, out_path, flavor="keras3"):
-    result = instrument(flavor)(root, path)
+def child_main(root, path, out_path, flavor="keras3", digests=False):
+    result = instrument(flavor, digests)(root, path)
     with open(out_path, "w") as f:
         json.dump(result, f)
 
@@ -645,7 +723,7 @@ def child_env(flavor, backend):
     return env
 
 
-def run_one(root, path, python, timeout, flavor="keras3", backend="numpy"):
+def run_one(root, path, python, timeout, flavor="keras3", backend="numpy", digests=False):
     fd, tmp = tempfile.mkstemp(suffix=".json")
     os.close(fd)
     env = child_env(flavor, backend)
@@ -653,6 +731,8 @@ def run_one(root, path, python, timeout, flavor="keras3", backend="numpy"):
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env.pop("PYTHONPATH", None)
     cmd = [python, os.path.abspath(__file__), "--child", root, path, tmp, flavor]
+    if digests:
+        cmd.append("--digests")
     try:
         proc = subprocess.run(
             cmd, cwd=os.path.dirname(path), env=env, capture_output=True, text=True, timeout=timeout
@@ -670,18 +750,31 @@ def run_one(root, path, python, timeout, flavor="keras3", backend="numpy"):
         os.unlink(tmp)
 
 
-def merge(results):
-    """Merge per-script site lists into one entry per call site."""
+def merge(results, digests=False):
+    """Merge per-script site lists into one entry per call site.
+
+    With `digests` (results of `instrument(..., digests=True)`), every weight also gets
+    `digests`: one `{"script", "shape", "digest"}` per built instance (a site run by several
+    scripts, or several times by one, has several; values are comparable only within one script,
+    one process), and `digest` when they are all one value; and a site that raised gets `raised` and
+    `raised_phase` also when some instance of it was built."""
     by_site = {}
     for res in results:
         for s in res["sites"]:
             key = (s["file"], s["line"], s["column"])
-            entry = by_site.setdefault(key, {"layer": set(), "built": [], "unbuilt": 0, "raised": set()})
+            entry = by_site.setdefault(
+                key, {"layer": set(), "built": [], "unbuilt": 0, "raised": set(), "phase": set()}
+            )
             entry["layer"].add(s["layer"])
             if s.get("raised"):
                 entry["raised"].add(s["raised"])
+                if s.get("raised_phase"):
+                    entry["phase"].add(s["raised_phase"])
             if s["built"]:
-                entry["built"].append(s["weights"])
+                if digests:
+                    entry["built"].append([dict(w, script=res["script"]) for w in s["weights"]])
+                else:
+                    entry["built"].append(s["weights"])
             else:
                 entry["unbuilt"] += 1
     layers, weightless, unbuilt = [], [], []
@@ -693,12 +786,16 @@ def merge(results):
             unbuilt.append(dict(base, instances=instances))
             if e["raised"]:
                 unbuilt[-1]["raised"] = sorted(e["raised"])
+                if digests:
+                    unbuilt[-1]["raised_phase"] = sorted(e["phase"])
             continue
         per_weight = {}
         for inst in e["built"]:
             for w in inst:
-                slot = per_weight.setdefault(w["weight"], {"answers": {}, "count": 0, "notes": set(), "ignore": set(), "shapes": set()})
+                slot = per_weight.setdefault(w["weight"], {"answers": {}, "count": 0, "notes": set(), "ignore": set(), "shapes": set(), "digests": []})
                 slot["count"] += 1
+                if digests:
+                    slot["digests"].append({"script": w["script"], "shape": w.get("shape"), "digest": w.get("digest")})
                 slot["shapes"].add(tuple(w["shape"]) if "shape" in w else None)
                 slot["answers"][canon(w["initializer"])] = w["initializer"]
                 slot["notes"].update(w.get("notes", []))
@@ -724,12 +821,19 @@ def merge(results):
                 w["notes"] = sorted(slot["notes"])
             if slot["ignore"]:
                 w["ignore"] = sorted(slot["ignore"])
+            if digests:
+                values = {d["digest"] for d in slot["digests"]}
+                w["digest"] = values.pop() if len(values) == 1 else None
+                w["digests"] = sorted(slot["digests"], key=lambda d: (d["script"], str(d["digest"])))
             weights.append(w)
         site = dict(base)
         if instances > 1:
             site["instances"] = instances
         if e["unbuilt"]:
             site["unbuilt_instances"] = e["unbuilt"]
+        if digests and e["raised"]:
+            site["raised"] = sorted(e["raised"])
+            site["raised_phase"] = sorted(e["phase"])
         site["weights"] = weights
         layers.append(site)
     return layers, weightless, unbuilt
@@ -755,6 +859,13 @@ def parent_main(argv):
     ap.add_argument("--jobs", "-j", type=int, default=2)
     ap.add_argument("--timeout", type=int, default=300)
     ap.add_argument("--quiet", "-q", action="store_true")
+    ap.add_argument(
+        "--digests",
+        action="store_true",
+        help="also record each weight's initial value digest (sha256, per instance) and, for a script "
+        "that raised, the layer it raised in and where (for tests/diagnostics); off by default, so "
+        "the committed oracle files do not change",
+    )
     args = ap.parse_args(argv)
 
     from concurrent.futures import ThreadPoolExecutor
@@ -770,17 +881,24 @@ def parent_main(argv):
         exceptions.extend(scan_exceptions(root, files))
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:
         results = list(
-            pool.map(lambda rf: run_one(rf[0], rf[1], args.python, args.timeout, args.flavor, args.backend), jobs)
+            pool.map(
+                lambda rf: run_one(
+                    rf[0], rf[1], args.python, args.timeout, args.flavor, args.backend, args.digests
+                ),
+                jobs,
+            )
         )
 
     errors = []
     for res in results:
         if res.get("error"):
             errors.append({"script": res["script"], "error": res["error"]})
+            if args.digests and res.get("error_at"):
+                errors[-1]["at"] = res["error_at"]
             if not args.quiet:
                 sys.stderr.write(f"ERROR in {res['script']}: {res['error']}\n{res.get('stderr', '')}\n")
 
-    layers, weightless, unbuilt = merge(results)
+    layers, weightless, unbuilt = merge(results, args.digests)
     def installed(code, env):
         return subprocess.run([args.python, "-c", code], env=env, capture_output=True, text=True).stdout.strip()
 
@@ -830,7 +948,8 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         root_arg, path_arg, out_arg = sys.argv[2:5]
         flavor_arg = sys.argv[5] if len(sys.argv) > 5 else "keras3"
+        digests_arg = "--digests" in sys.argv[6:]
         sys.argv = sys.argv[:1]
-        child_main(root_arg, path_arg, out_arg, flavor_arg)
+        child_main(root_arg, path_arg, out_arg, flavor_arg, digests_arg)
     else:
         sys.exit(parent_main(sys.argv[1:]))
