@@ -141,10 +141,11 @@ local function run()
   local custom_line = find_line(bufnr, 'inits.MyInit(')
   local expected = {
     { 'Conv2D hint: kernel=he_uniform bias=zeros', conv_line, { 'kernel=he_uniform', 'bias=zeros' } },
+    -- 79 characters in full: cut at 60 (the bias is in the tooltip and the hover).
     {
-      'LSTM hint: glorot_uniform kernel, orthogonal recurrent kernel, bias',
+      'LSTM hint: glorot_uniform kernel, orthogonal recurrent kernel, +1 more',
       lstm_line,
-      { 'kernel=glorot_uniform', 'recurrent_kernel=orthogonal', 'bias=' },
+      { 'kernel=glorot_uniform recurrent_kernel=orthogonal +1 more' },
     },
     { 'Dense hint: kernel=he_normal bias=zeros', dense_line, { 'kernel=he_normal bias=zeros' } },
     -- Resolving MyInit needs inits.py indexed: the server answers `kernel=?` until then and
@@ -171,6 +172,22 @@ local function run()
     local ok, missing = contains_all(text, e[3])
     check(e[1], ok, { hint = text, missing = missing })
   end
+  -- Code follows each hint (`(inputs)`, `(x)`): paddingRight, which Neovim renders as a space.
+  local conv_hint = vim.lsp.inlay_hint.get({ bufnr = bufnr, range = {
+    start = { line = conv_line, character = 0 }, ['end'] = { line = conv_line + 1, character = 0 } } })[1]
+  check('Conv2D hint has paddingRight', conv_hint and conv_hint.inlay_hint.paddingRight == true, conv_hint)
+  local rendered = {}
+  for name, ns in pairs(vim.api.nvim_get_namespaces()) do
+    if name:lower():find('inlay', 1, true) then
+      for _, m in ipairs(vim.api.nvim_buf_get_extmarks(bufnr, ns, { conv_line, 0 }, { conv_line, -1 }, { details = true })) do
+        for _, chunk in ipairs(m[4].virt_text or {}) do
+          table.insert(rendered, chunk[1])
+        end
+      end
+    end
+  end
+  rendered = table.concat(rendered)
+  check('Conv2D hint is drawn with a space before (inputs)', rendered == ' kernel=he_uniform bias=zeros ', rendered)
 
   -- 5. Hover on the Dense layer, through the real UI path (floating window).
   local _, dense_col = find_line(bufnr, 'Dense(64')
@@ -186,7 +203,14 @@ local function run()
   end
   local ok, missing = contains_all(hover, { 'keras.layers.Dense', 'kernel', 'HeNormal', 'bias', 'Zeros' })
   check('hover names keras.layers.Dense, kernel HeNormal, bias Zeros', ok, { hover = hover, missing = missing })
-  check('hover is markdown with a table', hover:find('|', 1, true) ~= nil, hover)
+  -- A bullet per weight, not a table (Neovim's float shows the markdown source).
+  check(
+    'hover is a bullet per weight, no table',
+    hover:find('\n- **kernel** `HeNormal(seed=None)` — argument `kernel_initializer` at line 11\n', 1, true) ~= nil
+      and hover:find('\n- **bias** `Zeros()` — argument `bias_initializer` at line 11\n', 1, true) ~= nil
+      and hover:find('|', 1, true) == nil,
+    hover
+  )
 
   local wins_before = #vim.api.nvim_list_wins()
   vim.lsp.buf.hover()
@@ -203,6 +227,21 @@ local function run()
   end, 20)
   ok, missing = contains_all(float_text, { 'keras.layers.Dense', 'HeNormal', 'Zeros' })
   check('vim.lsp.buf.hover() opens a float with the initializers', ok, { float = float_text, missing = missing })
+  ok, missing = contains_all(float_text, { '\n- **kernel** `HeNormal(seed=None)`', '\n- **bias** `Zeros()`' })
+  check(
+    'the hover float has a line per weight and no table rows',
+    ok and not float_text:find('|', 1, true),
+    { float = float_text, missing = missing }
+  )
+  -- KERAS_LSP_NVIM_FLOAT_OUT=FILE keeps the float's text (to look at, or attach to a report).
+  local float_out = os.getenv('KERAS_LSP_NVIM_FLOAT_OUT')
+  if float_out and float_out ~= '' then
+    local f = io.open(float_out, 'w')
+    if f then
+      f:write(float_text, '\n')
+      f:close()
+    end
+  end
   for _, win in ipairs(vim.api.nvim_list_wins()) do
     if vim.api.nvim_win_get_config(win).relative ~= '' then
       vim.api.nvim_win_close(win, true)
