@@ -103,6 +103,58 @@ def jsonable(value):
     return {"$repr": sanitize(repr(value), 200)}
 
 
+# A keyword no layer declares, for the `unknown_keyword_error` probe.
+UNKNOWN_KEYWORD = "keras_lsp_unknown_keyword"
+
+
+def accepted_keywords(cls):
+    """Every keyword name the constructors of `cls`'s MRO declare, plus the names of the sets
+    `Layer.__init__` checks its `**kwargs` against (`allowed_kwargs = {...}` in its source): an
+    over-approximation of what the construction accepts, read from the package."""
+    import ast
+    import textwrap
+
+    names = set()
+    for c in cls.__mro__:
+        init = c.__dict__.get("__init__")
+        if init is None or c is object:
+            continue
+        try:
+            params = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        names |= {p.name for p in params
+                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name not in ("self", "cls")}
+        try:
+            tree = ast.parse(textwrap.dedent(inspect.getsource(init)))
+        except (OSError, TypeError, SyntaxError):
+            continue
+        def is_kwargs(e):
+            return isinstance(e, ast.Name) and "kwargs" in e.id
+
+        def const(e):
+            return e.value if isinstance(e, ast.Constant) and isinstance(e.value, str) else None
+
+        for node in ast.walk(tree):
+            # allowed_kwargs = {"input_dim", ...}
+            if (isinstance(node, ast.Assign)
+                    and any(isinstance(t, ast.Name) and "allowed" in t.id and "kwargs" in t.id for t in node.targets)
+                    and isinstance(node.value, (ast.Set, ast.List, ast.Tuple))):
+                names |= {const(e) for e in node.value.elts} - {None}
+            # kwargs.pop("input_shape", None), kwargs.get(...), kwargs.setdefault(...)
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                  and node.func.attr in ("pop", "get", "setdefault") and is_kwargs(node.func.value) and node.args):
+                names |= {const(node.args[0])} - {None}
+            # "x" in kwargs
+            elif isinstance(node, ast.Compare) and any(isinstance(o, (ast.In, ast.NotIn)) for o in node.ops) \
+                    and any(is_kwargs(c) for c in node.comparators):
+                names |= {const(node.left)} - {None}
+            # kwargs["x"]
+            elif isinstance(node, ast.Subscript) and is_kwargs(node.value):
+                names |= {const(node.slice)} - {None}
+    return sorted(names)
+
+
 def signature_json(func, skip_first=True):
     try:
         sig = inspect.signature(func)
@@ -728,6 +780,21 @@ class Builder:
         except Exception:
             return False
 
+    def construction_error(self, cls, spec, extra_kwargs):
+        """What constructing `cls` with the spec's arguments plus `extra_kwargs` raises (no
+        build): "Type: message" (first line), or None when it constructs."""
+        try:
+            with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+                warnings.simplefilter("ignore")
+                with contextlib.redirect_stdout(io.StringIO()):
+                    args = [self.instantiate(a, None, "arg%d" % i, []) for i, a in enumerate(spec.get("args", []))]
+                    kwargs = {k: self.instantiate(v, None, k, []) for k, v in spec.get("kwargs", {}).items()}
+                    kwargs.update(extra_kwargs)
+                    cls(*args, **kwargs)
+            return None
+        except Exception as exc:
+            return err_text(exc).splitlines()[0][:300]
+
     def run(self, layer, spec):
         fl = self.fl
         mode = spec.get("mode", "call")
@@ -1118,6 +1185,11 @@ def probe_layer(fl, builder, cls, key, spellings):
         entry["weights"] = []
         return entry
     probe["status"] = "built"
+    # A keyword argument the layer does not declare: whether constructing it raises (diagnostic
+    # `unknown-keyword`), and every keyword name the constructor chain can accept.
+    entry["unknown_keyword_error"] = (builder.construction_error(cls, spec, {UNKNOWN_KEYWORD: 1})
+                                      if builder.construction_error(cls, spec, {}) is None else None)
+    entry["accepted_keywords"] = accepted_keywords(cls)
     if default.warnings:
         probe["warnings"] = default.warnings
     if default.uncaptured:

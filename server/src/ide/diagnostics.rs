@@ -25,6 +25,8 @@ pub enum Code {
     IgnoredInitializer,
     /// A string that is not an initializer identifier.
     UnknownInitializer,
+    /// A keyword argument the layer does not accept.
+    UnknownKeyword,
     /// An identifier Keras accepts by name but fails to build (`"constant"` in Keras 3.15.1).
     InvalidInitializer,
     /// A weight whose initializer keras-lsp cannot answer (off by default).
@@ -34,10 +36,11 @@ pub enum Code {
 }
 
 impl Code {
-    pub const ALL: [Code; 6] = [
+    pub const ALL: [Code; 7] = [
         Code::SharedInitializer,
         Code::IgnoredInitializer,
         Code::UnknownInitializer,
+        Code::UnknownKeyword,
         Code::InvalidInitializer,
         Code::UnresolvedInitializer,
         Code::SkippedStatement,
@@ -49,6 +52,7 @@ impl Code {
             Code::SharedInitializer => "shared-initializer",
             Code::IgnoredInitializer => "ignored-initializer",
             Code::UnknownInitializer => "unknown-initializer",
+            Code::UnknownKeyword => "unknown-keyword",
             Code::InvalidInitializer => "invalid-initializer",
             Code::UnresolvedInitializer => "unresolved-initializer",
             Code::SkippedStatement => "skipped-statement",
@@ -246,6 +250,48 @@ fn per_file(
             let Some(name) = k.name.as_deref() else {
                 continue;
             };
+            // A keyword the construction rejects (measured by the generator for this class).
+            if let (Some(err), false, true) = (
+                &info.unknown_keyword_error,
+                info.accepted_keywords.iter().any(|a| a == name),
+                sel.enabled(Code::UnknownKeyword) && !info.accepted_keywords.is_empty(),
+            ) {
+                let suggestion = unique_extension(name, &info.accepted_keywords)
+                    .or_else(|| closest(name, info.accepted_keywords.iter().map(String::as_str)));
+                let kind = err.split(':').next().unwrap_or("an error");
+                let mut message = format!(
+                    "`{class}` does not accept the keyword `{name}`: Keras {version} raises {kind} when it is constructed"
+                );
+                if let Some(s) = suggestion {
+                    message.push_str(&format!("; did you mean `{s}`?"));
+                }
+                let name_span = Span::new(k.span.start, k.span.start + name.len() as u32);
+                out.push(Diagnostic {
+                    path: path.clone(),
+                    span: name_span,
+                    severity: Severity::Error,
+                    code: Code::UnknownKeyword,
+                    message,
+                    related: Vec::new(),
+                    unnecessary: false,
+                    fixes: suggestion
+                        .filter(|s| call.keyword(s).is_none())
+                        .filter(|_| {
+                            text.get(name_span.start as usize..name_span.end as usize) == Some(name)
+                        })
+                        .map(|s| Fix {
+                            title: format!("Replace with `{s}`"),
+                            edits: vec![Edit {
+                                span: name_span,
+                                new_text: s.to_string(),
+                            }],
+                            preferred: true,
+                        })
+                        .into_iter()
+                        .collect(),
+                });
+                continue;
+            }
             // An initializer argument for a weight that is not created.
             if sel.enabled(Code::IgnoredInitializer) {
                 let ignored: Vec<(&str, &str)> = lc
@@ -630,6 +676,13 @@ fn closest<'a>(s: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, c)| (*d, c.len(), *c))
         .map(|(_, c)| c)
+}
+
+/// The one candidate that `s` is a proper prefix of (`kernel_init` → `kernel_initializer`).
+fn unique_extension<'a>(s: &str, candidates: &'a [String]) -> Option<&'a str> {
+    let mut it = candidates.iter().filter(|c| c.len() > s.len() && c.starts_with(s));
+    let first = it.next()?;
+    it.next().is_none().then_some(first.as_str())
 }
 
 /// Levenshtein distance in characters.

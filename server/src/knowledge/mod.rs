@@ -104,6 +104,16 @@ pub struct LayerInfo {
     pub wrapper: bool,
     #[serde(default)]
     pub weights: Vec<WeightInfo>,
+    /// Every keyword name the constructors of the class's MRO declare or read from `**kwargs`
+    /// (`input_shape`, `allowed_kwargs`): an over-approximation of what construction accepts
+    /// (`tools/gen_keras_data.py`, `accepted_keywords`). Empty when not probed.
+    #[serde(default)]
+    pub accepted_keywords: Vec<String>,
+    /// What constructing the layer with an undeclared keyword raises, measured by the generator
+    /// ("ValueError: Unrecognized keyword arguments passed to Dense: ..."); `None` when it is
+    /// accepted or was not probed.
+    #[serde(default)]
+    pub unknown_keyword_error: Option<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
