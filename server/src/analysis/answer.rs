@@ -117,6 +117,9 @@ pub struct LayerCall {
     /// (`Bidirectional` sets it on its copy; other layers make it raise, see
     /// `keras/src/layers/rnn/bidirectional.py`), or any workspace layer class.
     pub copyable: bool,
+    /// Every construction at this call is of one built-in Keras layer class (not a workspace
+    /// class): its keyword arguments go to that class's own constructor.
+    pub builtin: bool,
 }
 
 /// The answers for one list of weights computed several times (in each context of a helper's

@@ -421,6 +421,8 @@ struct Construction {
     weights: Vec<WeightAnswer>,
     notes: Vec<String>,
     copyable: bool,
+    /// A built-in Keras layer class (not a workspace class).
+    builtin: bool,
     callee_span: Span,
     /// What the weights (not the shapes) read of the frame (see `Frame::used`).
     weights_used: u64,
@@ -645,6 +647,7 @@ fn site_call(
     if classes.len() > 1 {
         notes.push(format!("constructs one of: {}", classes.join(", ")));
     }
+    let builtin = classes.len() == 1 && built.iter().all(|b| b.builtin);
     let weights = union_weights(built.into_iter().map(|b| b.weights).collect());
     Some(LayerCall {
         span: site.call.span,
@@ -654,6 +657,7 @@ fn site_call(
         weights,
         notes,
         copyable,
+        builtin,
     })
 }
 
@@ -730,6 +734,7 @@ fn construct(
                     weights,
                     notes,
                     copyable: true,
+                    builtin: false,
                     callee_span: site.call.callee_name_span(),
                     weights_used: cx.frame.as_ref().map_or(0, |f| f.used()),
                 });
@@ -781,6 +786,7 @@ fn construct(
                     weights,
                     notes,
                     copyable: layers::copyable(info),
+                    builtin: true,
                     callee_span: site.call.callee_name_span(),
                     weights_used,
                 });

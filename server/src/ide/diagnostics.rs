@@ -230,7 +230,7 @@ fn per_file(
         let Some((class, info)) = data.layer(&lc.layer) else {
             continue;
         };
-        if !lc.qualified.ends_with(&format!(".{}", lc.layer)) || class != lc.layer {
+        if !lc.builtin || class != lc.layer {
             continue;
         }
         let Some(&i) = uses.by_span.get(&lc.span) else {

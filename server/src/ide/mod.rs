@@ -119,6 +119,7 @@ fn class_hover(
             weights,
             notes: vec!["answers with the constructor's default arguments; each construction site shows its own".into()],
             copyable: true,
+            builtin: false,
         };
         return Some(Hover {
             markdown: format::hover_markdown(ws, file, &call, std::slice::from_ref(&call)),
