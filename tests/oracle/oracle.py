@@ -193,8 +193,11 @@ def instrument(flavor="keras3", digests=False):
     orig_add_weight = Layer.add_weight
     orig_get = k_initializers.get
 
-    def site_of(obj):
-        frame = sys._getframe(2)
+    def site_of(obj, frame=None):
+        """The call site of obj's construction, walking outwards from `frame` (default: the
+        caller of the caller of this function)."""
+        if frame is None:
+            frame = sys._getframe(2)
         while frame is not None:
             if is_own_init(frame, obj):
                 frame = frame.f_back
@@ -311,7 +314,8 @@ def instrument(flavor="keras3", digests=False):
         traceback frame whose first argument is a recorded layer with a user call site. Keras
         raises most construction errors after `Layer.__init__` has returned (`Dense.__init__`
         calls `initializers.get` after `super().__init__`), so the `__init__` wrapper alone does
-        not see them. Returns the innermost traceback frame inside the root as `error_at`."""
+        not see them. Returns `error_at`: the innermost traceback frame inside the root, and the
+        call site of that layer (`site`) when there is one."""
         frames = []
         tb = exc.__traceback__
         while tb is not None:
@@ -328,8 +332,17 @@ def instrument(flavor="keras3", digests=False):
                 break
         for i in range(len(frames) - 1, -1, -1):
             obj = first_argument(frames[i])
-            rec = records.get(id(obj)) if obj is not None else None
-            if rec is None or rec["layer"] is not obj or rec["site"] is None:
+            if not isinstance(obj, Layer):
+                continue
+            rec = records.get(id(obj))
+            if rec is None or rec["layer"] is not obj:
+                # Raised in a subclass `__init__` before it called `Layer.__init__` (Keras 3 `LSTM`
+                # constructs its `LSTMCell` first): record the layer now, from this frame.
+                rec = {"layer": obj, "site": site_of(obj, frames[i]), "explicit_name": True,
+                       "weights": [], "half_constructed": True}
+                records[id(obj)] = rec
+                order.append(rec)
+            if rec["site"] is None:
                 continue
             # The methods of this layer the exception passed through.
             own = {f.f_code.co_name for f in frames if first_argument(f) is obj}
@@ -341,6 +354,8 @@ def instrument(flavor="keras3", digests=False):
                 phase = "call"
             rec.setdefault("raised", f"{type(exc).__name__}: {exc}"[:300])
             rec["raised_phase"] = phase
+            site = {k: rec["site"][k] for k in ("file", "line", "column")}
+            error_at = dict(error_at or {}, site=site)
             break
         return error_at
 
@@ -583,6 +598,11 @@ def instrument(flavor="keras3", digests=False):
             if site is None or excluded(lyr):
                 continue
             if not (site["abs"] == root or site["abs"].startswith(root + os.sep)):
+                continue
+            if rec.get("half_constructed"):  # digests mode: raised before `Layer.__init__` ran
+                sites.append({"file": site["file"], "line": site["line"], "column": site["column"],
+                              "layer": type(lyr).__name__, "built": False, "weights": [],
+                              "raised": rec["raised"], "raised_phase": rec["raised_phase"]})
                 continue
             weights = collect(lyr)
             sites.append(
@@ -839,6 +859,27 @@ def merge(results, digests=False):
     return layers, weightless, unbuilt
 
 
+def forked_results(jobs, args):
+    """`--fork`: the results of `jobs` from children forked off this process after one
+    `instrument` (in job order)."""
+    os.environ.update(child_env(args.flavor, args.backend))
+    run = instrument(args.flavor, args.digests)
+
+    def reseeded(root, path):
+        import random
+
+        import numpy as np
+
+        random.seed()  # a forked child starts with its parent's generator states
+        np.random.seed()
+        return run(root, path)
+
+    results = [None] * len(jobs)
+    for i, res in run_forked(reseeded, jobs, workers=args.jobs, timeout=args.timeout):
+        results[i] = res
+    return results
+
+
 def parent_main(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dirs", nargs="+", help="fixture roots; file paths in the output are relative to their root")
@@ -866,6 +907,13 @@ def parent_main(argv):
         "that raised, the layer it raised in and where (for tests/diagnostics); off by default, so "
         "the committed oracle files do not change",
     )
+    ap.add_argument(
+        "--fork",
+        action="store_true",
+        help="import Keras once in this process and fork a child per script (much faster than a new "
+        "interpreter per script; each child reseeds Python's and NumPy's random generators from "
+        "os.urandom as a new process would); needs --python to be this interpreter",
+    )
     args = ap.parse_args(argv)
 
     from concurrent.futures import ThreadPoolExecutor
@@ -879,15 +927,20 @@ def parent_main(argv):
         files = find_fixtures(root)
         jobs.extend((root, f) for f in files)
         exceptions.extend(scan_exceptions(root, files))
-    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
-        results = list(
-            pool.map(
-                lambda rf: run_one(
-                    rf[0], rf[1], args.python, args.timeout, args.flavor, args.backend, args.digests
-                ),
-                jobs,
+    if args.fork:
+        if os.path.realpath(args.python) != os.path.realpath(sys.executable):
+            ap.error("--fork runs the scripts in this interpreter: drop --python or run oracle.py with it")
+        results = forked_results(jobs, args)
+    else:
+        with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+            results = list(
+                pool.map(
+                    lambda rf: run_one(
+                        rf[0], rf[1], args.python, args.timeout, args.flavor, args.backend, args.digests
+                    ),
+                    jobs,
+                )
             )
-        )
 
     errors = []
     for res in results:
