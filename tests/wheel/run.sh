@@ -14,7 +14,8 @@
 #      kept in target/, so nothing is compiled for this when the sources did not change.
 # Needs cargo, python3 (3.8+, with venv) and PyPI the first time (maturin). Takes about 20 s after a
 # `cargo build --release` in a fresh clone (7 s of it the maturin build), under 10 s when run again.
-# KEEP_WHEEL_TMP=1 keeps the temporary folder (wheel and virtualenv).
+# KEEP_WHEEL_TMP=1 keeps the temporary folder (wheel and virtualenv). The wheel is also copied to
+# target/wheels/ for later steps (.ci/run's VS Code workbench test).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -52,6 +53,11 @@ wheels=("$tmp"/dist/keras_lsp-*.whl)
 [ "${#wheels[@]}" = 1 ] && [ -f "${wheels[0]}" ] || fail "expected one wheel in $tmp/dist: ${wheels[*]}"
 wheel=${wheels[0]}
 echo "wheel: $(basename "$wheel") ($(du -k "$wheel" | cut -f1) KiB), built in ${build_seconds} s"
+# Kept in target/wheels (maturin's own default folder) for later CI steps: the VS Code workbench test
+# installs this wheel into the virtualenv it selects and packages the .vsix from it.
+mkdir -p target/wheels
+rm -f target/wheels/keras_lsp-*.whl
+cp "$wheel" target/wheels/
 
 pkgid=$(cargo pkgid -p keras-lsp)
 version=${pkgid##*[@#]}

@@ -13,7 +13,8 @@ import {
   WorkDoneProgressReport,
 } from 'vscode-languageclient/node';
 
-import { errorText, findServer, FoundServer, ServerNotFoundError } from './discovery';
+import { errorText, findServer, FoundServer, importStrategy, ServerNotFoundError } from './discovery';
+import { PYTHON_EXTENSION_ID, PythonExtensionExports, pythonApi, selectedInterpreter } from './python';
 import { RESTART_KEYS, SERVER_KEYS, settingsPayload } from './settings';
 import { render, State } from './status';
 
@@ -26,6 +27,8 @@ let status: vscode.LanguageStatusItem;
 let found: FoundServer | undefined;
 /** Serializes start/stop/restart. */
 let lifecycle: Promise<void> = Promise.resolve();
+/** Whether we listen to the Python extension's changes of the selected environment. */
+let watchingPython = false;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel('Keras LSP', { log: true });
@@ -91,12 +94,51 @@ async function stop(): Promise<void> {
   }
 }
 
+/** Restart when the environment selected in the Python extension changes (subscribed once). */
+async function watchPythonEnvironment(context: vscode.ExtensionContext): Promise<void> {
+  if (watchingPython) {
+    return;
+  }
+  const ext = vscode.extensions.getExtension<PythonExtensionExports>(PYTHON_EXTENSION_ID);
+  const api = await pythonApi(ext, (m) => output.info(m));
+  const onChange = api?.environments?.onDidChangeActiveEnvironmentPath;
+  if (!onChange) {
+    return;
+  }
+  watchingPython = true;
+  context.subscriptions.push(
+    onChange.call(api.environments, () => {
+      if (importStrategy(config().get<string>('importStrategy')) === 'fromEnvironment' && !config().get<string>('server.path')) {
+        output.info('the Python environment selected in the Python extension changed: restarting the server');
+        void restart(context);
+      }
+    }),
+  );
+}
+
 async function start(context: vscode.ExtensionContext): Promise<void> {
   setState({ kind: 'starting' });
-  const workspaceFolder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  const workspaceFolder = folder?.uri.fsPath;
   try {
+    const strategy = importStrategy(config().get<string>('importStrategy', 'fromEnvironment'));
+    // The selected environment is looked at unless kerasLsp.server.path decides (useBundled too:
+    // its fallback when no binary is bundled).
+    const interpreter = !config().get<string>('server.path', '').trim()
+        ? await selectedInterpreter({
+            pythonExtension: vscode.extensions.getExtension<PythonExtensionExports>(PYTHON_EXTENSION_ID),
+            resource: folder?.uri,
+            defaultInterpreterPath: vscode.workspace
+              .getConfiguration('python', folder?.uri)
+              .get<string>('defaultInterpreterPath'),
+            log: (m) => output.info(m),
+          })
+        : undefined;
+    await watchPythonEnvironment(context);
     found = await findServer({
       settingPath: config().get<string>('server.path', ''),
+      importStrategy: strategy,
+      interpreter,
       extensionPath: context.extensionPath,
       workspaceFolder,
       log: (m) => output.info(m),
@@ -117,7 +159,7 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     });
     return;
   }
-  output.info(`using ${found.version} at ${found.path} (${found.source})`);
+  output.info(`using ${found.version} at ${found.path} (${found.source}): ${found.reason}`);
 
   const serverOptions: ServerOptions = { command: found.path, args: [], options: { env: process.env } };
   const clientOptions: LanguageClientOptions = {
@@ -170,8 +212,9 @@ function showReady(lc: LanguageClient, progress: ProgressToStatus): void {
 }
 
 function onConfigurationChanged(e: vscode.ConfigurationChangeEvent, context: vscode.ExtensionContext): void {
-  if (RESTART_KEYS.some((k) => e.affectsConfiguration(k))) {
-    output.info('kerasLsp.server.path changed: restarting the server');
+  const changed = RESTART_KEYS.filter((k) => e.affectsConfiguration(k));
+  if (changed.length > 0) {
+    output.info(`${changed.join(', ')} changed: restarting the server`);
     void restart(context);
     return;
   }

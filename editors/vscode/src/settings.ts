@@ -28,7 +28,7 @@ export function settingsPayload(get: Getter): { kerasLsp: ServerSettings } {
 }
 
 /** Setting keys whose change needs a new server process rather than didChangeConfiguration. */
-export const RESTART_KEYS = ['kerasLsp.server.path'];
+export const RESTART_KEYS = ['kerasLsp.server.path', 'kerasLsp.importStrategy', 'python.defaultInterpreterPath'];
 
 /** Setting keys forwarded to the running server. */
 export const SERVER_KEYS = ['kerasLsp.inlayHints', 'kerasLsp.keras'];

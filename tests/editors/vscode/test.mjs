@@ -1,16 +1,20 @@
 // Drives the real VS Code workbench (code-server) in headless Chromium with playwright-core.
 // Started by run.sh:  node test.mjs URL WORKSPACE SCREENSHOT_PNG CODE_SERVER_LOGS_DIR
+// with VENV (the virtualenv the wheel was installed into, python.defaultInterpreterPath), EMPTY_VENV
+// (one without keras-lsp) and SETTINGS_FILE (the user settings.json) in the environment.
 // Prints `ok - NAME` / `FAIL - NAME: DETAIL` per check and `N passed, N failed` last.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const [url, workspace, screenshot, logsDir] = process.argv.slice(2);
-if (!url || !workspace || !screenshot || !logsDir) {
-  console.error('usage: node test.mjs URL WORKSPACE SCREENSHOT_PNG CODE_SERVER_LOGS_DIR');
+const { VENV: venv, EMPTY_VENV: emptyVenv, SETTINGS_FILE: settingsFile } = process.env;
+if (!url || !workspace || !screenshot || !logsDir || !venv || !emptyVenv || !settingsFile) {
+  console.error('usage: VENV=.. EMPTY_VENV=.. SETTINGS_FILE=.. node test.mjs URL WORKSPACE SCREENSHOT_PNG CODE_SERVER_LOGS_DIR');
   process.exit(2);
 }
+const venvBin = `${venv}/bin/keras-lsp`;
 
 const started = Date.now();
 let passed = 0;
@@ -46,6 +50,64 @@ function extensionLog() {
 }
 
 const count = (text, needle) => text.split(needle).length - 1;
+
+/** The extension's "using keras-lsp ... at PATH (SOURCE): REASON" lines, in order. */
+const usingLines = () => extensionLog().split('\n').filter((l) => l.includes('using keras-lsp'));
+
+/**
+ * Changes user settings as a person edits settings.json: "Preferences: Open User Settings (JSON)", the
+ * whole text replaced (one line, so that no auto-indent applies; run.sh turns auto-closing off), saved,
+ * closed.
+ * (Writing the file behind VS Code's back is not noticed by code-server.) `undefined` removes a key.
+ */
+async function editUserSettings(patch) {
+  const settings = JSON.parse(readFileSync(settingsFile, 'utf8'));
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === undefined) {
+      delete settings[key];
+    } else {
+      settings[key] = value;
+    }
+  }
+  await runCommand('Preferences: Open User Settings (JSON)');
+  // A modal editor in recent versions, an editor tab in older ones; it opens with the focus in it.
+  await page.locator('.view-line', { hasText: 'workbench.startupEditor' }).first().waitFor({ timeout: 10000 });
+  await page.waitForTimeout(500);
+  await page.keyboard.press('Control+A');
+  await page.keyboard.insertText(JSON.stringify(settings));
+  await page.keyboard.press('Control+S');
+  const saved = await poll(async () => {
+    try {
+      return JSON.stringify(JSON.parse(readFileSync(settingsFile, 'utf8'))) === JSON.stringify(settings);
+    } catch {
+      return false;
+    }
+  }, 10000);
+  await debugShot('settings-json');
+  // Close it: the modal editor's close button ("Close Modal Editor"; Escape goes to the text editor
+  // while it has the focus), or, in versions that open an editor tab, "View: Close Editor".
+  const open = page.locator('.view-line:visible', { hasText: 'workbench.startupEditor' });
+  const modalClose = page.locator('.modal-editor-action-container .codicon-close:visible');
+  if (await modalClose.count()) {
+    await modalClose.first().click();
+  } else {
+    await runCommand('View: Close Editor');
+  }
+  if (!(await poll(async () => (await open.count()) === 0, 5000))) {
+    throw new Error('settings.json did not close');
+  }
+  if (!saved) {
+    throw new Error(`settings.json was not saved with ${JSON.stringify(patch)}: ${readFileSync(settingsFile, 'utf8')}`);
+  }
+}
+
+/** Applies `patch` to the user settings and waits for the next server start; its "using" line. */
+async function restartWith(patch) {
+  const before = usingLines().length;
+  await editUserSettings(patch);
+  const line = await poll(async () => usingLines()[before] ?? '', 20000);
+  return line || '';
+}
 
 async function poll(fn, timeoutMs, intervalMs = 200) {
   const end = Date.now() + timeoutMs;
@@ -279,6 +341,16 @@ async function run() {
     );
   }
 
+  // The binary is the one pip installed into the selected Python environment (the virtualenv in
+  // python.defaultInterpreterPath), not the one bundled in the .vsix.
+  const first = (await poll(async () => usingLines()[0] ?? '', 10000)) || '';
+  check(
+    'the server is keras-lsp from the selected Python environment (python.defaultInterpreterPath), not the bundled one',
+    first.includes(`at ${venvBin} (environment): found in the Python environment of ${venv}/bin/python (python.defaultInterpreterPath)`) &&
+      first.includes('kerasLsp.importStrategy is fromEnvironment'),
+    usingLines(),
+  );
+
   // "Keras LSP: Show Output" opens the log, which names the server binary it found.
   await runCommand('Keras LSP: Show Output');
   const outputEditor = page.locator('.part.panel .monaco-editor').first();
@@ -290,9 +362,9 @@ async function run() {
     const t = (await page.locator('.part.panel .monaco-editor .view-lines').allInnerTexts().catch(() => []))
       .join('\n')
       .replace(/\u00a0/g, ' ');
-    return /using keras-lsp[\s\S]*\(bundled\)/.test(t) ? t : '';
+    return /using keras-lsp[\s\S]*\(environment\): found in the Python environment/.test(t) ? t : '';
   }, 10000);
-  check('"Keras LSP: Show Output" shows the log naming the bundled server', Boolean(outputText), outputText);
+  check('"Keras LSP: Show Output" shows the log naming the binary chosen and why', Boolean(outputText), outputText);
 
   // Settings changed in the Settings editor reach the running server (didChangeConfiguration).
   const denseHint = async () => (await editorLines()).find((l) => l.includes('keras.layers.Dense(64')) ?? '';
@@ -318,10 +390,40 @@ async function run() {
     toast,
   );
   await debugShot('server-path-error');
+  const usedBefore = usingLines().length;
   await setSetting('kerasLsp.server.path', '');
   await openFile('model.py');
   const back = await poll(async () => (await denseHint()).includes('kernel=he_normal'), 15000);
-  check('clearing the setting restarts the bundled server (hints again)', back, await denseHint());
+  const again = usingLines()[usedBefore] ?? '';
+  check(
+    "clearing the setting restarts the environment's server (hints again)",
+    back && again.includes(`at ${venvBin} (environment)`),
+    { hint: await denseHint(), log: usingLines() },
+  );
+
+  // kerasLsp.importStrategy: useBundled takes the binary in the .vsix, fromEnvironment the venv's.
+  let line = await restartWith({ 'kerasLsp.importStrategy': 'useBundled' });
+  check(
+    'kerasLsp.importStrategy = useBundled restarts with the bundled binary',
+    /at \S+\/server\/keras-lsp \(bundled\): the binary bundled with the extension \(kerasLsp\.importStrategy is useBundled\)/.test(line),
+    line,
+  );
+  const bundledHints = await poll(async () => (await denseHint()).includes('kernel=he_normal'), 15000);
+  check('the bundled binary answers (hints)', bundledHints, await denseHint());
+  line = await restartWith({ 'kerasLsp.importStrategy': undefined });
+  check('back to fromEnvironment: the environment\'s binary again', line.includes(`at ${venvBin} (environment)`), line);
+
+  // Selecting an environment without keras-lsp: the bundled binary, and the log says why.
+  line = await restartWith({ 'python.defaultInterpreterPath': `${emptyVenv}/bin/python` });
+  check(
+    'an environment without keras-lsp falls back to the bundled binary, saying why',
+    line.includes('(bundled)') && line.includes(`no keras-lsp in the Python environment of ${emptyVenv}/bin/python`),
+    line,
+  );
+  line = await restartWith({ 'python.defaultInterpreterPath': `${venv}/bin/python` });
+  check('selecting the virtualenv again brings its keras-lsp back', line.includes(`at ${venvBin} (environment)`), line);
+  const envHints = await poll(async () => (await denseHint()).includes('kernel=he_normal'), 15000);
+  check('and it answers (hints)', envHints, await denseHint());
 
   // "Keras LSP: Restart Server": a new server is initialized and answers again.
   const before = count(extensionLog(), 'server initialized in');
@@ -345,9 +447,13 @@ async function run() {
     await page.waitForTimeout(300);
     statusText = (await page.locator('.monaco-hover:visible, .context-view:visible').allInnerTexts().catch(() => [])).join('\n');
     await page.keyboard.press('Escape');
-    return statusText.includes('Keras LSP: ready');
+    return statusText.includes('Keras LSP: ready') && statusText.includes('(environment)');
   }, 10000, 500);
-  check('language status item shows "Keras LSP: ready"', (statusText || '').includes('Keras LSP: ready'), statusText);
+  check(
+    'language status item shows "Keras LSP: ready" and the binary\'s source (environment)',
+    (statusText || '').includes('Keras LSP: ready') && statusText.includes('(environment)'),
+    statusText,
+  );
 }
 
 try {
