@@ -158,6 +158,7 @@ pub fn run(
     match format {
         Format::Json => {
             let mut v = to_json(&ws, &all);
+            v["summary"] = summary(&ws, &all, &diags);
             v["diagnostics"] =
                 Value::Array(diags.iter().map(|d| diagnostic_json(&ws, d)).collect());
             serde_json::to_writer_pretty(&mut *out, &v)?;
@@ -166,6 +167,7 @@ pub fn run(
         Format::Text => {
             write_text(&ws, &all, out)?;
             write_diagnostics(&ws, &diags, out)?;
+            write_summary(&summary(&ws, &all, &diags), out)?;
         }
         Format::Github => write_github(&ws, &diags, out)?,
     }
@@ -215,21 +217,94 @@ fn write_diagnostics(
             writeln!(out, "    {}:{l}:{c}: {}", display_path(&r.path), r.message)?;
         }
     }
-    let count = |s: Severity| diags.iter().filter(|d| d.severity == s).count();
+    Ok(())
+}
+
+/// How a weight's answer counts in the summary.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Created, one resolved value.
+    Exact,
+    /// Several resolved values, or one whose creation depends on an unresolved value.
+    OneOf,
+    /// A possibility is unresolved (or none is known).
+    Unresolved,
+    /// The layer does not create it.
+    NotCreated,
+}
+
+fn kind(w: &WeightAnswer) -> Kind {
+    if matches!(w.created, Created::No(_)) {
+        return Kind::NotCreated;
+    }
+    if w.candidates.is_empty()
+        || w.candidates
+            .iter()
+            .any(|c| matches!(c, Candidate::Unresolved { .. }))
+    {
+        return Kind::Unresolved;
+    }
+    if w.candidates.len() > 1 || matches!(w.created, Created::Unknown(_)) {
+        return Kind::OneOf;
+    }
+    Kind::Exact
+}
+
+/// The counts of a run: layer calls; weights by [`Kind`]; diagnostics by severity; the full Keras
+/// version the answers are for. The JSON `summary` object; the text summary is made from it.
+fn summary(
+    ws: &Workspace,
+    all: &[(&Path, std::sync::Arc<Vec<LayerCall>>)],
+    diags: &[Diagnostic],
+) -> Value {
+    let weights: Vec<Kind> = all
+        .iter()
+        .flat_map(|(_, calls)| calls.iter())
+        .flat_map(|c| c.weights.iter().map(kind))
+        .collect();
+    let n = |k: Kind| weights.iter().filter(|w| **w == k).count();
+    let sev = |s: Severity| diags.iter().filter(|d| d.severity == s).count();
+    json!({
+        "layer_calls": all.iter().map(|(_, c)| c.len()).sum::<usize>(),
+        "weights": weights.len(),
+        "exact": n(Kind::Exact),
+        "one_of": n(Kind::OneOf),
+        "unresolved": n(Kind::Unresolved),
+        "not_created": n(Kind::NotCreated),
+        "diagnostics": {
+            "error": sev(Severity::Error),
+            "warning": sev(Severity::Warning),
+            "info": sev(Severity::Information),
+            "hint": sev(Severity::Hint),
+        },
+        "keras_version": crate::knowledge::data(ws.settings.keras).keras_version(),
+    })
+}
+
+/// The last line of the text report, e.g. `39 layer calls, 80 weights: 76 exact, 0 one of several,
+/// 0 unresolved, 4 not created; 0 errors, 5 warnings (Keras 3.15.1)`.
+fn write_summary(s: &Value, out: &mut dyn Write) -> std::io::Result<()> {
+    let n = |k: &str| s[k].as_u64().unwrap_or(0);
+    let d = |k: &str| s["diagnostics"][k].as_u64().unwrap_or(0);
+    let plural = |n: u64, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let others = d("info") + d("hint");
     writeln!(
         out,
-        "{} diagnostic{}: {} error{}, {} warning{}, {} other",
-        diags.len(),
-        if diags.len() == 1 { "" } else { "s" },
-        count(Severity::Error),
-        if count(Severity::Error) == 1 { "" } else { "s" },
-        count(Severity::Warning),
-        if count(Severity::Warning) == 1 {
-            ""
+        "{}, {}: {} exact, {} one of several, {} unresolved, {} not created; {}, {}{} (Keras {})",
+        plural(n("layer_calls"), "layer call", "layer calls"),
+        plural(n("weights"), "weight", "weights"),
+        n("exact"),
+        n("one_of"),
+        n("unresolved"),
+        n("not_created"),
+        plural(d("error"), "error", "errors"),
+        plural(d("warning"), "warning", "warnings"),
+        if others > 0 {
+            format!(", {others} other diagnostics")
         } else {
-            "s"
+            String::new()
         },
-        count(Severity::Information) + count(Severity::Hint)
+        s["keras_version"].as_str().unwrap_or("?")
     )
 }
 
@@ -394,11 +469,9 @@ fn write_text(
     all: &[(&Path, std::sync::Arc<Vec<LayerCall>>)],
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let (mut n_layers, mut n_weights, mut n_one_of, mut n_unresolved) = (0, 0, 0, 0);
     for (path, calls) in all {
         let file = ws.file(path).expect("file of a layer call");
         for c in calls.iter() {
-            n_layers += 1;
             let lc = file
                 .line_index
                 .to_line_col(&file.text, c.span.start, ColumnUnit::Char);
@@ -415,7 +488,6 @@ fn write_text(
                 writeln!(out, "    (no weights)")?;
             }
             for w in &c.weights {
-                n_weights += 1;
                 let text = match &w.created {
                     Created::No(why) => format!("not created ({why})"),
                     _ => {
@@ -443,17 +515,6 @@ fn write_text(
                                 }
                             }
                         }
-                        // Per weight: unresolved when any possibility is, else "one of" when
-                        // there are several or whether it is created is not known.
-                        if w.candidates
-                            .iter()
-                            .any(|c| matches!(c, Candidate::Unresolved { .. }))
-                            || w.candidates.is_empty()
-                        {
-                            n_unresolved += 1;
-                        } else if parts.len() > 1 || matches!(w.created, Created::Unknown(_)) {
-                            n_one_of += 1;
-                        }
                         let mut t = if parts.len() == 1 {
                             parts.remove(0)
                         } else {
@@ -472,15 +533,6 @@ fn write_text(
             }
         }
     }
-    writeln!(
-        out,
-        "{n_layers} layer {}, {n_weights} {}: {} definite, {n_one_of} one of several, \
-         {n_unresolved} unresolved (Keras {})",
-        if n_layers == 1 { "call" } else { "calls" },
-        if n_weights == 1 { "weight" } else { "weights" },
-        n_weights - n_one_of - n_unresolved,
-        crate::knowledge::data(ws.settings.keras).keras_version()
-    )?;
     Ok(())
 }
 
