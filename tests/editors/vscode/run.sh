@@ -47,8 +47,17 @@ TMP=$(mktemp -d)
 CS_PID=
 REBUILD=
 cleanup() {
-  if [ -n "$CS_PID" ]; then kill "$CS_PID" 2>/dev/null || true; wait "$CS_PID" 2>/dev/null || true; fi
-  rm -rf "$TMP"
+  if [ -n "$CS_PID" ]; then
+    # code-server runs in a process group of its own (setsid): end it with its extension hosts and
+    # language servers, which otherwise still write into $TMP for a moment.
+    kill -TERM -- "-$CS_PID" 2>/dev/null || kill "$CS_PID" 2>/dev/null || true
+    wait "$CS_PID" 2>/dev/null || true
+  fi
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    rm -rf "$TMP" 2>/dev/null && break
+    sleep 0.5
+  done
+  [ ! -e "$TMP" ] || log "warning: could not remove $TMP"
   if [ -n "$REBUILD" ]; then
     # maturin left its stripped build in target/release; put cargo's own binary back.
     (cd "$ROOT" && cargo build --release --quiet) || log "warning: cargo build --release failed"
@@ -160,7 +169,7 @@ ext_dir=$(ls -d "$TMP"/extensions/keras-lsp.keras-lsp-* 2>/dev/null | head -1)
 cmp -s "$ext_dir/server/keras-lsp" "$VENV/bin/keras-lsp" || fail_early "the bundled binary is not the wheel's"
 
 PORT=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-"$CODE_SERVER" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
+setsid "$CODE_SERVER" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
   --disable-workspace-trust --disable-getting-started-override \
   --user-data-dir "$TMP/user" --extensions-dir "$TMP/extensions" \
   "$ROOT/tests/editors/workspace" >"$TMP/code-server.log" 2>&1 &
