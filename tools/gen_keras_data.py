@@ -105,6 +105,8 @@ def jsonable(value):
 
 # A keyword no layer declares, for the `unknown_keyword_error` probe.
 UNKNOWN_KEYWORD = "keras_lsp_unknown_keyword"
+# A string no initializer is named, for the `unknown_identifier_errors` probe.
+UNKNOWN_IDENTIFIER = "keras_lsp_unknown_identifier"
 
 
 def accepted_keywords(cls):
@@ -153,6 +155,40 @@ def accepted_keywords(cls):
             elif isinstance(node, ast.Subscript) and is_kwargs(node.value):
                 names |= {const(node.slice)} - {None}
     return sorted(names)
+
+
+def interpreted_strings(cls, fl):
+    """Identifier-like string constants of the modules that define the classes of `cls`'s MRO
+    below the base Layer: strings the layer may interpret itself instead of passing them to
+    `initializers.get` (RandomFourierFeatures' "gaussian"/"laplacian", read by a helper of its
+    module). An over-approximation that keeps the `unknown-initializer` diagnostic from firing
+    on them; the initializer identifiers themselves are left out."""
+    import ast
+
+    known = {k.lower() for k in dir(fl.initializers)}
+    out = set()
+    seen = set()
+    for c in cls.__mro__:
+        if c is object or c is fl.Layer or not issubclass(c, fl.Layer):
+            continue
+        try:
+            path = inspect.getsourcefile(c)
+        except TypeError:
+            continue
+        if not path or path in seen:
+            continue
+        seen.add(path)
+        try:
+            with open(path, encoding="utf-8") as f:
+                tree = ast.parse(f.read())
+        except (OSError, SyntaxError, UnicodeDecodeError):
+            continue
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Constant) and isinstance(node.value, str)
+                    and re.fullmatch(r"[a-z][a-z0-9_]{0,39}", node.value)
+                    and node.value.lower() not in known):
+                out.add(node.value)
+    return sorted(out)
 
 
 def signature_json(func, skip_first=True):
@@ -1190,6 +1226,15 @@ def probe_layer(fl, builder, cls, key, spellings):
     entry["unknown_keyword_error"] = (builder.construction_error(cls, spec, {UNKNOWN_KEYWORD: 1})
                                       if builder.construction_error(cls, spec, {}) is None else None)
     entry["accepted_keywords"] = accepted_keywords(cls)
+    # Each initializer parameter given a string that is no identifier: what construction raises
+    # (diagnostic `unknown-initializer`); None when it constructs (the layer reads the string
+    # itself, as RandomFourierFeatures does with "gaussian"/"laplacian", or defers it).
+    entry["interpreted_strings"] = interpreted_strings(cls, fl)
+    if builder.construction_error(cls, spec, {}) is None:
+        entry["unknown_identifier_errors"] = {
+            p: builder.construction_error(cls, spec, {p: UNKNOWN_IDENTIFIER})
+            for p in entry["initializer_params"]
+        }
     if default.warnings:
         probe["warnings"] = default.warnings
     if default.uncaptured:

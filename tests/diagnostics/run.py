@@ -11,7 +11,7 @@ diagnostic against what the runtime did. A diagnostic belongs to the layer call 
 same file with the greatest start (line, column) at or before the diagnostic's position, and so to
 the runtime call site starting exactly there (a layer call the runtime never constructed fails).
 
-  error (unknown-initializer, invalid-initializer)
+  error (unknown-initializer, unknown-keyword, invalid-initializer)
       its construction raised, at construction when the message says "is constructed", with the
       exception type the message names; and no call site raised (nor the script outside any call
       site) without an error diagnostic
@@ -51,7 +51,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 ORACLE = os.path.join(ROOT, "tests", "oracle", "oracle.py")
 
-ERROR_CODES = ("unknown-initializer", "invalid-initializer")
+ERROR_CODES = ("unknown-initializer", "unknown-keyword", "invalid-initializer")
 CODES = ERROR_CODES + ("shared-initializer", "ignored-initializer", "unresolved-initializer")
 EXCEPTION_RE = re.compile(r"#\s*diagnostics-exception:\s*(missed-error|false-error)\s*:\s*(.*)$")
 

@@ -475,7 +475,10 @@ def instrument(flavor="keras3", digests=False):
         for rec in order:
             lyr = rec["layer"]
             if not rec["explicit_name"]:
-                auto_names[lyr.name] = to_snake_case(type(lyr).__name__)
+                try:
+                    auto_names[lyr.name] = to_snake_case(type(lyr).__name__)
+                except AttributeError:  # its construction raised before the name was set
+                    pass
 
         def norm_layer_name(lyr):
             rec = records.get(id(lyr))
@@ -613,7 +616,7 @@ def instrument(flavor="keras3", digests=False):
                     "layer": type(lyr).__name__,
                     # tf_keras sets `built` in __call__, not in build(): a layer whose build() was called
                     # directly has its weights but built=False.
-                    "built": bool(lyr.built) or (keras2 and bool(weights)),
+                    "built": bool(getattr(lyr, "built", False)) or (keras2 and bool(weights)),
                     "weights": weights,
                 }
             )

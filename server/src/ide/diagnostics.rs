@@ -6,8 +6,10 @@
 //! Rules report only what the answers state definitely: a weight answered "one of" or
 //! "unresolved" never gives an error or a warning (soundness before recall).
 
+use crate::analysis::eval::Evaluator;
+use crate::analysis::values::Val;
 use crate::analysis::{Candidate, Created, LayerCall, Workspace};
-use crate::syntax::ir::{Call, Expr, ScopeKind, Span};
+use crate::syntax::ir::{Call, DefKind, Expr, ScopeKind, Span};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -336,9 +338,15 @@ fn per_file(
             let Expr::Str { value, span } = &k.value else {
                 continue;
             };
-            if !init_params.contains(&name) {
+            // The generator measured that this parameter's string goes to `initializers.get`
+            // when the layer is constructed, and the layer's modules do not name this string.
+            let Some(Some(measured)) = info.unknown_identifier_errors.get(name) else {
+                continue;
+            };
+            if !init_params.contains(&name) || info.interpreted_strings.contains(value) {
                 continue;
             }
+            let measured_kind = measured.split(':').next().unwrap_or("ValueError");
             // The resolver's answer for the weights of this parameter must agree (it knows
             // registered custom names and objects): every possibility unresolved for this string.
             let answered: Vec<&crate::analysis::WeightAnswer> = lc
@@ -346,15 +354,23 @@ fn per_file(
                 .iter()
                 .filter(|w| w.parameter.as_deref() == Some(name))
                 .collect();
-            let rejected = !answered.is_empty()
-                && answered.iter().all(|w| {
+            let rejected = if answered.iter().any(|w| !matches!(w.created, Created::No(_))) {
+                answered.iter().all(|w| {
                     !w.candidates.is_empty()
                         && w.candidates.iter().all(|c| {
                             matches!(c, Candidate::Unresolved { reason, .. }
                                 if reason.contains(&format!("'{value}'")) && reason.contains("raises"))
                         })
-                });
-            if !rejected {
+                })
+            } else {
+                // A weight not created: Keras still resolves the argument at construction
+                // (`initializers.get` in `__init__`), but the resolver did not evaluate it. Only
+                // when no name can be registered anywhere.
+                !answered.is_empty() && !registers_names(ws, path)
+            };
+            // A custom-object scope entered anywhere may be around this construction at run
+            // time (the scope is dynamic: the call may come from another module).
+            if !rejected || opens_custom_scopes(ws, path) {
                 continue;
             }
             let ids = &data.initializers;
@@ -378,7 +394,7 @@ fn per_file(
             {
                 let suggestion = closest(value, ids.identifiers.keys().map(String::as_str));
                 let mut message = format!(
-                    "'{value}' is not an initializer identifier: Keras {version} raises ValueError when `{class}` is constructed"
+                    "'{value}' is not an initializer identifier: Keras {version} raises {measured_kind} when `{class}` is constructed"
                 );
                 if let Some(s) = suggestion {
                     message.push_str(&format!("; did you mean '{s}'?"));
@@ -443,6 +459,89 @@ fn per_file(
         }
     }
     out
+}
+
+/// Calls that make identifiers resolvable at run time beyond Keras's own: custom-object scopes
+/// (dynamic: around whatever runs inside them) and registrations.
+const SCOPES: [&str; 3] = ["custom_object_scope", "CustomObjectScope", "get_custom_objects"];
+const REGISTRATIONS: [&str; 2] = ["register_keras_serializable", "register_keras_custom_object"];
+
+/// Whether a file calling one of `names` is connected to `path` by imports (either direction,
+/// transitively): only then can what it registers or the scope it opens reach a construction in
+/// `path` (a scope is dynamic: a construction in a module its code imports or calls runs inside
+/// it). Bounded by the number of files (a visited set).
+fn reaches_by_imports(ws: &Workspace, path: &Path, names: &[&str]) -> bool {
+    let mut sources: Vec<Arc<Path>> = names
+        .iter()
+        .flat_map(|n| ws.call_sites_named(n).iter().map(|(f, _)| f.path.clone()).collect::<Vec<_>>())
+        .collect();
+    if sources.is_empty() {
+        return false;
+    }
+    sources.sort();
+    sources.dedup();
+    if sources.iter().any(|s| &**s == path) {
+        return true;
+    }
+    // Undirected import graph over the workspace's files, explored from `path`.
+    let mut ev = Evaluator::new(ws);
+    let mut imports: std::collections::HashMap<Arc<Path>, Vec<Arc<Path>>> = Default::default();
+    for f in ws.files.values() {
+        let mut out = Vec::new();
+        for d in &f.ir.defs {
+            let (module, level) = match &d.kind {
+                DefKind::Import { full, .. } => (full.to_string(), 0),
+                DefKind::ImportFrom { module, level, name } => {
+                    // `from pkg import mod` may import a module.
+                    let m = if module.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{module}.{name}")
+                    };
+                    if let Val::Module(t) = ev.import_module(f, &m, *level) {
+                        out.push(t.path.clone());
+                    }
+                    (module.to_string(), *level)
+                }
+                DefKind::StarImport { module, level, .. } => (module.to_string(), *level),
+                _ => continue,
+            };
+            if let Val::Module(t) = ev.import_module(f, &module, level) {
+                out.push(t.path.clone());
+            }
+        }
+        for t in &out {
+            imports.entry(t.clone()).or_default().push(f.path.clone());
+        }
+        imports.entry(f.path.clone()).or_default().extend(out);
+    }
+    let mut seen: std::collections::HashSet<Arc<Path>> = Default::default();
+    let Some(start) = ws.file(path).map(|f| f.path.clone()) else {
+        return true;
+    };
+    let mut stack = vec![start];
+    while let Some(p) = stack.pop() {
+        if !seen.insert(p.clone()) {
+            continue;
+        }
+        if sources.contains(&p) {
+            return true;
+        }
+        if let Some(next) = imports.get(&p) {
+            stack.extend(next.iter().filter(|n| !seen.contains(*n)).cloned());
+        }
+    }
+    false
+}
+
+/// A custom-object scope may be open around constructions in `path`.
+fn opens_custom_scopes(ws: &Workspace, path: &Path) -> bool {
+    reaches_by_imports(ws, path, &SCOPES)
+}
+
+/// Names may be registered (or a scope opened) for constructions in `path`.
+fn registers_names(ws: &Workspace, path: &Path) -> bool {
+    reaches_by_imports(ws, path, &[SCOPES.as_slice(), REGISTRATIONS.as_slice()].concat())
 }
 
 /// `Dense(...)`, `layers.Dense(...)`, `keras.layers.Dense(...)`: the callee is a name or a dotted

@@ -114,6 +114,15 @@ pub struct LayerInfo {
     /// accepted or was not probed.
     #[serde(default)]
     pub unknown_keyword_error: Option<String>,
+    /// For each `*_initializer` parameter: what constructing the layer raises when it is given a
+    /// string that names no initializer ("ValueError: Could not interpret initializer
+    /// identifier: ..."); `None` when it constructs. Measured by the generator.
+    #[serde(default)]
+    pub unknown_identifier_errors: BTreeMap<String, Option<String>>,
+    /// Identifier-like strings of the modules that define the class (and its bases below
+    /// `Layer`): strings it may interpret itself (`RandomFourierFeatures`' `"laplacian"`).
+    #[serde(default)]
+    pub interpreted_strings: Vec<String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
