@@ -6,6 +6,22 @@ export type KerasVersion = 'auto' | '2' | '3';
 export interface ServerSettings {
   inlayHints: { enabled: boolean; showDefaults: boolean };
   keras: KerasVersion;
+  diagnostics: { select: string[]; ignore: string[] };
+}
+
+/** The diagnostic codes keras-lsp knows (docs/diagnostics.md). */
+export const DIAGNOSTIC_CODES = [
+  'shared-initializer',
+  'ignored-initializer',
+  'unknown-initializer',
+  'unknown-keyword',
+  'invalid-initializer',
+  'unresolved-initializer',
+  'skipped-statement',
+];
+
+function codes(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((c): c is string => typeof c === 'string' && DIAGNOSTIC_CODES.includes(c)) : [];
 }
 
 /** `get(key, fallback)` reads a key below `kerasLsp` (e.g. vscode.WorkspaceConfiguration.get). */
@@ -19,6 +35,10 @@ export function serverSettings(get: Getter): ServerSettings {
       showDefaults: Boolean(get<boolean>('inlayHints.showDefaults', true)),
     },
     keras: keras === '2' || keras === '3' ? keras : 'auto',
+    diagnostics: {
+      select: codes(get<unknown>('diagnostics.select', [])),
+      ignore: codes(get<unknown>('diagnostics.ignore', [])),
+    },
   };
 }
 
@@ -31,4 +51,4 @@ export function settingsPayload(get: Getter): { kerasLsp: ServerSettings } {
 export const RESTART_KEYS = ['kerasLsp.server.path', 'kerasLsp.importStrategy', 'python.defaultInterpreterPath'];
 
 /** Setting keys forwarded to the running server. */
-export const SERVER_KEYS = ['kerasLsp.inlayHints', 'kerasLsp.keras'];
+export const SERVER_KEYS = ['kerasLsp.inlayHints', 'kerasLsp.keras', 'kerasLsp.diagnostics'];

@@ -10,14 +10,29 @@ function getter(values: Record<string, unknown>) {
 
 test('settings are sent under kerasLsp with defaults', () => {
   assert.deepEqual(settingsPayload(getter({})), {
-    kerasLsp: { inlayHints: { enabled: true, showDefaults: true }, keras: 'auto' },
+    kerasLsp: {
+      inlayHints: { enabled: true, showDefaults: true },
+      keras: 'auto',
+      diagnostics: { select: [], ignore: [] },
+    },
   });
 });
 
 test('settings carry the user values; an unknown keras version becomes auto', () => {
   const p = settingsPayload(getter({ 'inlayHints.enabled': false, 'inlayHints.showDefaults': false, keras: '2' }));
-  assert.deepEqual(p.kerasLsp, { inlayHints: { enabled: false, showDefaults: false }, keras: '2' });
+  assert.deepEqual(p.kerasLsp, {
+    inlayHints: { enabled: false, showDefaults: false },
+    keras: '2',
+    diagnostics: { select: [], ignore: [] },
+  });
   assert.equal(settingsPayload(getter({ keras: '4' })).kerasLsp.keras, 'auto');
+});
+
+test('diagnostic codes to turn on and off are forwarded; unknown codes are dropped', () => {
+  const p = settingsPayload(
+    getter({ 'diagnostics.ignore': ['shared-initializer', 'nope', 3], 'diagnostics.select': ['unresolved-initializer'] }),
+  );
+  assert.deepEqual(p.kerasLsp.diagnostics, { select: ['unresolved-initializer'], ignore: ['shared-initializer'] });
 });
 
 test('status rendering', () => {
