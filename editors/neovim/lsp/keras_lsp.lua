@@ -17,6 +17,8 @@
 ---     kerasLsp = {
 ---       inlayHints = { enabled = true, showDefaults = true },
 ---       keras = 'auto', -- or '2' or '3'
+---       -- Diagnostic codes to turn off (or on: `select`), see docs/diagnostics.md
+---       diagnostics = { ignore = { 'ignored-initializer' } },
 ---     },
 ---   },
 --- })
@@ -40,4 +42,19 @@ return {
       params.initializationOptions = vim.deepcopy(settings)
     end
   end,
+  -- The server asks for its diagnostics to be pulled again (workspace/diagnostic/refresh) when
+  -- indexing ends, files change on disk or settings change. Nvim 0.11 pulls them but has no
+  -- handler for that request (0.12 has one), so they would stay stale until the next edit.
+  handlers = vim.lsp.handlers['workspace/diagnostic/refresh'] == nil and {
+    ['workspace/diagnostic/refresh'] = function(_, _, ctx)
+      local client = vim.lsp.get_client_by_id(ctx.client_id)
+      if client and client:supports_method('textDocument/diagnostic') then
+        for bufnr in pairs(client.attached_buffers) do
+          local params = { textDocument = vim.lsp.util.make_text_document_params(bufnr) }
+          client:request('textDocument/diagnostic', params, nil, bufnr)
+        end
+      end
+      return vim.NIL
+    end,
+  } or nil,
 }

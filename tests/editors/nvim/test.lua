@@ -93,10 +93,23 @@ local function run()
   local shape = loadfile(plugin_dir .. '/lsp/keras_lsp.lua')()
   local keys = vim.tbl_keys(shape)
   table.sort(keys)
+  -- `handlers` only where Neovim has no workspace/diagnostic/refresh handler of its own (0.11).
+  local own_refresh = vim.lsp.handlers['workspace/diagnostic/refresh'] ~= nil
   check(
-    'lsp/keras_lsp.lua returns a plain vim.lsp.Config table (cmd, filetypes, root_markers, before_init)',
-    vim.deep_equal(keys, { 'before_init', 'cmd', 'filetypes', 'root_markers' }),
+    'lsp/keras_lsp.lua returns a plain vim.lsp.Config table (cmd, filetypes, root_markers, before_init'
+      .. (own_refresh and ')' or ', handlers)'),
+    vim.deep_equal(
+      keys,
+      own_refresh and { 'before_init', 'cmd', 'filetypes', 'root_markers' }
+        or { 'before_init', 'cmd', 'filetypes', 'handlers', 'root_markers' }
+    ),
     keys
+  )
+  check(
+    'handlers: only workspace/diagnostic/refresh, and only when Neovim lacks it',
+    own_refresh and shape.handlers == nil
+      or vim.deep_equal(vim.tbl_keys(shape.handlers or {}), { 'workspace/diagnostic/refresh' }),
+    shape.handlers
   )
 
   -- 2. setup() with a custom cmd and flat settings.
@@ -176,6 +189,9 @@ local function run()
   local conv_hint = vim.lsp.inlay_hint.get({ bufnr = bufnr, range = {
     start = { line = conv_line, character = 0 }, ['end'] = { line = conv_line + 1, character = 0 } } })[1]
   check('Conv2D hint has paddingRight', conv_hint and conv_hint.inlay_hint.paddingRight == true, conv_hint)
+  -- Inlay hints are drawn by a decoration provider when the window is redrawn; headless Neovim
+  -- redraws only when asked.
+  vim.cmd('redraw')
   local rendered = {}
   for name, ns in pairs(vim.api.nvim_get_namespaces()) do
     if name:lower():find('inlay', 1, true) then
@@ -399,18 +415,277 @@ local function run()
   local tags = tags_ok and table.concat(vim.fn.readfile(doc_copy .. '/doc/tags'), '\n') or ''
   check(
     'doc/keras_lsp.txt builds help tags',
-    tags_ok and tags:find('keras_lsp-settings', 1, true) and tags:find('keras_lsp.update_settings()', 1, true),
+    tags_ok
+      and tags:find('keras_lsp-settings', 1, true)
+      and tags:find('keras_lsp-diagnostics', 1, true)
+      and tags:find('keras_lsp.update_settings()', 1, true),
     tags_err
   )
 
-  -- 10. Clean shutdown.
+  -- 10. Diagnostics and their quick fixes, through Neovim's own diagnostic and code action machinery.
+  -- Each fixture is written to a folder of its own (with a pyproject.toml), so each gets a client
+  -- of its own, started with the config in force when it is opened.
+  local diag_lines = {
+    'import keras',
+    '',
+    'a = keras.layers.Dense(64, kernel_initializer="he_normall")',
+    'b = keras.layers.Dense(8, use_bias=False, bias_initializer="ones")',
+  }
+  local diag_clients = {}
+  local function open_fixture(name)
+    local dir = vim.fn.tempname()
+    vim.fn.mkdir(dir, 'p')
+    local project = { '[project]', 'name = "keras-lsp-nvim-diagnostics"', 'version = "0.0.0"' }
+    vim.fn.writefile(project, dir .. '/pyproject.toml')
+    local file = dir .. '/' .. name
+    vim.fn.writefile(diag_lines, file)
+    vim.cmd('edit ' .. vim.fn.fnameescape(file))
+    local buf = vim.api.nvim_get_current_buf()
+    local c
+    vim.wait(15000, function()
+      c = keras_lsp.clients({ bufnr = buf })[1]
+      return c ~= nil and c.initialized == true
+    end, 20)
+    if c then
+      table.insert(diag_clients, c)
+    end
+    return buf, c, dir
+  end
+  -- keras-lsp's diagnostics in `buf`, by code (vim.diagnostic.get: what Neovim shows).
+  local function diags_by_code(buf)
+    local by, n = {}, 0
+    for _, d in ipairs(vim.diagnostic.get(buf)) do
+      if d.source == 'keras-lsp' then
+        by[d.code] = d
+        n = n + 1
+      end
+    end
+    return by, n
+  end
+  local function line_text(buf, lnum)
+    return vim.api.nvim_buf_get_lines(buf, lnum, lnum + 1, false)[1]
+  end
+  local function describe(buf)
+    local all = {}
+    for _, d in ipairs(vim.diagnostic.get(buf)) do
+      table.insert(all, { code = d.code, lnum = d.lnum, col = d.col, severity = d.severity, message = d.message })
+    end
+    return all
+  end
+
+  -- The shared fixture is correct code: no diagnostic (model.py has been open since step 3).
+  local _, model_n = diags_by_code(bufnr)
+  check('model.py has no keras-lsp diagnostic', model_n == 0, describe(bufnr))
+
+  local diag_buf, diag_client = open_fixture('diagnostics.py')
+  check('a client attaches to the diagnostics fixture', diag_client ~= nil and diag_client ~= client)
+  local by, n
+  vim.wait(15000, function()
+    by, n = diags_by_code(diag_buf)
+    return by['unknown-initializer'] ~= nil and by['ignored-initializer'] ~= nil
+  end, 20)
+  check('two keras-lsp diagnostics: unknown-initializer and ignored-initializer', n == 2
+    and by['unknown-initializer'] ~= nil and by['ignored-initializer'] ~= nil, describe(diag_buf))
+  local unknown, ignored = by['unknown-initializer'], by['ignored-initializer']
+  local _, str_col = find_line(diag_buf, '"he_normall"')
+  check(
+    'unknown-initializer: an error on the string "he_normall", naming it and the fix',
+    unknown ~= nil
+      and unknown.severity == vim.diagnostic.severity.ERROR
+      and unknown.lnum == 2 and unknown.end_lnum == 2
+      and unknown.col == str_col and unknown.end_col == str_col + #'"he_normall"'
+      and unknown.message:find("'he_normall' is not an initializer identifier", 1, true) ~= nil
+      and unknown.message:find("did you mean 'he_normal'?", 1, true) ~= nil,
+    unknown
+  )
+  local _, arg_col = find_line(diag_buf, 'bias_initializer="ones"')
+  check(
+    'ignored-initializer: a warning on bias_initializer="ones", marked unnecessary',
+    ignored ~= nil
+      and ignored.severity == vim.diagnostic.severity.WARN
+      and ignored.lnum == 3
+      and ignored.col == arg_col and ignored.end_col == arg_col + #'bias_initializer="ones"'
+      and (ignored._tags or {}).unnecessary == true
+      and ignored.message:find('`bias_initializer` does nothing: `Dense` creates no `bias` weight', 1, true) ~= nil,
+    ignored
+  )
+
+  -- The quick fixes, as a user gets them, with the cursor on the diagnostic. First through
+  -- vim.lsp.buf.code_action(), which sends the line's diagnostics in the context and applies the
+  -- one action the filter leaves; then with `gra` (Neovim's default mapping), which shows the
+  -- menu of all actions (vim.ui.select, replaced here by a pick of the entry titled `pick`).
+  local function code_action(lnum, col, opts)
+    local seen, menu = {}, nil
+    local select = vim.ui.select
+    vim.ui.select = function(items, select_opts, on_choice)
+      menu = {}
+      local chosen
+      for i, item in ipairs(items) do
+        local text = select_opts.format_item and select_opts.format_item(item) or tostring(item)
+        table.insert(menu, text)
+        if opts.pick and text == opts.pick and not chosen then
+          chosen = i
+        end
+      end
+      on_choice(chosen and items[chosen] or nil, chosen)
+    end
+    vim.api.nvim_win_set_cursor(0, { lnum + 1, col })
+    if opts.keys then
+      vim.api.nvim_feedkeys(opts.keys, 'x', false)
+    else
+      vim.lsp.buf.code_action({
+        context = { only = { 'quickfix' } },
+        filter = function(action)
+          table.insert(seen, action.title)
+          return action.title == opts.title
+        end,
+        apply = true,
+      })
+    end
+    vim.wait(5000, function()
+      return #seen > 0 or menu ~= nil
+    end, 10)
+    vim.ui.select = select
+    return { filtered = seen, menu = menu }
+  end
+  local fixed_a = 'a = keras.layers.Dense(64, kernel_initializer="he_normal")'
+  local offered = code_action(2, str_col + 3, { title = "Replace with 'he_normal'" })
+  vim.wait(5000, function()
+    return line_text(diag_buf, 2) == fixed_a
+  end, 20)
+  check(
+    "quick fix \"Replace with 'he_normal'\" applied by vim.lsp.buf.code_action edits the buffer",
+    line_text(diag_buf, 2) == fixed_a and vim.bo[diag_buf].modified and offered.menu == nil,
+    { line = line_text(diag_buf, 2), offered = offered }
+  )
+  vim.wait(5000, function()
+    by, n = diags_by_code(diag_buf)
+    return by['unknown-initializer'] == nil
+  end, 20)
+  check(
+    'after the fix, unknown-initializer is gone and ignored-initializer stays',
+    by['unknown-initializer'] == nil and by['ignored-initializer'] ~= nil and n == 1,
+    describe(diag_buf)
+  )
+
+  local fixed_b = 'b = keras.layers.Dense(8, use_bias=False)'
+  offered = code_action(3, arg_col + 2, { keys = 'gra', pick = 'Remove `bias_initializer`' })
+  local menu = offered.menu or {}
+  check(
+    '`gra` on the argument: a menu with the quick fix first, then the refactor "Make `kernel_initializer` explicit"',
+    menu[1] == 'Remove `bias_initializer`'
+      and #vim.tbl_filter(function(t)
+        return vim.startswith(t, 'Make `kernel_initializer` explicit')
+      end, menu) == 1,
+    offered
+  )
+  vim.wait(5000, function()
+    return line_text(diag_buf, 3) == fixed_b
+  end, 20)
+  check(
+    'quick fix "Remove `bias_initializer`" picked in that menu removes the argument and its comma',
+    line_text(diag_buf, 3) == fixed_b,
+    { line = line_text(diag_buf, 3), offered = offered }
+  )
+  vim.wait(5000, function()
+    _, n = diags_by_code(diag_buf)
+    return n == 0
+  end, 20)
+  check('after both fixes the buffer has no keras-lsp diagnostic', n == 0, describe(diag_buf))
+  check(
+    'the whole buffer is the fixture with the two fixes',
+    vim.deep_equal(
+      vim.api.nvim_buf_get_lines(diag_buf, 0, -1, false),
+      { diag_lines[1], diag_lines[2], fixed_a, fixed_b }
+    ),
+    vim.api.nvim_buf_get_lines(diag_buf, 0, -1, false)
+  )
+  -- Undo brings the text and, after the server's answer, the diagnostics back.
+  vim.cmd('silent undo')
+  vim.cmd('silent undo')
+  vim.wait(5000, function()
+    by, n = diags_by_code(diag_buf)
+    return n == 2
+  end, 20)
+  check(
+    'undoing both fixes brings both diagnostics back',
+    vim.deep_equal(vim.api.nvim_buf_get_lines(diag_buf, 0, -1, false), diag_lines) and n == 2,
+    describe(diag_buf)
+  )
+  vim.cmd('bwipeout! ' .. diag_buf)
+
+  -- Codes turned off in the client config: `settings.kerasLsp.diagnostics.ignore` (sent as
+  -- initializationOptions by before_init, and with workspace/didChangeConfiguration).
+  vim.lsp.config('keras_lsp', { settings = { kerasLsp = { diagnostics = { ignore = { 'ignored-initializer' } } } } })
+  local ign_buf, ign_client = open_fixture('ignore.py')
+  check(
+    'a client started with settings.kerasLsp.diagnostics.ignore = { "ignored-initializer" }',
+    ign_client ~= nil
+      and vim.deep_equal(
+        vim.tbl_get(ign_client.settings, 'kerasLsp', 'diagnostics', 'ignore'),
+        { 'ignored-initializer' }
+      ),
+    ign_client and ign_client.settings
+  )
+  vim.wait(15000, function()
+    by, n = diags_by_code(ign_buf)
+    return by['unknown-initializer'] ~= nil
+  end, 20)
+  check(
+    'with ignore = { "ignored-initializer" }: unknown-initializer only',
+    by['unknown-initializer'] ~= nil and by['ignored-initializer'] == nil and n == 1,
+    describe(ign_buf)
+  )
+  local actions = {}
+  if ign_client then
+    vim.api.nvim_win_set_cursor(0, { 4, arg_col + 2 })
+    local cp = vim.lsp.util.make_range_params(0, ign_client.offset_encoding)
+    cp.context = { diagnostics = {}, only = { 'quickfix' } }
+    for _, r in pairs(vim.lsp.buf_request_sync(ign_buf, 'textDocument/codeAction', cp, 5000) or {}) do
+      for _, a in ipairs(r.result or {}) do
+        table.insert(actions, a.title)
+      end
+    end
+  end
+  check('no "Remove `bias_initializer`" quick fix for the ignored code', #actions == 0, actions)
+
+  -- At run time: update_settings() sends workspace/didChangeConfiguration and asks again.
+  keras_lsp.update_settings({ diagnostics = { ignore = {} } })
+  vim.wait(5000, function()
+    by, n = diags_by_code(ign_buf)
+    return by['ignored-initializer'] ~= nil
+  end, 20)
+  check(
+    'update_settings({ diagnostics = { ignore = {} } }) brings ignored-initializer back',
+    by['ignored-initializer'] ~= nil and n == 2,
+    describe(ign_buf)
+  )
+  keras_lsp.update_settings({ diagnostics = { ignore = { 'unknown-initializer', 'ignored-initializer' } } })
+  vim.wait(5000, function()
+    _, n = diags_by_code(ign_buf)
+    return n == 0
+  end, 20)
+  check('update_settings() with both codes ignored clears the buffer', n == 0, describe(ign_buf))
+
+  vim.cmd('buffer ' .. bufnr)
+  vim.cmd('bwipeout! ' .. ign_buf)
+  for _, c in ipairs(diag_clients) do
+    c:stop()
+  end
+  vim.wait(5000, function()
+    return vim.iter(diag_clients):all(function(c)
+      return c:is_stopped()
+    end)
+  end, 20)
+
+  -- 11. Clean shutdown.
   client:stop()
   local stopped = vim.wait(5000, function()
     return client:is_stopped()
   end, 20)
   check('server stops on shutdown', stopped)
 
-  -- 11. A binary that is not installed: the health check's advice gives the README's install commands.
+  -- 12. A binary that is not installed: the health check's advice gives the README's install commands.
   vim.lsp.config('keras_lsp', { cmd = { 'keras-lsp-not-installed' } })
   local missing_health = checkhealth()
   check(
