@@ -104,6 +104,19 @@ fn pushed_diagnostics_quick_fixes_and_the_explicit_refactor() {
         caps["diagnosticProvider"].is_null(),
         "no pull without the client's capability"
     );
+    // A client that pulls but cannot be asked to pull again (Neovim 0.11) gets pushes.
+    let mut n = Client::spawn();
+    let r = n.request(
+        "initialize",
+        json!({"processId": null, "rootUri": null,
+               "capabilities": {"textDocument": {"diagnostic": {"dynamicRegistration": false}}},
+               "workspaceFolders": [{"uri": support::uri(&dir), "name": "ws"}]}),
+    );
+    assert!(r["result"]["capabilities"]["diagnosticProvider"].is_null(), "{r}");
+    n.notify("initialized", json!({}));
+    n.open(&uri, MODEL);
+    assert_eq!(codes(&published(&mut n, &uri, 1)).len(), 4);
+    assert_eq!(n.shutdown(), 0);
     assert_eq!(
         caps["codeActionProvider"]["codeActionKinds"],
         json!(["quickfix", "refactor.rewrite"])
@@ -254,7 +267,8 @@ fn pulled_diagnostics_and_codes_turned_off() {
     let init = c.request(
         "initialize",
         json!({"processId": null, "rootUri": null,
-               "capabilities": {"textDocument": {"diagnostic": {"dynamicRegistration": false}}},
+               "capabilities": {"textDocument": {"diagnostic": {"dynamicRegistration": false}},
+                                "workspace": {"diagnostics": {"refreshSupport": true}}},
                "workspaceFolders": [{"uri": support::uri(&dir), "name": "ws"}],
                "initializationOptions": {"diagnostics": {"ignore": ["shared-initializer"]}}}),
     );

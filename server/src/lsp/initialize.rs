@@ -47,11 +47,20 @@ pub fn initialize(b: &Backend, p: InitializeParams) -> Result<InitializeResult> 
             .unwrap_or(false),
         Ordering::Relaxed,
     );
+    // Pulled only by a client that can also be asked to pull again
+    // (`workspace/diagnostic/refresh`, after indexing, settings and files on disk change); pushed
+    // to the others (Neovim 0.11 pulls but has no refresh support).
     b.state.pull_diagnostics.store(
         caps.text_document
             .as_ref()
             .and_then(|t| t.diagnostic.as_ref())
-            .is_some(),
+            .is_some()
+            && caps
+                .workspace
+                .as_ref()
+                .and_then(|w| w.diagnostic.as_ref())
+                .and_then(|d| d.refresh_support)
+                .unwrap_or(false),
         Ordering::Relaxed,
     );
     b.state.progress_support.store(

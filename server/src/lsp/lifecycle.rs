@@ -71,6 +71,34 @@ fn sane_initialize(req: Request) -> Request {
     rebuild(method, id, Some(params))
 }
 
+/// `initialize` with the spec's `capabilities.workspace.diagnostics` (LSP 3.17, what VS Code sends)
+/// also under `diagnostic`, the name lsp-types 0.94 reads: without it the client's
+/// `refreshSupport` for pulled diagnostics is never seen.
+fn spec_workspace_diagnostics(req: Request) -> Request {
+    if req.method() != "initialize" {
+        return req;
+    }
+    let found = req
+        .params()
+        .and_then(|p| p.pointer("/capabilities/workspace"))
+        .and_then(|w| w.as_object())
+        .is_some_and(|w| w.contains_key("diagnostics") && !w.contains_key("diagnostic"));
+    if !found {
+        return req;
+    }
+    let (method, id, params) = req.into_parts();
+    let mut params = params.unwrap_or_default();
+    if let Some(w) = params
+        .pointer_mut("/capabilities/workspace")
+        .and_then(|w| w.as_object_mut())
+    {
+        if let Some(d) = w.get("diagnostics").cloned() {
+            w.insert("diagnostic".into(), d);
+        }
+    }
+    rebuild(method, id, Some(params))
+}
+
 /// A request (or notification, without `id`) made again from its parts.
 fn rebuild(
     method: std::borrow::Cow<'static, str>,
@@ -110,7 +138,7 @@ where
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
-        let req = sane_initialize(without_null_params(req));
+        let req = spec_workspace_diagnostics(sane_initialize(without_null_params(req)));
         match (req.method(), req.id().is_some()) {
             ("shutdown", true) => self.seen.0.store(true, Ordering::SeqCst),
             ("exit", false) => {
