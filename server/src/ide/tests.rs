@@ -518,3 +518,98 @@ fn the_relevance_filter_keeps_bindings_whatever_whitespace_follows() {
     assert!(is_relevant("STD = 0.05\n"));
     assert!(!is_relevant("\"\"\"Only a docstring.\"\"\"\n"));
 }
+
+/// The kernel candidates of the one layer call of `path`: class names, or `?reason`.
+fn kernel_candidates(ws: &Workspace, path: &str) -> Vec<String> {
+    let calls = ws.layer_calls(std::path::Path::new(path));
+    assert_eq!(calls.len(), 1, "{path}: {calls:?}");
+    let w = calls[0]
+        .weights
+        .iter()
+        .find(|w| w.weight == "kernel")
+        .expect("a kernel");
+    let mut out: Vec<String> = w
+        .candidates
+        .iter()
+        .map(|c| match c {
+            crate::analysis::Candidate::Resolved { init, .. } => init.class.clone(),
+            crate::analysis::Candidate::Unresolved { reason, .. } => format!("?{reason}"),
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn a_star_import_cycle_keeps_the_names_bound_in_its_modules() {
+    // Issue 15, item 1: the lookup of `layers` through `from b import *` came back to `a` through
+    // `b`'s `from a import *` and gave up the whole name (the call was not reported). Whichever
+    // module runs first, the other finds it partly initialised, with the names bound before its
+    // star import.
+    let a =
+        "from keras import layers\nfrom b import *\nd = layers.Dense(2, kernel_initializer=Z)\n";
+    let undefined = [
+        vec![("a.py", a), ("b.py", "from a import *\n")],
+        vec![
+            ("a.py", a),
+            ("b.py", "from c import *\n"),
+            ("c.py", "from a import *\n"),
+        ],
+        vec![(
+            "a.py",
+            "from keras import layers\nfrom a import *\nd = layers.Dense(2, kernel_initializer=Z)\n",
+        )],
+        vec![
+            ("p/__init__.py", ""),
+            (
+                "p/a.py",
+                "from keras import layers\nfrom .b import *\nd = layers.Dense(2, kernel_initializer=Z)\n",
+            ),
+            ("p/b.py", "from .a import *\n"),
+        ],
+    ];
+    for files in undefined {
+        let ws = workspace(&files);
+        let a = format!(
+            "/ws/{}",
+            files.iter().find(|f| f.0.ends_with("a.py")).unwrap().0
+        );
+        assert_eq!(
+            kernel_candidates(&ws, &a),
+            ["?name `Z` is not defined"],
+            "{files:?}"
+        );
+    }
+    // `Z` bound in another module of the cycle, before its star import: found there, and only
+    // there (`a` binds no `Z` of its own).
+    let ws = workspace(&[("a.py", a), ("b.py", "Z = 'ones'\nfrom a import *\n")]);
+    assert_eq!(kernel_candidates(&ws, "/ws/a.py"), ["Ones"]);
+    let ws = workspace(&[
+        ("a.py", a),
+        ("b.py", "Z = 'ones'\nfrom c import *\n"),
+        ("c.py", "from a import *\n"),
+    ]);
+    assert_eq!(kernel_candidates(&ws, "/ws/a.py"), ["Ones"]);
+    // `layers` bound only in `b`, before its star import.
+    let ws = workspace(&[
+        (
+            "a.py",
+            "from b import *\nd = layers.Dense(2, kernel_initializer=Z)\n",
+        ),
+        (
+            "b.py",
+            "from keras import layers\nZ = 'zeros'\nfrom a import *\n",
+        ),
+    ]);
+    assert_eq!(kernel_candidates(&ws, "/ws/a.py"), ["Zeros"]);
+    // Bound in both before the imports: run as a script, `a` gets `b`'s; imported first, `b`
+    // finds `a` partly initialised and `a` gets its own back.
+    let ws = workspace(&[
+        (
+            "a.py",
+            "from keras import layers\nZ = 'zeros'\nfrom b import *\nd = layers.Dense(2, kernel_initializer=Z)\n",
+        ),
+        ("b.py", "Z = 'ones'\nfrom a import *\n"),
+    ]);
+    assert_eq!(kernel_candidates(&ws, "/ws/a.py"), ["Ones", "Zeros"]);
+}

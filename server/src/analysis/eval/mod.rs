@@ -75,6 +75,16 @@ pub struct Evaluator<'w> {
     visiting: rustc_hash::FxHashSet<DefKey>,
     /// How many times a cycle guard, the depth limit or the budget cut evaluation short.
     cuts: usize,
+    /// How many times a star import was reached again while its value was being evaluated (a
+    /// cycle of star imports, see `eval_def`).
+    star_cycles: usize,
+    /// How many times such a cycle gave no value for the name (nothing binds it before the
+    /// import): a module's attribute is then empty rather than "not found", the name may be
+    /// bound elsewhere in the cycle.
+    star_unbound: usize,
+    /// The star imports such a cycle came back to, until their evaluation ends (where the
+    /// cycle closes: a name bound nowhere in it is "not defined" there).
+    star_roots: rustc_hash::FxHashSet<DefKey>,
     /// Evaluation steps left (see [`FUEL`]; [`Evaluator::refuel`] starts a new question).
     fuel: u32,
     /// The file the question is about (the layer call's, the hover's): locations in it read
@@ -134,6 +144,9 @@ impl<'w> Evaluator<'w> {
             depth: 0,
             visiting: Default::default(),
             cuts: 0,
+            star_cycles: 0,
+            star_unbound: 0,
+            star_roots: Default::default(),
             fuel: FUEL,
             home: None,
             binding_memo: Default::default(),

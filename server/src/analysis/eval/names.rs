@@ -318,6 +318,23 @@ impl<'w> Evaluator<'w> {
         }
         if !self.visiting.insert(key) {
             self.cuts += 1;
+            // A cycle of star imports (`a` does `from b import *`, `b` does `from a import *`):
+            // whichever module runs first, the other finds it partly initialised, holding the
+            // names bound before its star import. So the cycle gives, back here, what reaches
+            // this import; each import of the cycle adds what reaches it too (see the
+            // `StarImport` case of `def_values`). A name that nothing binds before the import
+            // gives nothing here, since another module of the cycle may bind it; the import
+            // where the cycle closes says "not defined" if none does.
+            if let DefKind::StarImport { prev, .. } = d.kind {
+                self.star_cycles += 1;
+                self.star_roots.insert(key);
+                let reaches: Vec<Reach> = file.ir.live(prev).to_vec();
+                let (v, _) = self.eval_reaches(file, name, &reaches, frame);
+                if v.is_empty() {
+                    self.star_unbound += 1;
+                }
+                return v;
+            }
             return vec![Cand::unknown(format!(
                 "`{name}` is defined in terms of itself (a cycle)"
             ))];
@@ -520,7 +537,9 @@ impl<'w> Evaluator<'w> {
                     _ => false,
                 };
                 if exported {
-                    self.attr(&m, name, &cx)
+                    let (cycles_before, unbound_before) = (self.star_cycles, self.star_unbound);
+                    let mut v: Vec<Cand> = self
+                        .attr(&m, name, &cx)
                         .into_iter()
                         .map(|c| {
                             c.with_step(at(
@@ -529,7 +548,38 @@ impl<'w> Evaluator<'w> {
                                 d.span,
                             ))
                         })
-                        .collect()
+                        .collect();
+                    // The module is in a star-import cycle with this one: it may be only partly
+                    // initialised when this import runs, without the name yet, which then keeps
+                    // what it was before the import.
+                    if self.star_cycles != cycles_before {
+                        let fkey = self.frame_key(&frame);
+                        let key = (Arc::as_ptr(file) as *const u8 as usize, def, fkey);
+                        let root = self.star_roots.remove(&key);
+                        let reaches: Vec<Reach> = file.ir.live(*prev).to_vec();
+                        let (before, unbound) = self.eval_reaches(file, name, &reaches, frame);
+                        v.extend(before);
+                        v = dedup(v);
+                        if v.is_empty() && self.star_unbound != unbound_before {
+                            if root {
+                                // Bound nowhere in the cycle.
+                                v.extend(builtin(name).into_iter().map(|c| {
+                                    c.with_step(at(
+                                        format!("`from {module} import *` at {here}"),
+                                        file,
+                                        d.span,
+                                    ))
+                                }));
+                            } else {
+                                // Not bound on this side of the cycle: the import where the
+                                // cycle closes decides.
+                                self.star_unbound += 1;
+                            }
+                        } else if v.is_empty() && unbound {
+                            v.extend(builtin(name));
+                        }
+                    }
+                    v
                 } else {
                     let reaches: Vec<Reach> = file.ir.live(*prev).to_vec();
                     let (v, unbound) = self.eval_reaches(file, name, &reaches, frame);

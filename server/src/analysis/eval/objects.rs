@@ -212,6 +212,7 @@ impl<'w> Evaluator<'w> {
             frame: None,
         };
         let mut out = Vec::new();
+        let unbound_before = self.star_unbound;
         if f.ir.is_local(0, attr) || !f.ir.scopes[0].default_timeline.is_empty() {
             let reaches: Vec<Reach> = f.ir.live_at(0, attr, u32::MAX).to_vec();
             let (vals, unbound) = self.eval_reaches(f, attr, &reaches, None);
@@ -241,6 +242,10 @@ impl<'w> Evaluator<'w> {
                 out.push(Cand::new(Val::Module(sub.clone())));
                 return out;
             }
+        }
+        // Not bound on this side of a star-import cycle (see `eval_def`): it may be on another.
+        if out.is_empty() && self.star_unbound != unbound_before {
+            return out;
         }
         if out.is_empty() {
             return vec![Cand::unknown(format!(
