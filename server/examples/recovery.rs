@@ -28,6 +28,13 @@ fn main() {
         report.print();
         println!("  ({:.1} s)", started.elapsed().as_secs_f64());
         if verbose {
+            for (path, kind, line, changed, errors) in &report.independent_misses {
+                let rel = path.strip_prefix(&repo).unwrap_or(path);
+                println!(
+                    "  {}:{line}: {kind}: {changed} independent calls changed, {errors} syntax errors",
+                    rel.display()
+                );
+            }
             for (path, kind, line, compared, changed) in &report.misses {
                 let rel = path.strip_prefix(&repo).unwrap_or(path);
                 println!(

@@ -98,6 +98,8 @@ struct Unit {
     nesting: u32,
     /// Starts after a `;` on the line of the unit before it.
     mid_line: bool,
+    /// Its code ends with `:` (it opens a block, when it parses).
+    colon: bool,
 }
 
 /// Python keywords that nest an expression (`not not x`, `lambda: lambda: x`, `a if b else c if d
@@ -168,15 +170,21 @@ fn units(text: &str) -> Vec<Unit> {
                     max_depth: 0,
                     nesting: 0,
                     mid_line: false,
+                    colon: false,
                 });
             }
         }
         // Scan the line's tokens that matter: strings, comments, brackets, operators, a final
         // backslash.
         backslash = false;
+        // The last byte of code on the line (outside comments), for `Unit::colon`.
+        let mut last_code: Option<u8> = None;
         let mut j = if in_triple.is_some() { pos } else { i };
         while j < line_end {
             let c = b[j];
+            if in_triple.is_none() && !matches!(c, b' ' | b'\t' | b'\x0c' | b'#') {
+                last_code = Some(c);
+            }
             if let Some(q) = in_triple {
                 if c == b'\\' {
                     j += 2;
@@ -256,6 +264,7 @@ fn units(text: &str) -> Vec<Unit> {
                                 max_depth: 0,
                                 nesting: 0,
                                 mid_line: true,
+                                colon: false,
                             });
                         }
                     }
@@ -299,6 +308,9 @@ fn units(text: &str) -> Vec<Unit> {
         if let Some(u) = out.last_mut() {
             if !blank || in_triple.is_some() {
                 u.end = line_end.max(u.end);
+            }
+            if let Some(c) = last_code {
+                u.colon = c == b':' && depth == 0;
             }
         }
         pos = next;
@@ -360,6 +372,82 @@ fn blank(buf: &mut [u8], units: &[Unit], k: usize) {
     buf[u.start..u.start + placeholder.len()].copy_from_slice(placeholder);
 }
 
+/// Offset of the start of the line that holds `at` when only indentation precedes `at` on it
+/// (else `at`).
+fn line_start(buf: &[u8], at: usize) -> usize {
+    let mut ls = at;
+    while ls > 0 && matches!(buf[ls - 1], b' ' | b'\t' | b'\x0c') {
+        ls -= 1;
+    }
+    if ls == 0 || matches!(buf[ls - 1], b'\n' | b'\r') {
+        ls
+    } else {
+        at
+    }
+}
+
+/// How a unit is left out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Blank {
+    /// Replaced by a placeholder of the same length at its own place ([`blank`]).
+    InPlace,
+    /// For an indentation error: its lines become blank lines, indentation included, so that
+    /// the block around it goes on; a unit that opens a block becomes a placeholder header at
+    /// the indentation of the statement before it ([`blank_reindent`]).
+    Reindent,
+}
+
+/// The bytes [`Blank`] rewrites for unit `k`.
+fn blank_range(buf: &[u8], units: &[Unit], k: usize, how: Blank) -> (usize, usize) {
+    let u = &units[k];
+    match how {
+        Blank::InPlace => (u.start, u.end),
+        Blank::Reindent => (line_start(buf, u.start), u.end),
+    }
+}
+
+/// [`Blank::Reindent`] of unit `k`; `indent` is the indentation a placeholder header takes (`None`:
+/// no placeholder, the body goes to the block before). `false` (nothing changed) for a unit that
+/// shares a line with another (`a = 1; b = 2`).
+fn blank_reindent(buf: &mut [u8], units: &[Unit], k: usize, indent: Option<Vec<u8>>) -> bool {
+    let u = &units[k];
+    if u.mid_line || units.get(k + 1).is_some_and(|n| n.mid_line) {
+        return false;
+    }
+    let ls = line_start(buf, u.start);
+    if ls == u.start && u.start > 0 && !matches!(buf[u.start - 1], b'\n' | b'\r') {
+        return false;
+    }
+    let original = buf[u.start..u.end].to_vec();
+    for byte in &mut buf[ls..u.end] {
+        if *byte != b'\n' && *byte != b'\r' {
+            *byte = b' ';
+        }
+    }
+    // A header (`for x in xs:` indented wrongly) keeps its body: a placeholder header at the
+    // indentation it should have.
+    let opens_block = u.colon && units.get(k + 1).is_some_and(|n| n.indent > u.indent);
+    let Some(indent) = indent.filter(|_| opens_block) else {
+        return true;
+    };
+    let first_line_len = buf[ls..u.end]
+        .iter()
+        .position(|&c| c == b'\n' || c == b'\r')
+        .unwrap_or(u.end - ls);
+    let Some(room) = first_line_len.checked_sub(indent.len()) else {
+        return true;
+    };
+    let named = named_placeholder(&original, room);
+    let placeholder: &[u8] = match &named {
+        Some(p) => p.as_bytes(),
+        None if room >= 5 => b"if 1:",
+        None => return true,
+    };
+    buf[ls..ls + indent.len()].copy_from_slice(&indent);
+    buf[ls + indent.len()..ls + indent.len() + placeholder.len()].copy_from_slice(placeholder);
+    true
+}
+
 /// `def NAME(*_, **__):` or `class NAME:` for a broken header that starts `def NAME` or `class NAME`,
 /// if it fits in `room` bytes.
 fn named_placeholder(header: &[u8], room: usize) -> Option<String> {
@@ -397,18 +485,28 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// Parses `buf[a..z]`; `base` is the file offset of `buf[0]`. Error offsets are indexes into `buf`.
-fn parse_range(
-    buf: &[u8],
-    a: usize,
-    z: usize,
-    base: u32,
-) -> Result<Vec<ast::Stmt>, (usize, String)> {
+/// Where a parse failed: offset (an index into the buffer), the parser's message, and whether it
+/// is an indentation error (`unexpected indent`, `unindent does not match ...`, `expected an
+/// indented block`, inconsistent tabs).
+#[derive(Clone, Debug)]
+struct Failure {
+    off: usize,
+    message: String,
+    indentation: bool,
+}
+
+fn parse_range(buf: &[u8], a: usize, z: usize, base: u32) -> Result<Vec<ast::Stmt>, Failure> {
     // Segments start and end at unit starts, and blanking only writes ASCII over whole units, so
     // the range is valid UTF-8 whenever the text is.
-    let src = std::str::from_utf8(&buf[a..z]).map_err(|e| (a + e.valid_up_to(), e.to_string()))?;
-    ast::Suite::parse_starts_at(src, "<file>", (base + a as u32).into()).map_err(|e| {
-        let off = (e.offset.to_u32().saturating_sub(base) as usize).clamp(a, z);
-        (off, e.error.to_string())
+    let src = std::str::from_utf8(&buf[a..z]).map_err(|e| Failure {
+        off: a + e.valid_up_to(),
+        message: e.to_string(),
+        indentation: false,
+    })?;
+    ast::Suite::parse_starts_at(src, "<file>", (base + a as u32).into()).map_err(|e| Failure {
+        off: (e.offset.to_u32().saturating_sub(base) as usize).clamp(a, z),
+        message: e.error.to_string(),
+        indentation: e.error.is_indentation_error() || e.error.is_tab_error(),
     })
 }
 
@@ -438,11 +536,19 @@ fn segment_starts(text: &str, all: &[Unit]) -> Vec<usize> {
     let mut starts = vec![0];
     for k in 1..all.len() {
         let (prev, u) = (&all[k - 1], &all[k]);
+        // A line at the margin in the middle of a block (a wrong indentation: the lines after it
+        // are indented, yet it opens no block) stays with the block, so that recovery can leave
+        // it out and keep the block whole.
+        let interrupts_block = !u.colon
+            && all
+                .get(k + 1)
+                .is_some_and(|n| n.indent > u.indent && !n.mid_line);
         if u.indent == 0
             && !u.mid_line
             && !prev.unbalanced
             && !continues_previous(text, u)
             && text.as_bytes()[prev.start] != b'@'
+            && !interrupts_block
         {
             starts.push(k);
         }
@@ -461,8 +567,12 @@ struct Recovery<'a> {
 }
 
 impl Recovery<'_> {
-    fn skip(&mut self, k: usize, message: String) {
-        blank(&mut self.buf, self.all, k);
+    /// Records unit `k` as left out; blanks it in place for [`Blank::InPlace`] (a
+    /// [`Blank::Reindent`] is applied by [`Recovery::try_blank`] first).
+    fn skip(&mut self, k: usize, how: Blank, message: String) {
+        if how == Blank::InPlace {
+            blank(&mut self.buf, self.all, k);
+        }
         self.gone[k] = true;
         let u = &self.all[k];
         self.errors.push(SyntaxError {
@@ -470,6 +580,68 @@ impl Recovery<'_> {
             message,
             effect: ErrorEffect::Skipped,
         });
+    }
+
+    /// The indentation unit `k` of the segment starting at unit `first` should have, for
+    /// [`blank_reindent`]: of the indentation levels open before it (those of the live units
+    /// before it in the segment) and less indented than the line after it, the nearest to its own
+    /// (the deeper of two as near), as the bytes of a line at that level. `None` when the unit
+    /// before it opens a block (the block takes the body).
+    fn target_indent(&self, first: usize, k: usize) -> Option<Vec<u8>> {
+        let mut open: Vec<usize> = Vec::new();
+        for j in first..k {
+            let u = &self.all[j];
+            if self.gone[j] || u.mid_line {
+                continue;
+            }
+            while open.last().is_some_and(|&t| self.all[t].indent > u.indent) {
+                open.pop();
+            }
+            if open.last().is_none_or(|&t| self.all[t].indent < u.indent) {
+                open.push(j);
+            }
+        }
+        let before = (first..k)
+            .rev()
+            .find(|&j| !self.gone[j] && !self.all[j].mid_line);
+        if before.is_some_and(|j| self.all[j].colon) {
+            return None;
+        }
+        // A header stays above its body.
+        let body = self.all.get(k + 1).map_or(usize::MAX, |n| n.indent);
+        let want = self.all[k].indent;
+        let level = open
+            .iter()
+            .filter(|&&t| self.all[t].indent < body)
+            .min_by_key(|&&t| {
+                (
+                    self.all[t].indent.abs_diff(want),
+                    usize::MAX - self.all[t].indent,
+                )
+            })
+            .copied();
+        Some(match level {
+            Some(t) => {
+                let u = &self.all[t];
+                self.buf[line_start(&self.buf, u.start)..u.start].to_vec()
+            }
+            None => Vec::new(),
+        })
+    }
+
+    /// Blanks unit `k` of the segment starting at unit `first` as `how` says; `false` when that
+    /// does not apply (nothing changed).
+    fn try_blank(&mut self, first: usize, k: usize, how: Blank) -> bool {
+        match how {
+            Blank::InPlace => {
+                blank(&mut self.buf, self.all, k);
+                true
+            }
+            Blank::Reindent => {
+                let indent = self.target_indent(first, k);
+                blank_reindent(&mut self.buf, self.all, k, indent)
+            }
+        }
     }
 
     /// Parses units `us` (bytes `a..z`), blanking units until what remains parses.
@@ -482,12 +654,23 @@ impl Recovery<'_> {
             MAX_RECOVERY_ROUNDS
         };
         for _ in 0..rounds {
-            let (off, msg) = match &last {
+            let Failure {
+                mut off,
+                message: msg,
+                indentation,
+            } = match &last {
                 Ok(_) => break,
                 Err(e) => e.clone(),
             };
             if spent > RECOVERY_BUDGET {
                 break;
+            }
+            // An indentation error points at the start of its line: the unit is after the
+            // indentation.
+            if indentation {
+                while off < z && matches!(self.buf[off], b' ' | b'\t' | b'\x0c') {
+                    off += 1;
+                }
             }
             let here = match self.all[us.clone()].binary_search_by(|u| u.start.cmp(&off)) {
                 Ok(k) => us.start + k,
@@ -498,22 +681,46 @@ impl Recovery<'_> {
             // unit before it (a missing closing bracket usually fails only at a later statement).
             let gone = &self.gone;
             let prev_live = |from: usize| (us.start..from).rev().find(|&k| !gone[k]);
-            let mut cands: Vec<usize> = Vec::new();
+            let mut cands: Vec<(usize, Blank)> = Vec::new();
+            // An indentation error: the line it is on and the line before, left out with their
+            // indentation so that the block around them goes on. The line before first when it
+            // dips below the lines around it without opening a block (a line put at the margin
+            // in the middle of a block makes the next one "unexpected"; leaving out either
+            // parses, but only the dip is wrong).
+            if indentation {
+                let all = self.all;
+                let prev = prev_live(here);
+                let dip = prev.filter(|&p| {
+                    let u = &all[p];
+                    !u.colon
+                        && u.indent < all[here].indent
+                        && prev_live(p).is_some_and(|q| all[q].indent > u.indent)
+                });
+                if let Some(p) = dip {
+                    cands.push((p, Blank::Reindent));
+                }
+                if !gone[here] {
+                    cands.push((here, Blank::Reindent));
+                }
+                if let Some(p) = prev.filter(|_| dip.is_none()) {
+                    cands.push((p, Blank::Reindent));
+                }
+            }
             if !gone[here] {
-                cands.push(here);
+                cands.push((here, Blank::InPlace));
             }
             if let Some(p) = prev_live(here) {
-                cands.push(p);
+                cands.push((p, Blank::InPlace));
             }
             if let Some(p) = (us.start..here)
                 .rev()
                 .find(|&k| !gone[k] && self.all[k].unbalanced)
             {
-                cands.push(p);
+                cands.push((p, Blank::InPlace));
             }
             if gone[here] {
                 if let Some(p) = prev_live(us.end) {
-                    cands.push(p);
+                    cands.push((p, Blank::InPlace));
                 }
             }
             cands.dedup();
@@ -521,38 +728,56 @@ impl Recovery<'_> {
                 break;
             }
             // Keep the candidate that gets the parse furthest.
-            let mut best: Option<(usize, Result<Vec<ast::Stmt>, (usize, String)>)> = None;
-            for &k in &cands {
-                let u = &self.all[k];
-                let saved = self.buf[u.start..u.end].to_vec();
-                blank(&mut self.buf, self.all, k);
+            let mut best: Option<(usize, Blank, Result<Vec<ast::Stmt>, Failure>)> = None;
+            for &(k, how) in &cands {
+                let (from, to) = blank_range(&self.buf, self.all, k, how);
+                let saved = self.buf[from..to].to_vec();
+                if !self.try_blank(us.start, k, how) {
+                    continue;
+                }
                 let r = parse_range(&self.buf, a, z, self.base);
-                self.buf[u.start..u.end].copy_from_slice(&saved);
+                self.buf[from..to].copy_from_slice(&saved);
                 spent += z - a;
                 let better = match (&best, &r) {
                     (None, _) => true,
-                    (Some((_, Ok(_))), _) => false,
-                    (Some((_, Err(_))), Ok(_)) => true,
-                    (Some((_, Err((bo, _)))), Err((ro, _))) => ro > bo,
+                    (Some((_, _, Ok(_))), _) => false,
+                    (Some((_, _, Err(_))), Ok(_)) => true,
+                    (Some((_, _, Err(b))), Err(r)) => r.off > b.off,
                 };
                 if better {
-                    best = Some((k, r));
+                    best = Some((k, how, r));
                 }
-                if matches!(best, Some((_, Ok(_)))) {
+                if matches!(best, Some((_, _, Ok(_)))) {
                     break;
                 }
             }
-            let (k, r) = best.expect("at least one candidate");
-            let message = format!(
-                "syntax error: {msg}{}; statement skipped",
-                hint(self.text, &self.all[k])
-            );
-            self.skip(k, message);
+            let Some((k, how, r)) = best else {
+                break;
+            };
+            let message = if how == Blank::Reindent && k != here {
+                let what = if self.all[k].indent < self.all[here].indent {
+                    "this line is indented less than the block around it"
+                } else {
+                    "the indentation of this line does not match the block around it"
+                };
+                format!("syntax error: {what} ({msg} at the next statement); statement skipped")
+            } else {
+                format!(
+                    "syntax error: {msg}{}; statement skipped",
+                    hint(self.text, &self.all[k])
+                )
+            };
+            if how == Blank::Reindent {
+                self.try_blank(us.start, k, how);
+            }
+            self.skip(k, how, message);
             last = r;
         }
         match last {
             Ok(s) => s,
-            Err((off, msg)) => {
+            Err(Failure {
+                off, message: msg, ..
+            }) => {
                 self.errors.push(SyntaxError {
                     range: (self.base + off as u32, self.base + z as u32),
                     message: format!(
@@ -582,10 +807,11 @@ pub fn parse(text: &str) -> Parsed {
     };
     for (k, u) in all.iter().enumerate() {
         if u.max_depth > MAX_BRACKET_DEPTH {
-            r.skip(k, format!("too many nested brackets (more than {MAX_BRACKET_DEPTH}, as CPython allows); statement skipped"));
+            r.skip(k, Blank::InPlace, format!("too many nested brackets (more than {MAX_BRACKET_DEPTH}, as CPython allows); statement skipped"));
         } else if u.nesting > MAX_EXPR_NESTING {
             r.skip(
                 k,
+                Blank::InPlace,
                 "expression nested too deeply (CPython refuses it too); statement skipped"
                     .to_string(),
             );
@@ -745,6 +971,117 @@ mod tests {
             "{n:?} {:?}",
             p.errors
         );
+    }
+
+    /// The statements of a suite, nested ones included, as the first line of each.
+    fn all_names(suite: &[ast::Stmt], text: &str, out: &mut Vec<String>) {
+        for s in suite {
+            let r = s.range();
+            let line = text[r.start().to_usize()..r.end().to_usize()]
+                .lines()
+                .next();
+            out.push(line.unwrap().to_string());
+            match s {
+                ast::Stmt::FunctionDef(f) => all_names(&f.body, text, out),
+                ast::Stmt::ClassDef(c) => all_names(&c.body, text, out),
+                ast::Stmt::For(f) => all_names(&f.body, text, out),
+                ast::Stmt::If(i) => all_names(&i.body, text, out),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn a_wrong_indentation_costs_only_its_line() {
+        // Issue 15, item 13: one line indented wrongly in the middle of a function lost the
+        // whole function, with a diagnostic per following line.
+        let body = |line: &str| {
+            format!(
+                "def build():\n    a = Dense(1)\n{line}\n    c = Dense(3)\n    d = Dense(4)\n    return a, c, d\nz = 1\n"
+            )
+        };
+        let rest = [
+            "def build():",
+            "a = Dense(1)",
+            "c = Dense(3)",
+            "d = Dense(4)",
+            "return a, c, d",
+            "z = 1",
+        ];
+        for (line, message) in [
+            // More indented: "unexpected indent".
+            ("      b = Dense(2)", "syntax error: unexpected indent; statement skipped"),
+            // Less indented, at no level open: "unindent does not match".
+            (
+                "  b = Dense(2)",
+                "syntax error: unindent does not match any outer indentation level; statement skipped",
+            ),
+            // At the margin: the function ends there for Python, and the next line is
+            // "unexpected"; the line at the margin is the one left out.
+            (
+                "b = Dense(2)",
+                "syntax error: this line is indented less than the block around it (unexpected indent at the next statement); statement skipped",
+            ),
+            // A tab among spaces.
+            (
+                "\tb = Dense(2)",
+                "syntax error: inconsistent use of tabs and spaces in indentation; statement skipped",
+            ),
+        ] {
+            let text = body(line);
+            let p = parse(&text);
+            let mut n = Vec::new();
+            all_names(&p.suite, &text, &mut n);
+            assert_eq!(n, rest, "{line:?}: {:?}", p.errors);
+            assert_eq!(p.errors.len(), 1, "{line:?}: {:?}", p.errors);
+            let e = &p.errors[0];
+            assert_eq!(&text[e.range.0 as usize..e.range.1 as usize], line.trim());
+            assert_eq!(e.message, message);
+        }
+    }
+
+    /// The shape of a suite: statement kinds, bodies in brackets.
+    fn shape(suite: &[ast::Stmt]) -> String {
+        suite
+            .iter()
+            .map(|s| match s {
+                ast::Stmt::FunctionDef(f) => format!("def {}[{}]", f.name, shape(&f.body)),
+                ast::Stmt::ClassDef(c) => format!("class {}[{}]", c.name, shape(&c.body)),
+                ast::Stmt::For(f) => format!("for[{}]", shape(&f.body)),
+                ast::Stmt::If(i) => format!("if[{}]", shape(&i.body)),
+                ast::Stmt::Assign(a) => match &a.targets[0] {
+                    ast::Expr::Name(n) => n.id.to_string(),
+                    _ => "=".into(),
+                },
+                ast::Stmt::Return(_) => "return".into(),
+                _ => "?".into(),
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn a_wrongly_indented_header_keeps_its_body() {
+        for (text, want) in [
+            (
+                "def build():\n    a = Dense(1)\n      for i in range(3):\n          b = Dense(2)\n    c = Dense(3)\n",
+                "def build[a if[b] c]",
+            ),
+            // Between two open levels (4 and 8): at the one that keeps its body below it.
+            (
+                "class A:\n    def f(self):\n        x = 1\n      def g(self, inputs):\n        return Dense(2)\n    y = 2\n",
+                "class A[def f[x] def g[return] y]",
+            ),
+            // Moved to the margin after a block: still in the block.
+            (
+                "def build():\n    a = Dense(1)\nb = Dense(2)\n    c = Dense(3)\nz = 1\n",
+                "def build[a c] z",
+            ),
+        ] {
+            let p = parse(text);
+            assert_eq!(p.errors.len(), 1, "{text:?}: {:?}", p.errors);
+            assert_eq!(shape(&p.suite), want, "{text:?}: {:?}", p.errors);
+        }
     }
 
     #[test]

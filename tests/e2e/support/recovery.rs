@@ -2,7 +2,8 @@
 //!
 //! For every statement of a Python file, one at a time, inject an edit that a person makes while
 //! typing (a deleted character, a missing closing parenthesis, a missing colon, an unclosed string,
-//! a line truncated mid-expression, a Python 3.12 f-string), analyse the broken file, and compare
+//! a line truncated mid-expression, a Python 3.12 f-string, a wrong indentation), analyse the
+//! broken file, and compare
 //! the answers of every layer call *outside* the broken statement with the unbroken file's answers
 //! (calls matched by their span, shifted by the edit). Used by `tests/e2e/recovery.rs` (a subset,
 //! asserted in `cargo test`) and `server/examples/recovery.rs` (every file, prints the figures).
@@ -18,13 +19,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 /// The kinds of edits, in report order.
-pub const KINDS: [&str; 6] = [
+pub const KINDS: [&str; 7] = [
     "deleted character",
     "missing closing parenthesis",
     "missing colon",
     "unclosed string",
     "line truncated mid-expression",
     "PEP 701 f-string",
+    "wrong indentation",
 ];
 
 /// One broken version of a file.
@@ -64,10 +66,33 @@ impl Variant {
     }
 }
 
+/// Where a statement sits in its block: nested (not at the margin), first, last.
+#[derive(Clone, Copy, Debug, Default)]
+struct Place {
+    nested: bool,
+    first: bool,
+    last: bool,
+}
+
 /// Every statement of a suite, nested ones included, with its region: the whole statement for a
 /// simple statement, the header up to the body for a compound one.
 fn regions(suite: &[ast::Stmt], out: &mut Vec<((usize, usize), bool)>) {
-    for s in suite {
+    let mut places = Vec::new();
+    regions_placed(suite, false, out, &mut places);
+}
+
+fn regions_placed(
+    suite: &[ast::Stmt],
+    nested: bool,
+    out: &mut Vec<((usize, usize), bool)>,
+    places: &mut Vec<Place>,
+) {
+    for (i, s) in suite.iter().enumerate() {
+        places.push(Place {
+            nested,
+            first: i == 0,
+            last: i + 1 == suite.len(),
+        });
         let r = s.range();
         let (start, end) = (r.start().to_usize(), r.end().to_usize());
         let bodies: Vec<&[ast::Stmt]> = match s {
@@ -88,12 +113,12 @@ fn regions(suite: &[ast::Stmt], out: &mut Vec<((usize, usize), bool)>) {
             Some(first) => {
                 out.push(((start, first.range().start().to_usize()), true));
                 for b in bodies {
-                    regions(b, out);
+                    regions_placed(b, true, out, places);
                 }
                 if let ast::Stmt::Try(t) = s {
                     for h in &t.handlers {
                         let ast::ExceptHandler::ExceptHandler(h) = h;
-                        regions(&h.body, out);
+                        regions_placed(&h.body, true, out, places);
                     }
                 }
             }
@@ -106,13 +131,14 @@ fn regions(suite: &[ast::Stmt], out: &mut Vec<((usize, usize), bool)>) {
 pub fn variants(text: &str) -> Vec<Variant> {
     let parsed = keras_lsp::syntax::parse::parse(text);
     let mut regs = Vec::new();
-    regions(&parsed.suite, &mut regs);
+    let mut places = Vec::new();
+    regions_placed(&parsed.suite, false, &mut regs, &mut places);
     let tokens: Vec<(Tok, (usize, usize))> = lexer::lex(text, Mode::Module)
         .filter_map(Result::ok)
         .map(|(t, r)| (t, (r.start().to_usize(), r.end().to_usize())))
         .collect();
     let mut out = Vec::new();
-    for ((start, end), compound) in regs {
+    for (((start, end), compound), place) in regs.into_iter().zip(places) {
         // Trim the region to its code (a compound header ends before the body's indentation).
         let mut end = end;
         let b = text.as_bytes();
@@ -195,6 +221,20 @@ pub fn variants(text: &str) -> Vec<Variant> {
         if !compound {
             push(KINDS[5], (end, end), "; _f = f\"{x[\"k\"]}\"");
         }
+        // 7. A wrong indentation of a statement inside a block, after its first statement (the
+        //    first one sets the block's indentation): two more spaces ("unexpected indent"), one
+        //    fewer ("unindent does not match"), and, for a simple statement that is not the last
+        //    of its block, none (at the margin, it ends the block and the next line is
+        //    "unexpected").
+        let line_start = text[..start].rfind(['\n', '\r']).map_or(0, |i| i + 1);
+        let indent = &text[line_start..start];
+        if place.nested && !place.first && !indent.is_empty() && indent.trim().is_empty() {
+            push(KINDS[6], (line_start, start), &format!("{indent}  "));
+            push(KINDS[6], (line_start, start), &indent[1..]);
+            if !compound && !place.last {
+                push(KINDS[6], (line_start, start), "");
+            }
+        }
     }
     out
 }
@@ -232,6 +272,8 @@ pub struct Tally {
     pub independent: usize,
     /// ... that still get exactly the same answers.
     pub independent_same: usize,
+    /// Broken variants reported with more than one syntax error.
+    pub several_errors: usize,
 }
 
 impl Tally {
@@ -258,6 +300,7 @@ impl Tally {
         self.lost += o.lost;
         self.independent += o.independent;
         self.independent_same += o.independent_same;
+        self.several_errors += o.several_errors;
     }
 }
 
@@ -269,6 +312,8 @@ pub struct Report {
     pub total: Tally,
     /// (file, kind, broken line (1-based), calls compared, calls that changed)
     pub misses: Vec<(PathBuf, &'static str, usize, usize, usize)>,
+    /// (file, kind, broken line, independent calls that changed, syntax errors)
+    pub independent_misses: Vec<(PathBuf, &'static str, usize, usize, usize)>,
 }
 
 impl Report {
@@ -300,8 +345,8 @@ impl Report {
         }
         line("TOTAL", &self.total);
         println!(
-            "  ({} calls lost: missing from the broken file's answers)",
-            self.total.lost
+            "  ({} calls lost: missing from the broken file's answers; {} variants with more than one syntax error)",
+            self.total.lost, self.total.several_errors
         );
     }
 }
@@ -347,7 +392,8 @@ pub fn measure(root: &Path, only: Option<&[&str]>, keep_last_good: bool, report:
                 before,
             ));
             let calls1 = ws1.layer_calls(&path);
-            answers(&ws1, &path, &calls1)
+            let errors = ws1.file(&path).map_or(0, |f| f.errors.len());
+            (answers(&ws1, &path, &calls1), errors)
         };
         // The answers with the statement removed, per region (simple statements only; a compound
         // statement's header cannot be removed without changing its body).
@@ -367,12 +413,13 @@ pub fn measure(root: &Path, only: Option<&[&str]>, keep_last_good: bool, report:
                 };
                 t[v.region.0..v.region.0 + ph.len()].copy_from_slice(ph);
                 let t = String::from_utf8(t).expect("ASCII over a whole statement");
-                ideal.insert(v.region, analyse(t));
+                ideal.insert(v.region, analyse(t).0);
             }
-            let after = analyse(v.apply(&text));
+            let (after, errors) = analyse(v.apply(&text));
             let removed = ideal.get(&v.region);
             let mut t = Tally {
                 variants: 1,
+                several_errors: (errors > 1) as usize,
                 ..Tally::default()
             };
             for (&span, ans) in &before {
@@ -391,6 +438,16 @@ pub fn measure(root: &Path, only: Option<&[&str]>, keep_last_good: bool, report:
                     t.independent += 1;
                     t.independent_same += same as usize;
                 }
+            }
+            if t.independent_same < t.independent || t.several_errors > 0 {
+                let line = text[..v.region.0].matches('\n').count() + 1;
+                report.independent_misses.push((
+                    path.clone(),
+                    v.kind,
+                    line,
+                    t.independent - t.independent_same,
+                    errors,
+                ));
             }
             if t.same < t.compared {
                 let line = text[..v.region.0].matches('\n').count() + 1;
