@@ -85,7 +85,7 @@ fn apply(text: &str, edit: &Value, uri: &str) -> String {
             )
         })
         .collect();
-    edits.sort_by(|a, b| b.0.cmp(&a.0));
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
     let mut s = text.to_string();
     for (a, z, t) in edits {
         s.replace_range(a..z, &t);
@@ -112,7 +112,10 @@ fn pushed_diagnostics_quick_fixes_and_the_explicit_refactor() {
                "capabilities": {"textDocument": {"diagnostic": {"dynamicRegistration": false}}},
                "workspaceFolders": [{"uri": support::uri(&dir), "name": "ws"}]}),
     );
-    assert!(r["result"]["capabilities"]["diagnosticProvider"].is_null(), "{r}");
+    assert!(
+        r["result"]["capabilities"]["diagnosticProvider"].is_null(),
+        "{r}"
+    );
     n.notify("initialized", json!({}));
     n.open(&uri, MODEL);
     assert_eq!(codes(&published(&mut n, &uri, 1)).len(), 4);

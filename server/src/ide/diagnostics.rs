@@ -354,7 +354,10 @@ fn per_file(
                 .iter()
                 .filter(|w| w.parameter.as_deref() == Some(name))
                 .collect();
-            let rejected = if answered.iter().any(|w| !matches!(w.created, Created::No(_))) {
+            let rejected = if answered
+                .iter()
+                .any(|w| !matches!(w.created, Created::No(_)))
+            {
                 answered.iter().all(|w| {
                     !w.candidates.is_empty()
                         && w.candidates.iter().all(|c| {
@@ -463,8 +466,15 @@ fn per_file(
 
 /// Calls that make identifiers resolvable at run time beyond Keras's own: custom-object scopes
 /// (dynamic: around whatever runs inside them) and registrations.
-const SCOPES: [&str; 3] = ["custom_object_scope", "CustomObjectScope", "get_custom_objects"];
-const REGISTRATIONS: [&str; 2] = ["register_keras_serializable", "register_keras_custom_object"];
+const SCOPES: [&str; 3] = [
+    "custom_object_scope",
+    "CustomObjectScope",
+    "get_custom_objects",
+];
+const REGISTRATIONS: [&str; 2] = [
+    "register_keras_serializable",
+    "register_keras_custom_object",
+];
 
 /// Whether a file calling one of `names` is connected to `path` by imports (either direction,
 /// transitively): only then can what it registers or the scope it opens reach a construction in
@@ -473,7 +483,12 @@ const REGISTRATIONS: [&str; 2] = ["register_keras_serializable", "register_keras
 fn reaches_by_imports(ws: &Workspace, path: &Path, names: &[&str]) -> bool {
     let mut sources: Vec<Arc<Path>> = names
         .iter()
-        .flat_map(|n| ws.call_sites_named(n).iter().map(|(f, _)| f.path.clone()).collect::<Vec<_>>())
+        .flat_map(|n| {
+            ws.call_sites_named(n)
+                .iter()
+                .map(|(f, _)| f.path.clone())
+                .collect::<Vec<_>>()
+        })
         .collect();
     if sources.is_empty() {
         return false;
@@ -491,7 +506,11 @@ fn reaches_by_imports(ws: &Workspace, path: &Path, names: &[&str]) -> bool {
         for d in &f.ir.defs {
             let (module, level) = match &d.kind {
                 DefKind::Import { full, .. } => (full.to_string(), 0),
-                DefKind::ImportFrom { module, level, name } => {
+                DefKind::ImportFrom {
+                    module,
+                    level,
+                    name,
+                } => {
                     // `from pkg import mod` may import a module.
                     let m = if module.is_empty() {
                         name.to_string()
@@ -541,7 +560,11 @@ fn opens_custom_scopes(ws: &Workspace, path: &Path) -> bool {
 
 /// Names may be registered (or a scope opened) for constructions in `path`.
 fn registers_names(ws: &Workspace, path: &Path) -> bool {
-    reaches_by_imports(ws, path, &[SCOPES.as_slice(), REGISTRATIONS.as_slice()].concat())
+    reaches_by_imports(
+        ws,
+        path,
+        &[SCOPES.as_slice(), REGISTRATIONS.as_slice()].concat(),
+    )
 }
 
 /// `Dense(...)`, `layers.Dense(...)`, `keras.layers.Dense(...)`: the callee is a name or a dotted
@@ -570,12 +593,15 @@ struct Reach {
     arg: Option<Span>,
 }
 
+/// The weights one initializer object reaches: its class, whether it is seeded, and the weights,
+/// by where the object is constructed (file, span start, span end).
+type ByObject = BTreeMap<(Arc<Path>, u32, u32), (String, bool, Vec<Reach>)>;
+
 /// Initializer objects constructed once (a module-level statement outside any loop) that reach
-/// more than one weight, each definitely (one possibility, that object). Reported at the
-/// object's construction when it is in `all`, else at each weight's layer call.
+/// more than one weight, each definitely (one possibility, that object): reported at each use,
+/// with the object's construction and the other weights as related places.
 fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagnostic> {
-    let mut by_object: BTreeMap<(Arc<Path>, u32, u32), (String, bool, Vec<Reach>)> =
-        BTreeMap::new();
+    let mut by_object: ByObject = BTreeMap::new();
     for (path, calls) in all {
         for lc in calls.iter() {
             for w in &lc.weights {
@@ -779,7 +805,9 @@ fn closest<'a>(s: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a
 
 /// The one candidate that `s` is a proper prefix of (`kernel_init` → `kernel_initializer`).
 fn unique_extension<'a>(s: &str, candidates: &'a [String]) -> Option<&'a str> {
-    let mut it = candidates.iter().filter(|c| c.len() > s.len() && c.starts_with(s));
+    let mut it = candidates
+        .iter()
+        .filter(|c| c.len() > s.len() && c.starts_with(s));
     let first = it.next()?;
     it.next().is_none().then_some(first.as_str())
 }
