@@ -9,13 +9,10 @@ use tower_lsp::jsonrpc::Result;
 use tower_lsp::lsp_types::*;
 
 pub async fn code_action(b: &Backend, p: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-    let Some(path) = convert::path(&p.text_document.uri) else {
+    let Some((path, ws, version)) = text_sync::request_snapshot(b, &p.text_document.uri).await
+    else {
         return Ok(None);
     };
-    let Some((ws, version)) = text_sync::snapshot_for(b, &path).await else {
-        return Ok(None);
-    };
-    let ws = super::imports::ensure(b, ws, &path).await;
     let enc = b.state.encoding();
     let sel = b.state.diagnostic_selection();
     let only = p.context.only.clone();

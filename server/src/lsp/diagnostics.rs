@@ -133,13 +133,10 @@ pub async fn pull(
             RelatedFullDocumentDiagnosticReport::default(),
         ))
     };
-    let Some(path) = convert::path(&p.text_document.uri) else {
+    let Some((path, ws, version)) = text_sync::request_snapshot(b, &p.text_document.uri).await
+    else {
         return Ok(empty());
     };
-    let Some((ws, version)) = text_sync::snapshot_for(b, &path).await else {
-        return Ok(empty());
-    };
-    let ws = super::imports::ensure(b, ws, &path).await;
     let me = Backend {
         client: b.client.clone(),
         state: b.state.clone(),

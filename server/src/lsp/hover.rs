@@ -7,13 +7,10 @@ use tower_lsp::lsp_types::*;
 
 pub async fn hover(b: &Backend, p: HoverParams) -> Result<Option<Hover>> {
     let pos = p.text_document_position_params;
-    let Some(path) = convert::path(&pos.text_document.uri) else {
+    let Some((path, ws, version)) = text_sync::request_snapshot(b, &pos.text_document.uri).await
+    else {
         return Ok(None);
     };
-    let Some((ws, version)) = text_sync::snapshot_for(b, &path).await else {
-        return Ok(None);
-    };
-    let ws = super::imports::ensure(b, ws, &path).await;
     let enc = b.state.encoding();
     let p2 = path.clone();
     let result = text_sync::run_blocking(move || {

@@ -11,13 +11,10 @@ pub async fn inlay_hint(b: &Backend, p: InlayHintParams) -> Result<Option<Vec<In
     if !b.state.hints_enabled() {
         return Ok(Some(vec![]));
     }
-    let Some(path) = convert::path(&p.text_document.uri) else {
+    let Some((path, ws, version)) = text_sync::request_snapshot(b, &p.text_document.uri).await
+    else {
         return Ok(None);
     };
-    let Some((ws, version)) = text_sync::snapshot_for(b, &path).await else {
-        return Ok(None);
-    };
-    let ws = super::imports::ensure(b, ws, &path).await;
     let enc = b.state.encoding();
     let lazy = b.state.resolve_tooltips.load(Ordering::Relaxed);
     let p2 = path.clone();

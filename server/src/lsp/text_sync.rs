@@ -146,6 +146,19 @@ pub async fn did_change_watched_files(b: &Backend, p: DidChangeWatchedFilesParam
     }
 }
 
+/// The prologue of a request on document `uri`: its path, a snapshot as [`snapshot_for`] gives
+/// it with the workspace modules the document imports loaded (`super::imports::ensure`), and the
+/// document's version. `None` for a URI that is not a file, or a file that cannot be read.
+pub async fn request_snapshot(
+    b: &Backend,
+    uri: &Url,
+) -> Option<(PathBuf, Arc<Workspace>, Option<i32>)> {
+    let path = convert::path(uri)?;
+    let (ws, version) = snapshot_for(b, &path).await?;
+    let ws = super::imports::ensure(b, ws, &path).await;
+    Some((path, ws, version))
+}
+
 /// A snapshot in which every open document is analysed at its current version (or `path` from disk
 /// when it is not open), and the version of `path` (`None` for a file that is not open).
 pub async fn snapshot_for(b: &Backend, path: &Path) -> Option<(Arc<Workspace>, Option<i32>)> {
