@@ -70,9 +70,10 @@ pub fn python_files(root: &Path, opts: &WalkOptions) -> Vec<PathBuf> {
     out
 }
 
-/// Reads one file. Non-UTF-8 and oversized files, and anything that is not a regular file (a
-/// FIFO or a device named `*.py`, whose read would block or never end), are skipped with a log
-/// line (returns `None`).
+/// Reads one file, decoded as Python decodes it ([`crate::encoding`]: UTF-8, a byte order mark
+/// dropped, a PEP 263 coding declaration). Files that cannot be decoded, oversized files, and
+/// anything that is not a regular file (a FIFO or a device named `*.py`, whose read would block or
+/// never end), are skipped with a log line (returns `None`).
 pub fn read_source(path: &Path, max_size: u64) -> Option<String> {
     match read_source_or_why(path, max_size) {
         Ok(s) => Some(s),
@@ -97,7 +98,7 @@ pub fn read_source_or_why(path: &Path, max_size: u64) -> Result<String, String> 
         ));
     }
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 ({e})"))
+    crate::encoding::decode(bytes)
 }
 
 /// `true` when `path`, symlinks resolved, is inside one of `roots` (symlinks resolved too). The
@@ -193,7 +194,19 @@ pub fn analyse_files(
     max_file_size: u64,
     skip: impl Fn(&Path) -> bool + Sync,
 ) -> Vec<Arc<FileAnalysis>> {
-    analyse_files_with(paths, roots, max_file_size, skip, analyse)
+    let (analysed, skipped) = analyse_files_with(paths, roots, max_file_size, skip, analyse);
+    log_skipped(&skipped);
+    analysed
+}
+
+/// A file found that is not analysed: (path, why; see [`read_source_or_why`]).
+pub type Skipped = (PathBuf, String);
+
+/// One log line per skipped file (the language server's log).
+fn log_skipped(skipped: &[Skipped]) {
+    for (path, why) in skipped {
+        tracing::warn!("skipping {}: {why}", path.display());
+    }
 }
 
 fn analyse_files_with(
@@ -202,14 +215,26 @@ fn analyse_files_with(
     max_file_size: u64,
     skip: impl Fn(&Path) -> bool + Sync,
     analyse: fn(&Path, String, &[PathBuf]) -> Arc<FileAnalysis>,
-) -> Vec<Arc<FileAnalysis>> {
-    parse_pool().install(|| {
+) -> (Vec<Arc<FileAnalysis>>, Vec<Skipped>) {
+    let read: Vec<Result<Arc<FileAnalysis>, Skipped>> = parse_pool().install(|| {
         paths
             .par_iter()
             .filter(|p| !skip(p))
-            .filter_map(|p| read_source(p, max_file_size).map(|t| analyse(p, t, roots)))
+            .map(|p| match read_source_or_why(p, max_file_size) {
+                Ok(t) => Ok(analyse(p, t, roots)),
+                Err(why) => Err((p.clone(), why)),
+            })
             .collect()
-    })
+    });
+    let mut analysed = Vec::with_capacity(read.len());
+    let mut skipped = Vec::new();
+    for r in read {
+        match r {
+            Ok(f) => analysed.push(f),
+            Err(s) => skipped.push(s),
+        }
+    }
+    (analysed, skipped)
 }
 
 /// The folder a path stands for: a file's parent folder (empty for a bare file name), else the
@@ -222,15 +247,32 @@ pub fn folder_of(p: &Path) -> PathBuf {
     }
 }
 
-/// Loads every Python file under `roots` into a workspace, in parallel.
+/// Loads every Python file under `roots` into a workspace, in parallel. Files that cannot be read
+/// are skipped with a log line.
 pub fn load(roots: &[PathBuf], settings: Settings, opts: &WalkOptions) -> Workspace {
-    load_with(roots, settings, opts, analyse)
+    let (ws, skipped) = load_with(roots, settings, opts, analyse);
+    log_skipped(&skipped);
+    ws
+}
+
+/// [`load`], returning the files skipped (sorted by path) instead of logging them (`check` reports
+/// them).
+pub fn load_reporting(
+    roots: &[PathBuf],
+    settings: Settings,
+    opts: &WalkOptions,
+) -> (Workspace, Vec<Skipped>) {
+    let (ws, mut skipped) = load_with(roots, settings, opts, analyse);
+    skipped.sort();
+    (ws, skipped)
 }
 
 /// [`load`] as the language server indexes a workspace: no file keeps its text
 /// ([`analyse_closed`]); the files open in the editor are analysed again with theirs.
 pub fn load_closed(roots: &[PathBuf], settings: Settings, opts: &WalkOptions) -> Workspace {
-    load_with(roots, settings, opts, analyse_closed)
+    let (ws, skipped) = load_with(roots, settings, opts, analyse_closed);
+    log_skipped(&skipped);
+    ws
 }
 
 fn load_with(
@@ -238,15 +280,16 @@ fn load_with(
     settings: Settings,
     opts: &WalkOptions,
     analyse: fn(&Path, String, &[PathBuf]) -> Arc<FileAnalysis>,
-) -> Workspace {
+) -> (Workspace, Vec<Skipped>) {
     let files: Vec<PathBuf> = roots.iter().flat_map(|r| python_files(r, opts)).collect();
     let dir_roots: Vec<PathBuf> = roots.iter().map(|r| folder_of(r)).collect();
-    let analysed = analyse_files_with(&files, &dir_roots, opts.max_file_size, |_| false, analyse);
+    let (analysed, skipped) =
+        analyse_files_with(&files, &dir_roots, opts.max_file_size, |_| false, analyse);
     let mut ws = Workspace::new(settings);
     for f in analysed {
         ws.insert(f);
     }
-    ws
+    (ws, skipped)
 }
 
 /// The Keras version of the workspace's virtualenv (`.venv`, `venv`, `env`, or `python_env` if

@@ -10,6 +10,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod encoding;
 pub mod ide;
 pub mod index;
 pub mod knowledge;

@@ -201,7 +201,8 @@ fn check_handles_pathological_files_on_disk() {
     for (name, text) in documents() {
         std::fs::write(dir.join(format!("{name}.py")), text).unwrap();
     }
-    // Invalid UTF-8 on disk is skipped with a log line; the other files are answered.
+    // Invalid UTF-8 on disk (no coding declaration) is skipped and reported; the other files are
+    // answered.
     std::fs::write(
         dir.join("invalid_utf8.py"),
         b"import keras\nd = keras.layers.Dense(1)\ns = '\xff\xfe\xc3'\n",
@@ -215,10 +216,18 @@ fn check_handles_pathological_files_on_disk() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
-        stderr.contains("invalid_utf8.py") && stderr.contains("not UTF-8"),
+        stderr.contains("invalid_utf8.py: skipped: not UTF-8"),
         "{stderr}"
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        v["skipped"][0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("invalid_utf8.py"),
+        "{}",
+        v["skipped"]
+    );
     let layers = v["layers"].as_array().unwrap();
     for (name, text) in documents() {
         let file = format!("{name}.py");
@@ -599,4 +608,159 @@ fn check_answers_the_files_it_is_named() {
         stderr.contains("fifo.py: skipped: not a regular file"),
         "{stderr}"
     );
+}
+
+/// PEP 263 (issue 15, item 12): a file with a coding declaration is decoded as Python decodes it
+/// and answered at the right positions; a UTF-8 byte order mark is dropped; a file that still
+/// cannot be decoded is reported on stderr and in the JSON `skipped` array, and the others are
+/// answered (exit code 0 for a folder).
+#[test]
+fn check_decodes_coding_declarations_and_reports_what_it_skips() {
+    let dir = scratch("pep263_check");
+    // `é` and `\x80` (U+0080 in Python's latin-1, `€` in windows-1252) before the call on its line.
+    std::fs::write(
+        dir.join("latin.py"),
+        b"# -*- coding: latin-1 -*-\nfrom keras import layers\ns = '\xe9\x80'; d = layers.Dense(2, kernel_initializer='ones')\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("bom.py"),
+        b"\xef\xbb\xbffrom keras import layers\nd = layers.Dense(2, kernel_initializer='zeros')\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("unknown.py"),
+        b"# coding: klingon\nfrom keras import layers\nd = layers.Dense(2)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("undeclared.py"),
+        b"from keras import layers\ns = '\xe9'\nd = layers.Dense(2)\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_keras-lsp"))
+        .args(["check", "--format", "json"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let got: Vec<(String, u64, u64, String)> = v["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            let file = l["file"].as_str().unwrap();
+            (
+                file.rsplit('/').next().unwrap().to_string(),
+                l["line"].as_u64().unwrap(),
+                l["column"].as_u64().unwrap(),
+                l["weights"][0]["initializer"]["class"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("bom.py".into(), 2, 5, "Zeros".into()),
+            ("latin.py".into(), 3, 15, "Ones".into())
+        ]
+    );
+    let skipped: Vec<(String, String)> = v["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let file = s["file"].as_str().unwrap();
+            (
+                file.rsplit('/').next().unwrap().to_string(),
+                s["reason"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            (
+                "undeclared.py".into(),
+                "not UTF-8 (byte 0xE9 on line 2) and no coding declaration (PEP 263)".into()
+            ),
+            (
+                "unknown.py".into(),
+                "unknown encoding 'klingon' in the coding declaration on line 1".into()
+            ),
+        ]
+    );
+    for (file, reason) in &skipped {
+        assert!(
+            stderr.contains(&format!("{file}: skipped: {reason}\n")),
+            "{stderr}"
+        );
+    }
+    // Text output: the same lines on stderr, nothing about them on stdout.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_keras-lsp"))
+        .arg("check")
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.matches(": skipped: ").count(), 2, "{stderr}");
+    assert!(stderr.starts_with("keras-lsp check: "), "{stderr}");
+}
+
+/// The server reads a closed latin-1 module as Python does: the value imported from it is
+/// followed, and a location in it is counted in the decoded text (the shared initializer object
+/// constructed after `é` on its line), not in its bytes.
+#[test]
+fn the_server_reads_a_closed_latin1_module() {
+    let dir = scratch("pep263_server");
+    std::fs::write(
+        dir.join("inits.py"),
+        b"# coding: latin-1\nimport keras\nS = '\xe9\xe9'; INIT = keras.initializers.HeNormal(seed=1)\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("unknown.py"), b"# coding: klingon\nX = 1\n").unwrap();
+    let text = "import keras\nfrom keras import layers\nfrom inits import INIT\nx = keras.Input((4,))\na = layers.Dense(2, kernel_initializer=INIT)(x)\nb = layers.Dense(2, kernel_initializer=INIT)(x)\n";
+    let path = dir.join("main.py");
+    std::fs::write(&path, text).unwrap();
+    let uri = support::uri(&path);
+    let mut c = Client::spawn();
+    c.initialize(&[&dir], json!({}));
+    c.open(&uri, text);
+    assert!(c.wait_indexed(Duration::from_secs(30)));
+    let shared = c
+        .wait_for(Duration::from_secs(30), |v| {
+            v["method"] == "textDocument/publishDiagnostics"
+                && v["params"]["uri"] == uri
+                && v["params"]["diagnostics"]
+                    .as_array()
+                    .is_some_and(|d| d.iter().any(|d| d["code"] == "shared-initializer"))
+        })
+        .unwrap_or_else(|| panic!("no shared-initializer diagnostic; log:\n{}", c.log()));
+    let d = &shared["params"]["diagnostics"][0];
+    let constructed = d["relatedInformation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["location"]["uri"] == support::uri(&dir.join("inits.py")))
+        .unwrap_or_else(|| panic!("{d:#}"));
+    // `S = 'éé'; INIT = ` is 17 characters (19 bytes in UTF-8, 17 in latin-1).
+    assert_eq!(
+        constructed["location"]["range"]["start"],
+        json!({"line": 2, "character": 17}),
+        "{d:#}"
+    );
+    // The file it cannot decode: a log line for the user.
+    let logged = c.wait_for(Duration::from_secs(10), |v| {
+        v["method"] == "window/logMessage"
+            && v["params"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("unknown.py: skipped: unknown encoding 'klingon'"))
+    });
+    assert!(logged.is_some(), "{}", c.log());
+    assert_eq!(c.shutdown(), 0);
 }

@@ -94,7 +94,7 @@ pub fn run(
     roots.sort();
     roots.dedup();
     let opts = WalkOptions::default();
-    let mut ws = index::load(&roots, settings, &opts);
+    let (mut ws, walk_skipped) = index::load_reporting(&roots, settings, &opts);
     // The files asked for by name (canonical, to compare with `./model.py` from the walk), and the
     // folders asked for.
     let named: Vec<PathBuf> = paths
@@ -104,8 +104,9 @@ pub fn run(
         .collect();
     // A file named on the command line is answered even where the walk of its folder passes it
     // over (covered by `.gitignore`, a symlink, not `*.py`); one that cannot be read (not a regular
-    // file, too large, not UTF-8) is reported.
+    // file, too large, not decodable) is reported.
     let mut refused = false;
+    let mut skipped: Vec<(PathBuf, String)> = Vec::new();
     for p in paths.iter().filter(|p| !p.is_dir()) {
         if ws.file(p).is_some() {
             continue;
@@ -126,7 +127,7 @@ pub fn run(
         match index::read_source_or_why(p, opts.max_file_size) {
             Ok(text) => ws.insert(index::analyse(p, text, &roots)),
             Err(why) => {
-                eprintln!("keras-lsp check: {}: skipped: {why}", p.display());
+                skipped.push((p.clone(), why));
                 refused = true;
             }
         }
@@ -136,6 +137,18 @@ pub fn run(
         folders.iter().any(|d| f.starts_with(d))
             || (!named.is_empty() && f.canonicalize().is_ok_and(|c| named.contains(&c)))
     };
+    // Files of the folders asked for that the walk could not read (a named file is reported
+    // above); not an error of the run: the other files are answered.
+    let same = |a: &Path, b: &Path| a == b || a.canonicalize().ok() == b.canonicalize().ok();
+    for (p, why) in walk_skipped {
+        if wanted(&p) && !skipped.iter().any(|(s, _)| same(s, &p)) {
+            skipped.push((p, why));
+        }
+    }
+    skipped.sort();
+    for (p, why) in &skipped {
+        eprintln!("keras-lsp check: {}: skipped: {why}", display_path(p));
+    }
     let mut files: Vec<&Path> = ws
         .files
         .keys()
@@ -161,6 +174,10 @@ pub fn run(
             v["summary"] = summary(&ws, &all, &diags);
             v["diagnostics"] =
                 Value::Array(diags.iter().map(|d| diagnostic_json(&ws, d)).collect());
+            v["skipped"] = skipped
+                .iter()
+                .map(|(p, why)| json!({"file": display_path(p), "reason": why}))
+                .collect();
             serde_json::to_writer_pretty(&mut *out, &v)?;
             writeln!(out)?;
         }

@@ -139,27 +139,36 @@ pub async fn index_roots(client: Client, state: Arc<State>) {
     };
     let total = files.len();
     let started = std::time::Instant::now();
+    let mut skipped: Vec<index::Skipped> = Vec::new();
     for (i, chunk) in files.chunks(256).enumerate() {
         let chunk = chunk.to_vec();
         let (roots, st) = (roots.clone(), state.clone());
         let max = opts.max_file_size;
-        let _ = tokio::task::spawn_blocking(move || {
-            let analysed: Vec<_> = chunk
+        let refused = tokio::task::spawn_blocking(move || {
+            let read: Vec<_> = chunk
                 .par_iter()
                 .filter(|p| !st.docs.contains_key(p.as_path()))
-                .filter_map(|p| {
-                    index::read_source(p, max).map(|t| index::analyse_closed(p, t, &roots))
+                .map(|p| match index::read_source_or_why(p, max) {
+                    Ok(t) => Ok(index::analyse_closed(p, t, &roots)),
+                    Err(why) => Err((p.clone(), why)),
                 })
                 .collect();
+            let mut refused = Vec::new();
             st.update(|ws| {
-                for f in analysed {
-                    ws.insert(f);
+                for r in read {
+                    match r {
+                        Ok(f) => ws.insert(f),
+                        Err(s) => refused.push(s),
+                    }
                 }
             });
+            refused
         })
         .await;
+        skipped.extend(refused.unwrap_or_default());
         progress.report(((i + 1) * 256).min(total), total).await;
     }
+    report_skipped(&client, &skipped).await;
     tracing::info!("indexed {total} files in {:?}", started.elapsed());
     // What the first hover would otherwise build (see `Workspace::prepare`).
     let st = state.clone();
@@ -171,6 +180,34 @@ pub async fn index_roots(client: Client, state: Arc<State>) {
     });
     if state.refresh_supported() {
         let _ = client.inlay_hint_refresh().await;
+    }
+}
+
+/// The files indexing could not read (not decodable, too large, not a regular file): a log line
+/// each, in the server's log and the client's (`window/logMessage`; the first 20, then a count).
+async fn report_skipped(client: &Client, skipped: &[index::Skipped]) {
+    const SHOWN: usize = 20;
+    for (path, why) in skipped {
+        tracing::warn!("skipping {}: {why}", path.display());
+    }
+    for (path, why) in skipped.iter().take(SHOWN) {
+        client
+            .log_message(
+                MessageType::WARNING,
+                format!("keras-lsp: {}: skipped: {why}", path.display()),
+            )
+            .await;
+    }
+    if skipped.len() > SHOWN {
+        client
+            .log_message(
+                MessageType::WARNING,
+                format!(
+                    "keras-lsp: {} more files skipped (see the server's log)",
+                    skipped.len() - SHOWN
+                ),
+            )
+            .await;
     }
 }
 
