@@ -317,7 +317,10 @@ fn write_summary(s: &Value, out: &mut dyn Write) -> std::io::Result<()> {
         plural(d("error"), "error", "errors"),
         plural(d("warning"), "warning", "warnings"),
         if others > 0 {
-            format!(", {others} other diagnostics")
+            format!(
+                ", {others} other diagnostic{}",
+                if others == 1 { "" } else { "s" }
+            )
         } else {
             String::new()
         },

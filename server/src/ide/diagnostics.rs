@@ -225,6 +225,11 @@ fn per_file(
     }
     let data = ws.data();
     let version = data.keras_version();
+    // Code written for tf_keras answered with Keras 3's data (`--keras auto` found no tf_keras
+    // in a virtualenv): Keras 3's errors are not its errors.
+    if imports_tf_keras_under_keras3(ws, &file) {
+        return out;
+    }
     let text: &str = &file.text;
     let uses = file.call_uses();
     for lc in calls {
@@ -567,6 +572,18 @@ fn registers_names(ws: &Workspace, path: &Path) -> bool {
     )
 }
 
+/// Whether `file` imports `tf_keras` while the answers are for Keras 3.
+fn imports_tf_keras_under_keras3(ws: &Workspace, file: &crate::analysis::FileAnalysis) -> bool {
+    ws.settings.keras == crate::knowledge::KerasVersion::Keras3
+        && file.ir.defs.iter().any(|d| match &d.kind {
+            DefKind::Import { full, .. } => full.starts_with("tf_keras"),
+            DefKind::ImportFrom { module, .. } | DefKind::StarImport { module, .. } => {
+                module.starts_with("tf_keras")
+            }
+            _ => false,
+        })
+}
+
 /// `Dense(...)`, `layers.Dense(...)`, `keras.layers.Dense(...)`: the callee is a name or a dotted
 /// name (not a call, a subscript, a partial's result), so the call's keywords go to the class.
 fn calls_layer_class_directly(call: &Call) -> bool {
@@ -603,7 +620,18 @@ type ByObject = BTreeMap<(Arc<Path>, u32, u32), (String, bool, Vec<Reach>)>;
 fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagnostic> {
     let mut by_object: ByObject = BTreeMap::new();
     for (path, calls) in all {
+        let Some(file) = ws.file(path) else { continue };
         for lc in calls.iter() {
+            // Only a layer call that runs whenever its scope does (no condition around it in its
+            // function or module): two calls on exclusive branches never share an object.
+            let unconditional = file
+                .call_uses()
+                .by_span
+                .get(&lc.span)
+                .is_some_and(|&i| file.ir.calls[i as usize].pred == crate::syntax::ir::TRUE);
+            if !unconditional || imports_tf_keras_under_keras3(ws, file) {
+                continue;
+            }
             for w in &lc.weights {
                 if !matches!(w.created, Created::Yes) || w.candidates.len() != 1 {
                     continue;
@@ -665,15 +693,8 @@ fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagn
                     .unwrap_or_default()
             )
         };
-        let same_shape = reaches
-            .iter()
-            .enumerate()
-            .any(|(i, a)| a.shape.is_some() && reaches[i + 1..].iter().any(|b| b.shape == a.shape));
-        let consequence = if same_shape {
-            "weights of the same shape start with identical values"
-        } else {
-            "weights of the same shape would start with identical values"
-        };
+        let consequence =
+            "they start from the same random draws (identical values for weights of one shape)";
         for r in &reaches {
             let mut related = vec![Related {
                 path: ipath.clone(),
@@ -698,7 +719,7 @@ fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagn
                 severity: Severity::Warning,
                 code: Code::SharedInitializer,
                 message: format!(
-                    "`{}` shares one `{class}` object with {} other weight{}: {consequence}",
+                    "`{}` shares one `{class}` object with at least {} other weight{}: {consequence}",
                     r.weight,
                     reaches.len() - 1,
                     if reaches.len() == 2 { "" } else { "s" }
