@@ -227,11 +227,14 @@ fn per_file(
     let version = data.keras_version();
     // Code written for tf_keras answered with Keras 3's data (`--keras auto` found no tf_keras
     // in a virtualenv): Keras 3's errors are not its errors.
-    if imports_tf_keras_under_keras3(ws, &file) {
+    if imports_tf_keras_under_keras3(ws, file) {
         return out;
     }
     let text: &str = &file.text;
     let uses = file.call_uses();
+    // Whether scopes or registrations reach this file (an import graph of the workspace): asked
+    // at most once per file, and only for a string Keras would reject.
+    let (scoped, registered) = (std::cell::OnceCell::new(), std::cell::OnceCell::new());
     for lc in calls {
         // Only a built-in layer called directly: its keywords are the layer's own parameters.
         let Some((class, info)) = data.layer(&lc.layer) else {
@@ -247,12 +250,6 @@ fn per_file(
         if !calls_layer_class_directly(call) {
             continue;
         }
-        let init_params: Vec<&str> = info
-            .signature
-            .iter()
-            .map(|p| p.name.as_str())
-            .filter(|n| n.ends_with("_initializer"))
-            .collect();
         for k in &call.keywords {
             let Some(name) = k.name.as_deref() else {
                 continue;
@@ -299,70 +296,61 @@ fn per_file(
                 });
                 continue;
             }
+            // The weights this keyword controls, as answered.
+            let answered: Vec<&crate::analysis::WeightAnswer> = lc
+                .weights
+                .iter()
+                .filter(|w| w.parameter.as_deref() == Some(name))
+                .collect();
+            let none_created = !answered.is_empty()
+                && answered.iter().all(|w| matches!(w.created, Created::No(_)));
             // An initializer argument for a weight that is not created.
-            if sel.enabled(Code::IgnoredInitializer) {
-                let ignored: Vec<(&str, &str)> = lc
-                    .weights
-                    .iter()
-                    .filter(|w| w.parameter.as_deref() == Some(name))
-                    .filter_map(|w| match &w.created {
-                        Created::No(why) => Some((w.weight.as_str(), why.as_str())),
-                        _ => None,
-                    })
-                    .collect();
-                let all_ignored = !ignored.is_empty()
-                    && lc
-                        .weights
-                        .iter()
-                        .filter(|w| w.parameter.as_deref() == Some(name))
-                        .all(|w| matches!(w.created, Created::No(_)));
-                if all_ignored {
-                    let (weight, why) = ignored[0];
-                    out.push(Diagnostic {
-                        path: path.clone(),
-                        span: k.span,
-                        severity: Severity::Warning,
-                        code: Code::IgnoredInitializer,
-                        message: format!(
-                            "`{name}` does nothing: `{class}` creates no `{weight}` weight ({why})"
-                        ),
-                        related: Vec::new(),
-                        unnecessary: true,
-                        fixes: removal(text, call, k.span)
-                            .map(|edit| Fix {
-                                title: format!("Remove `{name}`"),
-                                edits: vec![edit],
-                                preferred: true,
-                            })
-                            .into_iter()
-                            .collect(),
-                    });
-                }
+            let not_created = answered.first().and_then(|w| match &w.created {
+                Created::No(why) if none_created => Some((w.weight.as_str(), why.as_str())),
+                _ => None,
+            });
+            if let (Some((weight, why)), true) =
+                (not_created, sel.enabled(Code::IgnoredInitializer))
+            {
+                out.push(Diagnostic {
+                    path: path.clone(),
+                    span: k.span,
+                    severity: Severity::Warning,
+                    code: Code::IgnoredInitializer,
+                    message: format!(
+                        "`{name}` does nothing: `{class}` creates no `{weight}` weight ({why})"
+                    ),
+                    related: Vec::new(),
+                    unnecessary: true,
+                    fixes: removal(text, call, k.span)
+                        .map(|edit| Fix {
+                            title: format!("Remove `{name}`"),
+                            edits: vec![edit],
+                            preferred: true,
+                        })
+                        .into_iter()
+                        .collect(),
+                });
             }
             // A string that `initializers.get` rejects, given to an initializer parameter.
             let Expr::Str { value, span } = &k.value else {
                 continue;
             };
             // The generator measured that this parameter's string goes to `initializers.get`
-            // when the layer is constructed, and the layer's modules do not name this string.
+            // when the layer is constructed (the `*_initializer` parameters only), and the
+            // layer's modules do not name this string.
             let Some(Some(measured)) = info.unknown_identifier_errors.get(name) else {
                 continue;
             };
-            if !init_params.contains(&name) || info.interpreted_strings.contains(value) {
+            if info.interpreted_strings.contains(value) {
                 continue;
             }
             let measured_kind = measured.split(':').next().unwrap_or("ValueError");
             // The resolver's answer for the weights of this parameter must agree (it knows
             // registered custom names and objects): every possibility unresolved for this string.
-            let answered: Vec<&crate::analysis::WeightAnswer> = lc
-                .weights
-                .iter()
-                .filter(|w| w.parameter.as_deref() == Some(name))
-                .collect();
-            let rejected = if answered
-                .iter()
-                .any(|w| !matches!(w.created, Created::No(_)))
-            {
+            let rejected = if answered.is_empty() {
+                false
+            } else if !none_created {
                 answered.iter().all(|w| {
                     !w.candidates.is_empty()
                         && w.candidates.iter().all(|c| {
@@ -374,11 +362,11 @@ fn per_file(
                 // A weight not created: Keras still resolves the argument at construction
                 // (`initializers.get` in `__init__`), but the resolver did not evaluate it. Only
                 // when no name can be registered anywhere.
-                !answered.is_empty() && !registers_names(ws, path)
+                !*registered.get_or_init(|| registers_names(ws, path))
             };
             // A custom-object scope entered anywhere may be around this construction at run
             // time (the scope is dynamic: the call may come from another module).
-            if !rejected || opens_custom_scopes(ws, path) {
+            if !rejected || *scoped.get_or_init(|| opens_custom_scopes(ws, path)) {
                 continue;
             }
             let ids = &data.initializers;
@@ -801,7 +789,7 @@ fn collect_names(e: &Expr, out: &mut Vec<String>) {
 /// Whether the call at `span` of `path` runs at most once per run of the program: a statement of
 /// the module's own body, outside any loop. (A construction in a function makes one object per
 /// call.)
-pub fn constructed_once(ws: &Workspace, path: &Path, span: Span) -> bool {
+fn constructed_once(ws: &Workspace, path: &Path, span: Span) -> bool {
     let Some(file) = ws.file(path) else {
         return false;
     };
