@@ -805,16 +805,7 @@ class Builder:
 
     def constructs(self, cls, spec, extra_kwargs):
         """Whether the constructor accepts the spec's arguments plus `extra_kwargs` (no build)."""
-        try:
-            with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
-                warnings.simplefilter("ignore")
-                args = [self.instantiate(a, None, "arg%d" % i, []) for i, a in enumerate(spec.get("args", []))]
-                kwargs = {k: self.instantiate(v, None, k, []) for k, v in spec.get("kwargs", {}).items()}
-                kwargs.update(extra_kwargs)
-                cls(*args, **kwargs)
-            return True
-        except Exception:
-            return False
+        return self.construction_error(cls, spec, extra_kwargs) is None
 
     def construction_error(self, cls, spec, extra_kwargs):
         """What constructing `cls` with the spec's arguments plus `extra_kwargs` raises (no
@@ -1223,14 +1214,15 @@ def probe_layer(fl, builder, cls, key, spellings):
     probe["status"] = "built"
     # A keyword argument the layer does not declare: whether constructing it raises (diagnostic
     # `unknown-keyword`), and every keyword name the constructor chain can accept.
+    constructs = builder.constructs(cls, spec, {})
     entry["unknown_keyword_error"] = (builder.construction_error(cls, spec, {UNKNOWN_KEYWORD: 1})
-                                      if builder.construction_error(cls, spec, {}) is None else None)
+                                      if constructs else None)
     entry["accepted_keywords"] = accepted_keywords(cls)
     # Each initializer parameter given a string that is no identifier: what construction raises
     # (diagnostic `unknown-initializer`); None when it constructs (the layer reads the string
     # itself, as RandomFourierFeatures does with "gaussian"/"laplacian", or defers it).
     entry["interpreted_strings"] = interpreted_strings(cls, fl)
-    if builder.construction_error(cls, spec, {}) is None:
+    if constructs:
         entry["unknown_identifier_errors"] = {
             p: builder.construction_error(cls, spec, {p: UNKNOWN_IDENTIFIER})
             for p in entry["initializer_params"]
