@@ -5,17 +5,20 @@
 //!   params; tower-lsp rejects the request with -32602 and ignores the notification.
 //! - the end of stdin ends the process even while a request to the client is unanswered
 //!   (tower-lsp waits for it forever), with the same codes.
+//! - a frame the input pump rejected (see [`super::transport`]) is answered with its JSON-RPC
+//!   error, `id` null, and serving goes on.
 //! - `initialize` whose `capabilities.general.positionEncodings` is not a list of strings (a
 //!   string, a number) is taken as if it named none, so UTF-16 is used; tower-lsp rejects the
 //!   whole request otherwise.
 
+use futures::future::{ready, Either, Ready};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, ReadBuf};
 use tower::Service;
-use tower_lsp::jsonrpc::Request;
+use tower_lsp::jsonrpc::{ErrorCode, Id, Request, Response};
 
 /// Whether `shutdown` was received (shared by the service wrapper and the stdin reader).
 #[derive(Clone, Default)]
@@ -125,19 +128,40 @@ fn without_null_params(req: Request) -> Request {
     }
 }
 
+/// The error answering a frame the input pump rejected ([`super::transport::REJECTED`]).
+fn rejected_frame(req: &Request) -> Response {
+    let p = req.params();
+    let code = p.and_then(|p| p["code"].as_i64()).unwrap_or(-32700);
+    let message = p
+        .and_then(|p| p["message"].as_str())
+        .unwrap_or("a malformed message")
+        .to_string();
+    Response::from_error(
+        Id::Null,
+        tower_lsp::jsonrpc::Error {
+            code: ErrorCode::from(code),
+            message: message.into(),
+            data: None,
+        },
+    )
+}
+
 impl<S> Service<Request> for Lifecycle<S>
 where
-    S: Service<Request>,
+    S: Service<Request, Response = Option<Response>>,
 {
     type Response = S::Response;
     type Error = S::Error;
-    type Future = S::Future;
+    type Future = Either<S::Future, Ready<Result<Option<Response>, S::Error>>>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, req: Request) -> Self::Future {
+        if req.method() == super::transport::REJECTED {
+            return Either::Right(ready(Ok(Some(rejected_frame(&req)))));
+        }
         let req = spec_workspace_diagnostics(sane_initialize(without_null_params(req)));
         match (req.method(), req.id().is_some()) {
             ("shutdown", true) => self.seen.0.store(true, Ordering::SeqCst),
@@ -147,7 +171,7 @@ where
             }
             _ => {}
         }
-        self.inner.call(req)
+        Either::Left(self.inner.call(req))
     }
 }
 

@@ -22,11 +22,13 @@ mod imports;
 mod indexing;
 mod initialize;
 mod inlay_hint;
+mod inlay_hint_refresh;
 mod inlay_hint_resolve;
 mod lifecycle;
 mod settings;
 mod state;
 mod text_sync;
+mod transport;
 
 pub use convert::Encoding;
 pub use state::State;
@@ -63,7 +65,8 @@ pub fn serve_stdio() {
             client,
             state: Arc::new(State::default()),
         });
-        let stdin = lifecycle::ExitOnEof::new(tokio::io::stdin(), seen.clone());
+        let stdin =
+            lifecycle::ExitOnEof::new(transport::checked_input(tokio::io::stdin()), seen.clone());
         Server::new(stdin, tokio::io::stdout(), socket)
             .serve(lifecycle::Lifecycle::new(service, seen))
             .await;

@@ -109,8 +109,6 @@ pub fn resolve_keras(b: &Backend, setting: &str) -> KerasVersion {
 pub async fn did_change_configuration(b: &Backend, p: DidChangeConfigurationParams) {
     if apply(b, &p.settings) {
         super::diagnostics::schedule(b);
-        if b.state.refresh_supported() {
-            let _ = b.client.inlay_hint_refresh().await;
-        }
+        super::inlay_hint_refresh::schedule(b);
     }
 }

@@ -30,6 +30,8 @@ pub struct State {
     pub walk: Mutex<WalkOptions>,
     /// Client capabilities that matter.
     pub refresh_support: AtomicBool,
+    /// A `workspace/inlayHint/refresh` is scheduled and not sent yet (see `inlay_hint_refresh`).
+    pub refresh_waiting: AtomicBool,
     pub progress_support: AtomicBool,
     pub watch_support: AtomicBool,
     /// The client resolves inlay-hint tooltips lazily (`inlayHint/resolve`).

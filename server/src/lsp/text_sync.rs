@@ -141,9 +141,7 @@ pub async fn did_change_watched_files(b: &Backend, p: DidChangeWatchedFilesParam
         }
     })
     .await;
-    if b.state.refresh_supported() {
-        let _ = b.client.inlay_hint_refresh().await;
-    }
+    super::inlay_hint_refresh::schedule(b);
 }
 
 /// The prologue of a request on document `uri`: its path, a snapshot as [`snapshot_for`] gives
