@@ -151,6 +151,15 @@ impl FileAnalysis {
         let t = text.clone();
         let lowered = crate::syntax::with_big_stack(move || {
             let refs: Vec<&str> = befores.iter().map(|b| &**b).collect();
+            if refs.is_empty() {
+                // No earlier text to keep a statement from: parsed and lowered a chunk at a
+                // time, each chunk's AST dropped here, on the big stack.
+                let mut lowering = crate::syntax::lower::ModuleLowering::new();
+                let errors = crate::syntax::parse::parse_chunks(&t, |chunk| lowering.feed(&chunk));
+                let mut ir = lowering.finish();
+                crate::syntax::lower::fix_name_spans(&mut ir, &t);
+                return (ir, errors, None);
+            }
             let (parsed, kept) = crate::syntax::last_good::parse_after(&t, &refs);
             let mut ir = crate::syntax::lower::lower(&parsed.suite);
             crate::syntax::lower::fix_name_spans(&mut ir, &t);

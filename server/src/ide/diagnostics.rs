@@ -605,10 +605,17 @@ type ByObject = BTreeMap<(Arc<Path>, u32, u32), (String, bool, Vec<Reach>)>;
 /// Initializer objects constructed once (a module-level statement outside any loop) that reach
 /// more than one weight, each definitely (one possibility, that object): reported at each use,
 /// with the object's construction and the other weights as related places.
+/// The most weights a shared-initializer diagnostic relates it to.
+const MAX_RELATED: usize = 20;
+
 fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagnostic> {
     let mut by_object: ByObject = BTreeMap::new();
     for (path, calls) in all {
         let Some(file) = ws.file(path) else { continue };
+        // Once per file: a scan of its definitions (per call, it made 200,000 calls quadratic).
+        if imports_tf_keras_under_keras3(ws, file) {
+            continue;
+        }
         for lc in calls.iter() {
             // Only a layer call that runs whenever its scope does (no condition around it in its
             // function or module): two calls on exclusive branches never share an object.
@@ -617,7 +624,7 @@ fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagn
                 .by_span
                 .get(&lc.span)
                 .is_some_and(|&i| file.ir.calls[i as usize].pred == crate::syntax::ir::TRUE);
-            if !unconditional || imports_tf_keras_under_keras3(ws, file) {
+            if !unconditional {
                 continue;
             }
             for w in &lc.weights {
@@ -689,12 +696,15 @@ fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagn
                 span: ispan,
                 message: format!("the `{class}` object, constructed once"),
             }];
+            // The other weights, at most `MAX_RELATED` of them (one object given to thousands of
+            // layers would make the diagnostics quadratic); the message gives the count.
             related.extend(
                 reaches
                     .iter()
                     .filter(|o| {
                         !(o.path == r.path && o.layer_span == r.layer_span && o.weight == r.weight)
                     })
+                    .take(MAX_RELATED)
                     .map(|o| Related {
                         path: o.path.clone(),
                         span: o.callee_span,

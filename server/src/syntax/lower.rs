@@ -162,42 +162,75 @@ struct Lowerer {
 
 /// Lowers a parsed module.
 pub fn lower(suite: &[ast::Stmt]) -> ModuleIr {
-    let mut l = Lowerer {
-        m: ModuleIr::default(),
-        names: Interner::default(),
-        lives: FxHashMap::default(),
-        preds: FxHashMap::default(),
-        flow: Flow::new(),
-        loops: Vec::new(),
-        timelines: Vec::new(),
-        default_timelines: Vec::new(),
-        defs: Vec::new(),
-        anytime: Vec::new(),
-        mutated: Vec::new(),
-        locals: Vec::new(),
-        globals: Vec::new(),
-        nonlocals: Vec::new(),
-        self_names: Vec::new(),
-        pending: Vec::new(),
-        escape_count: FxHashMap::default(),
-        try_seen: Vec::new(),
-    };
-    l.m.preds.push(Pred {
-        cond: 0,
-        polarity: true,
-        parent: TRUE,
-    });
-    let end = suite.last().map(|s| s.end().to_u32()).unwrap_or(0);
-    l.new_scope(ScopeKind::Module, None, Span::new(0, end), None);
-    let ctx = Ctx {
-        scope: 0,
-        func: None,
-        class: None,
-        self_name: None,
-        depth: 0,
-    };
-    l.stmts(suite, ctx);
-    l.finish()
+    let mut m = ModuleLowering::new();
+    m.feed(suite);
+    m.finish()
+}
+
+/// Lowering of a module fed its top-level statements in order, a chunk at a time (with
+/// [`crate::syntax::parse::parse_chunks`], so the AST of a large file is never whole).
+pub struct ModuleLowering {
+    l: Lowerer,
+    /// End of the last statement fed (the module scope's span).
+    end: u32,
+}
+
+impl ModuleLowering {
+    pub fn new() -> Self {
+        let mut l = Lowerer {
+            m: ModuleIr::default(),
+            names: Interner::default(),
+            lives: FxHashMap::default(),
+            preds: FxHashMap::default(),
+            flow: Flow::new(),
+            loops: Vec::new(),
+            timelines: Vec::new(),
+            default_timelines: Vec::new(),
+            defs: Vec::new(),
+            anytime: Vec::new(),
+            mutated: Vec::new(),
+            locals: Vec::new(),
+            globals: Vec::new(),
+            nonlocals: Vec::new(),
+            self_names: Vec::new(),
+            pending: Vec::new(),
+            escape_count: FxHashMap::default(),
+            try_seen: Vec::new(),
+        };
+        l.m.preds.push(Pred {
+            cond: 0,
+            polarity: true,
+            parent: TRUE,
+        });
+        l.new_scope(ScopeKind::Module, None, Span::new(0, 0), None);
+        ModuleLowering { l, end: 0 }
+    }
+
+    /// Lowers the next top-level statements.
+    pub fn feed(&mut self, suite: &[ast::Stmt]) {
+        if let Some(s) = suite.last() {
+            self.end = s.end().to_u32();
+        }
+        let ctx = Ctx {
+            scope: 0,
+            func: None,
+            class: None,
+            self_name: None,
+            depth: 0,
+        };
+        self.l.stmts(suite, ctx);
+    }
+
+    pub fn finish(mut self) -> ModuleIr {
+        self.l.m.scopes[0].span = Span::new(0, self.end);
+        self.l.finish()
+    }
+}
+
+impl Default for ModuleLowering {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 fn docstring(body: &[ast::Stmt]) -> Option<String> {
