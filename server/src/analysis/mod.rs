@@ -719,6 +719,20 @@ impl Workspace {
         v
     }
 
+    /// The answer of kind `kind` about (`file`, `index`) if [`Workspace::cached`] has computed it
+    /// in this snapshot; never computes it.
+    pub(crate) fn cached_if_ready<T: Clone + Send + Sync + 'static>(
+        &self,
+        kind: &'static str,
+        file: &Arc<FileAnalysis>,
+        index: u32,
+    ) -> Option<T> {
+        let key = (kind, Arc::as_ptr(file) as *const u8 as usize, index);
+        lock(&self.cache.any)
+            .get(&key)
+            .and_then(|hit| hit.downcast_ref::<T>().cloned())
+    }
+
     /// The file of this snapshot whose analysis is at address `addr` (`Arc::as_ptr`), if any.
     pub(crate) fn file_at(&self, addr: usize) -> Option<&Arc<FileAnalysis>> {
         self.cache
