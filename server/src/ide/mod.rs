@@ -2,8 +2,11 @@
 //! go-to-definition. The LSP layer converts these to protocol types.
 
 pub mod actions;
+mod answers;
 pub mod diagnostics;
 mod format;
+
+pub use answers::{is_prepared, prepare};
 
 pub use format::{compact_label, full_init, init_math, origin_text};
 
@@ -63,14 +66,37 @@ pub fn hover(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
     if offset as usize > file.text.len() {
         return None;
     }
-    // Only the calls whose callee name holds the offset (all of the file's only when the
-    // hovered call shares an initializer object that other calls may use too).
-    let calls = ws.layer_calls_where(path, |c| c.callee_name_span().contains(offset));
-    if let Some(call) = call_at(&calls, offset) {
-        return Some(Hover {
-            markdown: call_markdown(ws, file, call, &calls),
-            span: call.callee_span,
-        });
+    if let Some(ready) = answers::ready(ws, file) {
+        // The answers prepared in the background: the calls of `call_at` among them.
+        let near: Vec<Span> = file
+            .ir
+            .calls
+            .iter()
+            .filter(|s| s.call.callee_name_span().contains(offset))
+            .map(|s| s.call.span)
+            .collect();
+        let best = ready
+            .calls
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| near.contains(&c.span) && c.callee_span.contains(offset))
+            .min_by_key(|(_, c)| c.span.end - c.span.start);
+        if let Some((i, c)) = best {
+            return Some(Hover {
+                markdown: ready.markdown[i].clone(),
+                span: c.callee_span,
+            });
+        }
+    } else {
+        // Only the calls whose callee name holds the offset (all of the file's only when the
+        // hovered call shares an initializer object that other calls may use too).
+        let calls = ws.layer_calls_where(path, |c| c.callee_name_span().contains(offset));
+        if let Some(call) = call_at(&calls, offset) {
+            return Some(Hover {
+                markdown: call_markdown(ws, file, call, &calls),
+                span: call.callee_span,
+            });
+        }
     }
     if let Some(h) = class_hover(ws, file, offset) {
         return Some(h);
@@ -213,6 +239,11 @@ pub fn inlay_hints_with_tooltips(ws: &Workspace, path: &Path, range: Span) -> Ve
 /// `None` when no hinted layer call ends there (the file changed since the hint was made).
 pub fn inlay_hint_tooltip(ws: &Workspace, path: &Path, offset: u32) -> Option<String> {
     let file = ws.file(path)?;
+    if let Some(ready) = answers::ready(ws, file) {
+        let i = (0..ready.calls.len())
+            .find(|&i| ready.calls[i].span.end == offset && !ready.labels[i].is_empty())?;
+        return Some(ready.markdown[i].clone());
+    }
     let calls = ws.layer_calls_where(path, |c| c.span.end == offset);
     let call = calls
         .iter()
@@ -252,6 +283,19 @@ fn hints(ws: &Workspace, path: &Path, range: Span, tooltips: bool) -> Vec<InlayH
     let Some(file) = ws.file(path) else {
         return Vec::new();
     };
+    if let Some(ready) = answers::ready(ws, file) {
+        let mut out: Vec<InlayHint> = (0..ready.calls.len())
+            .filter(|&i| range.contains(ready.calls[i].span.end) && !ready.labels[i].is_empty())
+            .map(|i| InlayHint {
+                offset: ready.calls[i].span.end,
+                parts: ready.labels[i].clone(),
+                tooltip: tooltips.then(|| ready.markdown[i].clone()),
+                padding_right: code_follows(&file.text, ready.calls[i].span.end),
+            })
+            .collect();
+        out.sort_by_key(|h| h.offset);
+        return out;
+    }
     // Only the calls whose hint falls in the range.
     let calls = ws.layer_calls_where(path, |c| range.contains(c.span.end));
     let hint = |c: &LayerCall| {

@@ -613,3 +613,65 @@ fn a_star_import_cycle_keeps_the_names_bound_in_its_modules() {
     ]);
     assert_eq!(kernel_candidates(&ws, "/ws/a.py"), ["Ones", "Zeros"]);
 }
+
+/// The answers prepared in the background ([`prepare`]) are the answers computed on demand: the
+/// hover at every character of every call of the fixtures (and of a file with seeded shared
+/// initializers, whose hover reads the file's other calls), every hint with its tooltip, and the
+/// tooltip of each hint.
+#[test]
+fn prepared_answers_are_the_answers_computed_on_demand() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/keras3");
+    let mut texts: Vec<(String, String)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let p = e.ok()?.path();
+            (p.extension()? == "py").then(|| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                (name, std::fs::read_to_string(&p).unwrap())
+            })
+        })
+        .collect();
+    texts.push(("seeded.py".into(), "import keras\nfrom keras import layers\n\ninit = keras.initializers.HeNormal(seed=1)\nm = keras.Sequential([keras.Input((4,)), layers.Dense(3, kernel_initializer=init), layers.Dense(3, kernel_initializer=init)])\n".into()));
+    texts.sort();
+    assert!(texts.len() > 40, "fixtures not found in {}", dir.display());
+    let files: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    let base = workspace(&files);
+    let mut compared = 0;
+    for (name, text) in &texts {
+        let path = PathBuf::from("/ws").join(name);
+        let (lazy, eager) = (base.clone(), base.clone());
+        assert!(prepare(&eager, &path));
+        let file = eager.file(&path).unwrap().clone();
+        assert!(answers::ready(&eager, &file).is_some());
+        assert!(answers::ready(&lazy, lazy.file(&path).unwrap()).is_none());
+        for site in &file.ir.calls {
+            let s = site.call.callee_name_span();
+            for off in s.start..=s.end {
+                assert_eq!(
+                    hover(&lazy, &path, off),
+                    hover(&eager, &path, off),
+                    "{name} at {off}"
+                );
+                compared += 1;
+            }
+        }
+        let all = Span::new(0, text.len() as u32);
+        let hints = inlay_hints_with_tooltips(&lazy, &path, all);
+        assert_eq!(hints, inlay_hints_with_tooltips(&eager, &path, all), "{name}");
+        assert_eq!(inlay_hints(&lazy, &path, all), inlay_hints(&eager, &path, all), "{name}");
+        for h in &hints {
+            assert_eq!(
+                inlay_hint_tooltip(&lazy, &path, h.offset),
+                inlay_hint_tooltip(&eager, &path, h.offset),
+                "{name}"
+            );
+            assert!(inlay_hint_tooltip(&eager, &path, h.offset).is_some());
+        }
+        let half = Span::new(0, text.len() as u32 / 2);
+        assert_eq!(inlay_hints(&lazy, &path, half), inlay_hints(&eager, &path, half), "{name}");
+    }
+    assert!(compared > 1000, "{compared}");
+}

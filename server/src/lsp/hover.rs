@@ -17,6 +17,11 @@ pub async fn hover(b: &Backend, p: HoverParams) -> Result<Option<Hover>> {
         let file = ws.file(&p2)?.clone();
         text_sync::test_panic_hook(&file.text);
         let off = convert::offset(&file.line_index, &file.text, pos.position, enc)?;
+        tracing::debug!(
+            "hover in {}: answers {}",
+            p2.display(),
+            if ide::is_prepared(&ws, &p2) { "prepared" } else { "computed on demand" }
+        );
         let h = ide::hover(&ws, &p2, off)?;
         Some(Hover {
             contents: HoverContents::Markup(MarkupContent {

@@ -174,10 +174,12 @@ pub async fn index_roots(client: Client, state: Arc<State>) {
     let st = state.clone();
     let _ = tokio::task::spawn_blocking(move || st.snapshot().prepare()).await;
     progress.end(format!("{total} files indexed")).await;
-    super::diagnostics::schedule(&super::Backend {
+    let b = super::Backend {
         client: client.clone(),
         state: state.clone(),
-    });
+    };
+    super::precompute::schedule(&b, super::precompute::AFTER_OPEN);
+    super::diagnostics::schedule(&b);
     if state.refresh_supported() {
         let _ = client.inlay_hint_refresh().await;
     }

@@ -25,6 +25,7 @@ mod inlay_hint;
 mod inlay_hint_refresh;
 mod inlay_hint_resolve;
 mod lifecycle;
+mod precompute;
 mod settings;
 mod state;
 mod text_sync;
@@ -110,6 +111,7 @@ impl LanguageServer for Backend {
             }
         }
         text_sync::did_open(self, params);
+        precompute::schedule(self, precompute::AFTER_OPEN);
         diagnostics::schedule(self);
     }
 
@@ -119,6 +121,7 @@ impl LanguageServer for Backend {
             params.text_document.version,
         );
         text_sync::did_change(self, params);
+        precompute::schedule(self, precompute::AFTER_CHANGE);
         diagnostics::schedule(self);
         // Other open files may depend on this one: once typing pauses, ask the client to
         // re-request inlay hints (when it supports `workspace/inlayHint/refresh`).
@@ -139,12 +142,14 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri.clone();
         text_sync::did_close(self, params);
+        precompute::schedule(self, precompute::AFTER_CHANGE);
         diagnostics::schedule(self);
         diagnostics::clear(self, uri).await;
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         text_sync::did_change_watched_files(self, params).await;
+        precompute::schedule(self, precompute::AFTER_CHANGE);
         diagnostics::schedule(self);
     }
 

@@ -42,6 +42,9 @@ pub struct State {
     /// Bumped by every change that may alter diagnostics; a scheduled publication runs only if it
     /// is still the latest (see `diagnostics::schedule`).
     pub diag_generation: AtomicU64,
+    /// Bumped by every change that may alter answers; a scheduled computation of the open
+    /// documents' answers runs only while it is the latest (see `precompute::schedule`).
+    pub precompute_generation: AtomicU64,
     /// Which diagnostic codes are on (`kerasLsp.diagnostics.select` / `.ignore`).
     pub diag_selection: Mutex<crate::ide::diagnostics::Selection>,
     pub keras_setting: Mutex<String>,
