@@ -68,10 +68,11 @@ pub fn end_position(text: &str) -> Value {
 
 fn spawn_child(
     program: &std::path::Path,
+    args: &[&str],
     env: &[(&str, &str)],
 ) -> (Child, ChildStdin, ChildStdout, Arc<Mutex<String>>) {
     let mut cmd = Command::new(program);
-    cmd.stdin(Stdio::piped())
+    cmd.args(args).stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, v) in env {
@@ -156,7 +157,16 @@ impl Client {
 
     /// A client of `program` (another `keras-lsp` binary) with `env` added to its environment.
     pub fn spawn_program(program: &std::path::Path, env: &[(&str, &str)]) -> Client {
-        let (child, stdin, stdout, log) = spawn_child(program, env);
+        Self::spawn_command(program, &[], env)
+    }
+
+    /// A client of `program` run with `args` (another language server, for benchmarks).
+    pub fn spawn_command(
+        program: &std::path::Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Client {
+        let (child, stdin, stdout, log) = spawn_child(program, args, env);
         let (tx, rx) = channel();
         read_messages(stdout, move |v| tx.send(v).is_ok());
         Client {
@@ -257,6 +267,11 @@ impl Client {
         self.child.try_wait().unwrap().is_none()
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// `initialize` (UTF-16, work-done progress) with `folders` and `options`, then `initialized`.
     pub fn initialize(&mut self, folders: &[&std::path::Path], options: Value) -> Value {
         let folders: Vec<Value> = folders
@@ -337,7 +352,7 @@ pub struct SharedClient {
 impl SharedClient {
     pub fn spawn(env: &[(&str, &str)]) -> Arc<SharedClient> {
         let (child, stdin, stdout, log) =
-            spawn_child(env!("CARGO_BIN_EXE_keras-lsp").as_ref(), env);
+            spawn_child(env!("CARGO_BIN_EXE_keras-lsp").as_ref(), &[], env);
         let pending: Arc<Mutex<HashMap<i64, Sender<Value>>>> = Arc::default();
         let other: Arc<Mutex<Vec<Value>>> = Arc::default();
         let c = Arc::new(SharedClient {
