@@ -86,9 +86,14 @@ fn change_all(c: &mut Client, uri: &str, version: i32, text: &str) {
     );
 }
 
-const CALLS: usize = 400;
+const CALLS: usize = 1500;
 /// The `Dense` calls start on this line (0-based).
 const FIRST: usize = 4;
+
+/// The column of `Dense` (its second letter) on the line of call `k`.
+fn col(k: usize) -> usize {
+    format!("h{k} = layers.").len() + 1
+}
 
 /// A model file with [`CALLS`] `Dense` calls, all `"he_normal"` but call `k` (`init`).
 fn big_model(k: usize, init: &str) -> String {
@@ -113,7 +118,7 @@ fn a_change_during_the_background_run_is_never_answered_from_the_older_text() {
     c.open(&uri, &text);
     wait_runs(&c, 0);
     // After the background run, the first hover reads the prepared answers.
-    let md = hover(&mut c, &uri, FIRST + 7, 12);
+    let md = hover(&mut c, &uri, FIRST + 7, col(7));
     assert!(md.contains("HeNormal"), "{md}");
     assert!(
         log_count_reaches(&c, "answers prepared", 1),
@@ -122,7 +127,7 @@ fn a_change_during_the_background_run_is_never_answered_from_the_older_text() {
     );
 
     // Changes in quick succession, each while the run of the one before may still be computing
-    // (400 calls in a debug build): the hover sent right after each change answers for it.
+    // (1,500 calls): the hover sent right after each change answers for it.
     let values = [("ones", "Ones"), ("lecun_normal", "LecunNormal"), ("he_normal", "HeNormal")];
     let mut version = 1;
     for round in 0..6 {
@@ -132,10 +137,10 @@ fn a_change_during_the_background_run_is_never_answered_from_the_older_text() {
         let before = runs_done(&c);
         change_all(&mut c, &uri, version, &big_model(k, id));
         // Right away: the answer of this version, computed on demand or after the run.
-        let md = hover(&mut c, &uri, FIRST + k, 12);
+        let md = hover(&mut c, &uri, FIRST + k, col(k));
         assert!(md.contains(class), "round {round}, call {k}: {md}");
         // Its neighbour kept its own initializer.
-        let md = hover(&mut c, &uri, FIRST + (k + 1) % CALLS, 12);
+        let md = hover(&mut c, &uri, FIRST + (k + 1) % CALLS, col((k + 1) % CALLS));
         assert!(md.contains("HeNormal"), "round {round}: {md}");
         if round % 2 == 0 {
             // Let this version's run start, then change again while it computes.
@@ -143,7 +148,7 @@ fn a_change_during_the_background_run_is_never_answered_from_the_older_text() {
             continue;
         }
         wait_runs(&c, before);
-        let md = hover(&mut c, &uri, FIRST + k, 12);
+        let md = hover(&mut c, &uri, FIRST + k, col(k));
         assert!(md.contains(class), "round {round}, after the run: {md}");
         let labels = hints(&mut c, &uri, CALLS + FIRST + 1);
         assert_eq!(labels.len(), CALLS);
@@ -153,13 +158,20 @@ fn a_change_during_the_background_run_is_never_answered_from_the_older_text() {
             if id == "he_normal" { CALLS } else { 1 }
         );
     }
+    // At least one change came in while a run was computing (else this test tested nothing).
+    assert!(
+        c.log().contains("superseded by a newer change"),
+        "no run was superseded:\n{}",
+        c.log()
+    );
     assert_eq!(c.shutdown(), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A little more than the debounce of a change: the background run has started.
+/// A little more than the debounce of a change (150 ms): the background run has started and,
+/// with 1,500 calls, is still computing.
 fn precompute_started() -> Duration {
-    Duration::from_millis(200)
+    Duration::from_millis(165)
 }
 
 #[test]

@@ -74,6 +74,10 @@ pub fn schedule(b: &Backend, delay: Duration) {
                 }
                 crate::ide::prepare(&ws, path);
             }
+            if state.precompute_generation.load(Ordering::SeqCst) != generation {
+                tracing::debug!("answers: superseded by a newer change while computed");
+                return;
+            }
             tracing::debug!(
                 "answers of {} open documents ready in {:.1} ms",
                 open.len(),
