@@ -66,26 +66,9 @@ pub fn hover(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
     if offset as usize > file.text.len() {
         return None;
     }
-    if let Some(ready) = answers::ready(ws, file) {
-        // The answers prepared in the background: the calls of `call_at` among them.
-        let near: Vec<Span> = file
-            .ir
-            .calls
-            .iter()
-            .filter(|s| s.call.callee_name_span().contains(offset))
-            .map(|s| s.call.span)
-            .collect();
-        let best = ready
-            .calls
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| near.contains(&c.span) && c.callee_span.contains(offset))
-            .min_by_key(|(_, c)| c.span.end - c.span.start);
-        if let Some((i, c)) = best {
-            return Some(Hover {
-                markdown: ready.markdown[i].clone(),
-                span: c.callee_span,
-            });
+    if answers::ready(ws, file).is_some() {
+        if let Some(h) = hover_if_prepared(ws, path, offset) {
+            return Some(h);
         }
     } else {
         // Only the calls whose callee name holds the offset (all of the file's only when the
@@ -102,6 +85,35 @@ pub fn hover(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
         return Some(h);
     }
     value_hover(ws, path, offset)
+}
+
+/// The hover of the layer call at `offset` from the answers prepared in the background
+/// ([`prepare`]), without computing anything: `None` when they are not ready or no layer call is
+/// there (then [`hover`] answers). Cheap enough for the request's own thread.
+pub fn hover_if_prepared(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
+    let file = ws.file(path)?;
+    let ready = answers::ready(ws, file)?;
+    // The calls of `call_at` among them.
+    let near: Vec<Span> = file
+        .ir
+        .calls
+        .iter()
+        .filter(|s| s.call.callee_name_span().contains(offset))
+        .map(|s| s.call.span)
+        .collect();
+    if near.is_empty() {
+        return None;
+    }
+    let (i, c) = ready
+        .calls
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| near.contains(&c.span) && c.callee_span.contains(offset))
+        .min_by_key(|(_, c)| c.span.end - c.span.start)?;
+    Some(Hover {
+        markdown: ready.markdown[i].clone(),
+        span: c.callee_span,
+    })
 }
 
 /// Hover on `class MyLayer(Layer)`: the weights it creates (with its parameters' defaults) and
@@ -283,17 +295,7 @@ fn hints(ws: &Workspace, path: &Path, range: Span, tooltips: bool) -> Vec<InlayH
     let Some(file) = ws.file(path) else {
         return Vec::new();
     };
-    if let Some(ready) = answers::ready(ws, file) {
-        let mut out: Vec<InlayHint> = (0..ready.calls.len())
-            .filter(|&i| range.contains(ready.calls[i].span.end) && !ready.labels[i].is_empty())
-            .map(|i| InlayHint {
-                offset: ready.calls[i].span.end,
-                parts: ready.labels[i].clone(),
-                tooltip: tooltips.then(|| ready.markdown[i].clone()),
-                padding_right: code_follows(&file.text, ready.calls[i].span.end),
-            })
-            .collect();
-        out.sort_by_key(|h| h.offset);
+    if let Some(out) = inlay_hints_if_prepared(ws, path, range, tooltips) {
         return out;
     }
     // Only the calls whose hint falls in the range.
@@ -320,6 +322,30 @@ fn hints(ws: &Workspace, path: &Path, range: Span, tooltips: bool) -> Vec<InlayH
     };
     out.sort_by_key(|h| h.offset);
     out
+}
+
+/// The inlay hints of `range` from the answers prepared in the background ([`prepare`]), with
+/// tooltips when `tooltips`; `None` when they are not ready (then [`inlay_hints`] computes them).
+/// Cheap enough for the request's own thread.
+pub fn inlay_hints_if_prepared(
+    ws: &Workspace,
+    path: &Path,
+    range: Span,
+    tooltips: bool,
+) -> Option<Vec<InlayHint>> {
+    let file = ws.file(path)?;
+    let ready = answers::ready(ws, file)?;
+    let mut out: Vec<InlayHint> = (0..ready.calls.len())
+        .filter(|&i| range.contains(ready.calls[i].span.end) && !ready.labels[i].is_empty())
+        .map(|i| InlayHint {
+            offset: ready.calls[i].span.end,
+            parts: ready.labels[i].clone(),
+            tooltip: tooltips.then(|| ready.markdown[i].clone()),
+            padding_right: code_follows(&file.text, ready.calls[i].span.end),
+        })
+        .collect();
+    out.sort_by_key(|h| h.offset);
+    Some(out)
 }
 
 /// `true` when the character at `offset` of `text` is on the same line and not a space.

@@ -45,6 +45,9 @@ fn candidates(module: &str, level: u32, from: &Path, roots: &[PathBuf]) -> Vec<P
 
 /// Loads the modules `path` imports (transitively, [`DEPTH`] levels) that the snapshot lacks.
 pub async fn ensure(b: &Backend, ws: Arc<Workspace>, path: &Path) -> Arc<Workspace> {
+    if b.state.imports_ensured(&ws, path) {
+        return ws;
+    }
     let roots = b.state.roots();
     let max = b.state.walk.lock().unwrap().max_file_size;
     let start: Vec<Arc<FileAnalysis>> = ws.file(path).cloned().into_iter().collect();
@@ -109,6 +112,7 @@ pub async fn ensure(b: &Backend, ws: Arc<Workspace>, path: &Path) -> Arc<Workspa
     .await
     .unwrap_or_default();
     if loaded.is_empty() {
+        b.state.note_imports_ensured(&ws, path);
         return ws;
     }
     // Files that are open keep their editor text; the others go into the shared snapshot too.

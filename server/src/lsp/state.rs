@@ -48,6 +48,9 @@ pub struct State {
     /// Which diagnostic codes are on (`kerasLsp.diagnostics.select` / `.ignore`).
     pub diag_selection: Mutex<crate::ide::diagnostics::Selection>,
     pub keras_setting: Mutex<String>,
+    /// The snapshot whose imports were last found loaded (`imports::ensure`), and for which open
+    /// files, when.
+    pub ensured: Mutex<(std::sync::Weak<Workspace>, Vec<(PathBuf, std::time::Instant)>)>,
 }
 
 impl State {
@@ -106,6 +109,30 @@ impl State {
             }
         }
         self.update(|ws| ws.insert(fa));
+    }
+
+    /// `true` when `imports::ensure` found every module `path` imports loaded in `ws`, and
+    /// files on disk cannot have appeared since unseen: the client reports changed files, or
+    /// that was less than a second ago.
+    pub fn imports_ensured(&self, ws: &Arc<Workspace>, path: &Path) -> bool {
+        let g = self.ensured.lock().unwrap_or_else(PoisonError::into_inner);
+        // The weak reference keeps the address from being reused while it is held.
+        std::ptr::eq(g.0.as_ptr(), Arc::as_ptr(ws))
+            && g.1.iter().any(|(p, at)| {
+                p == path
+                    && (self.watch_support.load(Ordering::Relaxed)
+                        || at.elapsed() < std::time::Duration::from_secs(1))
+            })
+    }
+
+    /// Notes that every module `path` imports is loaded in `ws`.
+    pub fn note_imports_ensured(&self, ws: &Arc<Workspace>, path: &Path) {
+        let mut g = self.ensured.lock().unwrap_or_else(PoisonError::into_inner);
+        if !std::ptr::eq(g.0.as_ptr(), Arc::as_ptr(ws)) {
+            *g = (Arc::downgrade(ws), Vec::new());
+        }
+        g.1.retain(|(p, _)| p != path);
+        g.1.push((path.to_path_buf(), std::time::Instant::now()));
     }
 
     pub fn roots(&self) -> Vec<PathBuf> {
