@@ -421,6 +421,12 @@ fn only_files_under_the_workspace_are_read() {
         json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 7, "character": 0}, "end": {"line": 8, "character": 0}}}),
     );
     assert!(!r.to_string().contains("SecretInit("), "{r}");
+    // The log is read from the server's stderr by another thread: wait for it to catch up.
+    let t = std::time::Instant::now();
+    while !c.log().contains("outside the workspace folders") && t.elapsed() < Duration::from_secs(5)
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let log = c.log();
     assert!(
         log.contains("big_inits.py") && log.contains("over the size limit of 1000"),
