@@ -135,6 +135,7 @@ fn a_change_during_the_background_run_is_never_answered_from_the_older_text() {
         let (id, class) = values[round % values.len()];
         version += 1;
         let before = runs_done(&c);
+        let started = c.log().matches(COMPUTING).count();
         change_all(&mut c, &uri, version, &big_model(k, id));
         // Right away: the answer of this version, computed on demand or after the run.
         let md = hover(&mut c, &uri, FIRST + k, col(k));
@@ -143,8 +144,12 @@ fn a_change_during_the_background_run_is_never_answered_from_the_older_text() {
         let md = hover(&mut c, &uri, FIRST + (k + 1) % CALLS, col((k + 1) % CALLS));
         assert!(md.contains("HeNormal"), "round {round}: {md}");
         if round % 2 == 0 {
-            // Let this version's run start, then change again while it computes.
-            std::thread::sleep(precompute_started());
+            // Let this version's run start computing, then change again while it computes.
+            assert!(
+                log_count_reaches(&c, COMPUTING, started + 1),
+                "no run started:\n{}",
+                c.log()
+            );
             continue;
         }
         wait_runs(&c, before);
@@ -168,11 +173,8 @@ fn a_change_during_the_background_run_is_never_answered_from_the_older_text() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// A little more than the debounce of a change (150 ms): the background run has started and,
-/// with 1,500 calls, is still computing.
-fn precompute_started() -> Duration {
-    Duration::from_millis(165)
-}
+/// The log line of a background run that starts computing answers.
+const COMPUTING: &str = "answers: computing";
 
 #[test]
 fn an_open_file_importing_a_changed_file_is_answered_for_the_change() {

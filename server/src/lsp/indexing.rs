@@ -178,7 +178,7 @@ pub async fn index_roots(client: Client, state: Arc<State>) {
         client: client.clone(),
         state: state.clone(),
     };
-    super::precompute::schedule(&b, super::precompute::AFTER_OPEN);
+    super::precompute::schedule(&b, super::precompute::AFTER_OPEN, None);
     super::diagnostics::schedule(&b);
     if state.refresh_supported() {
         let _ = client.inlay_hint_refresh().await;

@@ -32,13 +32,14 @@ pub async fn inlay_hint(b: &Backend, p: InlayHintParams) -> Result<Option<Vec<In
         let file = ws.file(&path)?;
         text_sync::test_panic_hook(&file.text);
         let hints = ide::inlay_hints_if_prepared(&ws, &path, range_of(file), !lazy)?;
-        // A label that links into a file whose text is not kept: read from disk, off this task.
+        // A label that links into a file whose text is not kept is read from disk, off this task.
         let reads_disk = hints.iter().flat_map(|h| &h.parts).any(|part| {
             part.target
                 .as_ref()
                 .is_some_and(|(tp, _)| ws.file(tp).is_none_or(|f| f.text_on_disk))
         });
-        if reads_disk {
+        // Many hints are converted off this task too (it serves every other request meanwhile).
+        if reads_disk || hints.len() > 256 {
             return None;
         }
         Some(to_lsp(&ws, file, hints, enc, lazy, &uri, version))

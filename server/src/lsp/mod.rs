@@ -6,7 +6,8 @@
 //!   document it was sent after, or fails with `ContentModified` (-32801) when the document changed
 //!   while it was computed; every open document is analysed at its current text;
 //! - analysis runs off the serve task; a panic in it becomes an `InternalError` response and the
-//!   server keeps serving (locks ignore poisoning);
+//!   server keeps serving (locks ignore poisoning). Answers computed ahead in the background
+//!   (`precompute`) are read on the serve task, which computes nothing itself;
 //! - files are read from disk only inside the workspace folders (symlinks resolved), up to
 //!   `maxFileSize`.
 //!
@@ -110,8 +111,9 @@ impl LanguageServer for Backend {
                 roots.push(dir);
             }
         }
+        let opened = convert::path(&params.text_document.uri);
         text_sync::did_open(self, params);
-        precompute::schedule(self, precompute::AFTER_OPEN);
+        precompute::schedule(self, precompute::AFTER_OPEN, opened);
         diagnostics::schedule(self);
     }
 
@@ -121,7 +123,7 @@ impl LanguageServer for Backend {
             params.text_document.version,
         );
         text_sync::did_change(self, params);
-        precompute::schedule(self, precompute::AFTER_CHANGE);
+        precompute::schedule(self, precompute::AFTER_CHANGE, convert::path(&uri));
         diagnostics::schedule(self);
         // Other open files may depend on this one: once typing pauses, ask the client to
         // re-request inlay hints (when it supports `workspace/inlayHint/refresh`).
@@ -142,14 +144,14 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri.clone();
         text_sync::did_close(self, params);
-        precompute::schedule(self, precompute::AFTER_CHANGE);
+        precompute::schedule(self, precompute::AFTER_CHANGE, None);
         diagnostics::schedule(self);
         diagnostics::clear(self, uri).await;
     }
 
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         text_sync::did_change_watched_files(self, params).await;
-        precompute::schedule(self, precompute::AFTER_CHANGE);
+        precompute::schedule(self, precompute::AFTER_CHANGE, None);
         diagnostics::schedule(self);
     }
 

@@ -21,9 +21,10 @@ pub const AFTER_CHANGE: Duration = Duration::from_millis(150);
 /// After `didOpen`: a few files opened together are prepared in one run.
 pub const AFTER_OPEN: Duration = Duration::from_millis(5);
 
-/// Prepares the answers of every open document after `delay`, unless another call supersedes
-/// this one meanwhile. Never awaits: call it after the state change it follows.
-pub fn schedule(b: &Backend, delay: Duration) {
+/// Prepares the answers of every open document after `delay` (`first` first: the document just
+/// opened or changed), unless another call supersedes this one meanwhile. Never awaits: call it
+/// after the state change it follows.
+pub fn schedule(b: &Backend, delay: Duration, first: Option<PathBuf>) {
     let generation = b.state.precompute_generation.fetch_add(1, Ordering::SeqCst) + 1;
     let me = Backend {
         client: b.client.clone(),
@@ -37,7 +38,8 @@ pub fn schedule(b: &Backend, delay: Duration) {
         if !current(&me) {
             return;
         }
-        let open: Vec<PathBuf> = me.state.docs.iter().map(|d| d.key().clone()).collect();
+        let mut open: Vec<PathBuf> = me.state.docs.iter().map(|d| d.key().clone()).collect();
+        open.sort_by_key(|p| Some(p) != first.as_ref());
         // Analyse the open documents at their current texts into the shared snapshot, with the
         // workspace modules they import.
         for path in &open {
@@ -66,6 +68,7 @@ pub fn schedule(b: &Backend, delay: Duration) {
         }
         let state = me.state.clone();
         let started = std::time::Instant::now();
+        tracing::debug!("answers: computing those of {} open documents", open.len());
         let _ = text_sync::run_blocking(move || {
             for path in &open {
                 if state.precompute_generation.load(Ordering::SeqCst) != generation {

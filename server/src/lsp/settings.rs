@@ -108,7 +108,7 @@ pub fn resolve_keras(b: &Backend, setting: &str) -> KerasVersion {
 
 pub async fn did_change_configuration(b: &Backend, p: DidChangeConfigurationParams) {
     if apply(b, &p.settings) {
-        super::precompute::schedule(b, super::precompute::AFTER_OPEN);
+        super::precompute::schedule(b, super::precompute::AFTER_OPEN, None);
         super::diagnostics::schedule(b);
         super::inlay_hint_refresh::schedule(b);
     }
