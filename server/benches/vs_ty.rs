@@ -150,7 +150,8 @@ fn sites(dir: &Path) -> Vec<File> {
                 .iter()
                 .map(|c| {
                     let callee = &text[c.callee_span.start as usize..c.callee_span.end as usize];
-                    let class = c.callee_span.start as usize + callee.rfind('.').map_or(0, |i| i + 1);
+                    let class =
+                        c.callee_span.start as usize + callee.rfind('.').map_or(0, |i| i + 1);
                     position(text, class + 1)
                 })
                 .collect();
@@ -227,7 +228,11 @@ impl Server {
             }),
         );
         let ms = t.elapsed().as_secs_f64() * 1e3;
-        assert!(r.get("result").is_some(), "{}: initialize failed: {r}", self.name);
+        assert!(
+            r.get("result").is_some(),
+            "{}: initialize failed: {r}",
+            self.name
+        );
         c.notify("initialized", json!({}));
         (c, ms)
     }
@@ -401,7 +406,12 @@ fn print_table(a: &Figures, b: &Figures, sites: usize, o: &Opts) {
     println!("| figure | keras-lsp | ty | keras-lsp / ty | target | met |");
     println!("|---|---|---|---|---|---|");
     let (ia, ib) = (median(&a.initialize), median(&b.initialize));
-    println!("| initialize | {} | {} | {} | | |", ms(ia), ms(ib), ratio(ia, ib));
+    println!(
+        "| initialize | {} | {} | {} | | |",
+        ms(ia),
+        ms(ib),
+        ratio(ia, ib)
+    );
     let (ca, cb) = (median(&a.cold_hover), median(&b.cold_hover));
     println!(
         "| cold hover (new process, {} files opened, first hover) | {} | {} | {} | ≤ 0.10 | {} |",

@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 use support::Client;
 
 fn temp_workspace(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("keras-lsp-precompute-{name}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "keras-lsp-precompute-{name}-{}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir.canonicalize().unwrap()
@@ -100,7 +103,9 @@ fn big_model(k: usize, init: &str) -> String {
     let mut s = String::from("import keras\nfrom keras import layers\n\nx = keras.Input((8,))\n");
     for i in 0..CALLS {
         let v = if i == k { init } else { "he_normal" };
-        s.push_str(&format!("h{i} = layers.Dense(4, kernel_initializer=\"{v}\")(x)\n"));
+        s.push_str(&format!(
+            "h{i} = layers.Dense(4, kernel_initializer=\"{v}\")(x)\n"
+        ));
     }
     s
 }
@@ -128,7 +133,11 @@ fn a_change_during_the_background_run_is_never_answered_from_the_older_text() {
 
     // Changes in quick succession, each while the run of the one before may still be computing
     // (1,500 calls): the hover sent right after each change answers for it.
-    let values = [("ones", "Ones"), ("lecun_normal", "LecunNormal"), ("he_normal", "HeNormal")];
+    let values = [
+        ("ones", "Ones"),
+        ("lecun_normal", "LecunNormal"),
+        ("he_normal", "HeNormal"),
+    ];
     let mut version = 1;
     for round in 0..6 {
         let k = 37 * round % CALLS;
@@ -212,7 +221,10 @@ fn an_open_file_importing_a_changed_file_is_answered_for_the_change() {
             "b.py's answers were not prepared after a.py changed:\n{}",
             c.log()
         );
-        assert_eq!(hints(&mut c, &ub, 5), vec![format!("kernel={id} bias=zeros")]);
+        assert_eq!(
+            hints(&mut c, &ub, 5),
+            vec![format!("kernel={id} bias=zeros")]
+        );
     }
     assert_eq!(c.shutdown(), 0);
     let _ = std::fs::remove_dir_all(&dir);

@@ -56,7 +56,12 @@ pub(crate) fn ready(ws: &Workspace, file: &Arc<FileAnalysis>) -> Option<FileAnsw
 
 fn compute(ws: &Workspace, file: &Arc<FileAnalysis>) -> FileAnswers {
     let calls = ws.layer_calls(&file.path);
-    let one = |c: &LayerCall| (call_markdown(ws, file, c, &calls), format::label_parts(ws, c));
+    let one = |c: &LayerCall| {
+        (
+            call_markdown(ws, file, c, &calls),
+            format::label_parts(ws, c),
+        )
+    };
     let pairs: Vec<(String, Vec<LabelPart>)> = if calls.len() >= PARALLEL_FROM {
         use rayon::prelude::*;
         crate::analysis::sites::analysis_pool().install(|| calls.par_iter().map(one).collect())

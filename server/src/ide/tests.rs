@@ -660,8 +660,16 @@ fn prepared_answers_are_the_answers_computed_on_demand() {
         }
         let all = Span::new(0, text.len() as u32);
         let hints = inlay_hints_with_tooltips(&lazy, &path, all);
-        assert_eq!(hints, inlay_hints_with_tooltips(&eager, &path, all), "{name}");
-        assert_eq!(inlay_hints(&lazy, &path, all), inlay_hints(&eager, &path, all), "{name}");
+        assert_eq!(
+            hints,
+            inlay_hints_with_tooltips(&eager, &path, all),
+            "{name}"
+        );
+        assert_eq!(
+            inlay_hints(&lazy, &path, all),
+            inlay_hints(&eager, &path, all),
+            "{name}"
+        );
         for h in &hints {
             assert_eq!(
                 inlay_hint_tooltip(&lazy, &path, h.offset),
@@ -671,7 +679,11 @@ fn prepared_answers_are_the_answers_computed_on_demand() {
             assert!(inlay_hint_tooltip(&eager, &path, h.offset).is_some());
         }
         let half = Span::new(0, text.len() as u32 / 2);
-        assert_eq!(inlay_hints(&lazy, &path, half), inlay_hints(&eager, &path, half), "{name}");
+        assert_eq!(
+            inlay_hints(&lazy, &path, half),
+            inlay_hints(&eager, &path, half),
+            "{name}"
+        );
     }
     assert!(compared > 1000, "{compared}");
 }

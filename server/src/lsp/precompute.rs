@@ -32,9 +32,8 @@ pub fn schedule(b: &Backend, delay: Duration, first: Option<PathBuf>) {
     };
     tokio::spawn(async move {
         tokio::time::sleep(delay).await;
-        let current = |me: &Backend| {
-            me.state.precompute_generation.load(Ordering::SeqCst) == generation
-        };
+        let current =
+            |me: &Backend| me.state.precompute_generation.load(Ordering::SeqCst) == generation;
         if !current(&me) {
             return;
         }

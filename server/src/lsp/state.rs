@@ -50,7 +50,10 @@ pub struct State {
     pub keras_setting: Mutex<String>,
     /// The snapshot whose imports were last found loaded (`imports::ensure`), and for which open
     /// files, when.
-    pub ensured: Mutex<(std::sync::Weak<Workspace>, Vec<(PathBuf, std::time::Instant)>)>,
+    pub ensured: Mutex<(
+        std::sync::Weak<Workspace>,
+        Vec<(PathBuf, std::time::Instant)>,
+    )>,
 }
 
 impl State {

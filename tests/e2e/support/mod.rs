@@ -72,7 +72,8 @@ fn spawn_child(
     env: &[(&str, &str)],
 ) -> (Child, ChildStdin, ChildStdout, Arc<Mutex<String>>) {
     let mut cmd = Command::new(program);
-    cmd.args(args).stdin(Stdio::piped())
+    cmd.args(args)
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, v) in env {
@@ -161,11 +162,7 @@ impl Client {
     }
 
     /// A client of `program` run with `args` (another language server, for benchmarks).
-    pub fn spawn_command(
-        program: &std::path::Path,
-        args: &[&str],
-        env: &[(&str, &str)],
-    ) -> Client {
+    pub fn spawn_command(program: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Client {
         let (child, stdin, stdout, log) = spawn_child(program, args, env);
         let (tx, rx) = channel();
         read_messages(stdout, move |v| tx.send(v).is_ok());
