@@ -7,6 +7,7 @@
 pub mod answer;
 pub mod custom;
 pub mod eval;
+pub mod helpers;
 pub mod layers;
 pub mod shapes;
 pub mod sites;
@@ -20,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use answer::*;
+pub use helpers::{BuiltLayer, HelperCall};
 
 /// Settings that change answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -485,6 +487,9 @@ struct FileMemo {
     all: Option<Arc<Vec<LayerCall>>>,
     /// The calls computed one by one ([`Workspace::layer_calls_where`]).
     sites: sites::SiteCache,
+    /// Helper calls per call site (index into `ir.calls`), computed one by one
+    /// ([`Workspace::helper_calls_where`]).
+    helpers: HashMap<usize, Option<HelperCall>>,
 }
 
 impl Clone for Workspace {
@@ -833,6 +838,44 @@ impl Workspace {
             );
         }
         Arc::new(sites::layer_calls_where(self, f, &mut memo.sites, keep))
+    }
+}
+
+impl Workspace {
+    /// Every call in `path` of a workspace function or method that builds layers, in source
+    /// order, with the layers that call builds (see [`helpers`]).
+    pub fn helper_calls(&self, path: &Path) -> Arc<Vec<HelperCall>> {
+        self.helper_calls_where(path, |_| true)
+    }
+
+    /// The helper calls of `path` whose call satisfies `keep` (the hovered callee, the lines an
+    /// editor asks hints for): the same answers as [`Workspace::helper_calls`], each computed
+    /// once per snapshot.
+    pub fn helper_calls_where(
+        &self,
+        path: &Path,
+        keep: impl Fn(&crate::syntax::ir::Call) -> bool,
+    ) -> Arc<Vec<HelperCall>> {
+        let Some(f) = self.files.get(path) else {
+            return Arc::default();
+        };
+        let memo = self.file_memo(&f.path);
+        let mut memo = memo.lock().unwrap_or_else(|e| e.into_inner());
+        let mut ev = eval::Evaluator::for_file(self, f);
+        let mut out = Vec::new();
+        for (i, site) in f.ir.calls.iter().enumerate() {
+            if !keep(&site.call) {
+                continue;
+            }
+            if let Some(hit) = memo.helpers.get(&i) {
+                out.extend(hit.clone());
+                continue;
+            }
+            let h = helpers::helper_call(&mut ev, f, i);
+            memo.helpers.insert(i, h.clone());
+            out.extend(h);
+        }
+        Arc::new(out)
     }
 }
 

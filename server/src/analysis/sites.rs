@@ -415,11 +415,11 @@ fn builtin_weights(
 }
 
 /// What one context of a construction gives.
-struct Construction {
-    layer: String,
-    qualified: String,
-    weights: Vec<WeightAnswer>,
-    notes: Vec<String>,
+pub(crate) struct Construction {
+    pub(crate) layer: String,
+    pub(crate) qualified: String,
+    pub(crate) weights: Vec<WeightAnswer>,
+    pub(crate) notes: Vec<String>,
     copyable: bool,
     /// A built-in Keras layer class (not a workspace class).
     builtin: bool,
@@ -428,21 +428,16 @@ struct Construction {
     weights_used: u64,
 }
 
-/// The layer construction at call site `i` of `file`, if it is one; records in `wrapped` the
-/// layers that a wrapper constructed here builds copies of.
-fn site_call(
+/// Whether call site `i` of `file` may construct a layer (its callee, evaluated cheaply without a
+/// frame, may be a layer class, a partial of one, or a workspace layer class; `Layer(...)(x)` is
+/// the inner call's construction, not this one's): `Some(weightless)`, where `weightless` says that
+/// every possible class is a built-in one that never has a weight.
+pub(crate) fn construction_site(
     ev: &mut Evaluator,
     file: &Arc<FileAnalysis>,
     i: usize,
-    wrapped: &mut Vec<Span>,
-) -> Option<LayerCall> {
+) -> Option<bool> {
     let site = &file.ir.calls[i];
-    // A call of a statement kept in its last version that parsed, touched by the edit: its last
-    // answer no longer matches what is written (see `ErrorEffect::hides`).
-    let span = (site.call.span.start, site.call.span.end);
-    if file.errors.iter().any(|e| e.effect.hides(span)) {
-        return None;
-    }
     let cx0 = Cx::at_call(file, site);
     // `Layer(...)(x)`: when the inner callee can only be built-in layer classes, the inner call
     // builds a layer instance (its own call site), and calling that instance returns tensors,
@@ -481,6 +476,25 @@ fn site_call(
         matches!(&c.val, Val::LayerClass(n)
             if ev.data.layers.get(n.as_str()).is_some_and(|i| i.weights.is_empty() && !i.wrapper))
     });
+    Some(weightless)
+}
+
+/// The layer construction at call site `i` of `file`, if it is one; records in `wrapped` the
+/// layers that a wrapper constructed here builds copies of.
+fn site_call(
+    ev: &mut Evaluator,
+    file: &Arc<FileAnalysis>,
+    i: usize,
+    wrapped: &mut Vec<Span>,
+) -> Option<LayerCall> {
+    let site = &file.ir.calls[i];
+    // A call of a statement kept in its last version that parsed, touched by the edit: its last
+    // answer no longer matches what is written (see `ErrorEffect::hides`).
+    let span = (site.call.span.start, site.call.span.end);
+    if file.errors.iter().any(|e| e.effect.hides(span)) {
+        return None;
+    }
+    let weightless = construction_site(ev, file, i)?;
     let mut built: Vec<Construction> = Vec::new();
     // The construction in frame `ctx`, when the path condition of the site may hold in
     // `pred_ctx` (the same frame, or for a probe another one: whether the site runs in some call
@@ -690,7 +704,7 @@ fn call_step(file: &FileAnalysis, ctx: &Arc<Frame>) -> Option<Step> {
 
 /// The layer objects call site `i` constructs in context `cx` (one per possible callee and set
 /// of arguments).
-fn construct(
+pub(crate) fn construct(
     ev: &mut Evaluator,
     file: &Arc<FileAnalysis>,
     i: usize,

@@ -1,6 +1,8 @@
 //! `keras-lsp check PATH...`: the same answers as hover, for scripts and CI.
 
-use crate::analysis::{Candidate, Created, LayerCall, Settings, WeightAnswer, Workspace};
+use crate::analysis::{
+    Candidate, Created, HelperCall, LayerCall, Settings, WeightAnswer, Workspace,
+};
 use crate::ide::diagnostics::{self, Diagnostic, Selection, Severity};
 use crate::ide::{full_init, origin_text};
 use crate::index::{self, WalkOptions};
@@ -158,6 +160,13 @@ pub fn run(
     files.sort();
     let mut all: Vec<(&Path, std::sync::Arc<Vec<LayerCall>>)> = Vec::new();
     let mut every: Vec<(std::sync::Arc<Path>, std::sync::Arc<Vec<LayerCall>>)> = Vec::new();
+    let mut helpers: Vec<(&Path, std::sync::Arc<Vec<HelperCall>>)> = Vec::new();
+    for &f in &files {
+        let h = ws.helper_calls(f);
+        if !h.is_empty() {
+            helpers.push((f, h));
+        }
+    }
     for f in files {
         let calls = ws.layer_calls(f);
         if let Some(fa) = ws.file(f) {
@@ -171,6 +180,7 @@ pub fn run(
     match format {
         Format::Json => {
             let mut v = to_json(&ws, &all);
+            v["helper_calls"] = helpers_json(&ws, &helpers);
             v["summary"] = summary(&ws, &all, &diags);
             v["diagnostics"] =
                 Value::Array(diags.iter().map(|d| diagnostic_json(&ws, d)).collect());
@@ -183,6 +193,7 @@ pub fn run(
         }
         Format::Text => {
             write_text(&ws, &all, out)?;
+            write_helpers_text(&ws, &helpers, out)?;
             write_diagnostics(&ws, &diags, out)?;
             write_summary(&summary(&ws, &all, &diags), out)?;
         }
@@ -456,6 +467,101 @@ fn weight_json(w: &WeightAnswer) -> Value {
         }
     }
     Value::Object(o)
+}
+
+/// `file`, `line`, `column` of `span` in `path` (1-based, columns in characters).
+fn place_json(ws: &Workspace, path: &Path, span: crate::syntax::ir::Span) -> Value {
+    let Some(file) = ws.file(path) else {
+        return json!({"file": display_path(path)});
+    };
+    let lc = file
+        .line_index
+        .to_line_col(&file.text, span.start, ColumnUnit::Char);
+    json!({"file": display_path(path), "line": lc.line + 1, "column": lc.col + 1})
+}
+
+/// The `helper_calls` array (see README, "JSON output"): per call of a helper that builds
+/// layers, the layers that call builds, each with its weights as in `layers[].weights`.
+pub fn helpers_json(ws: &Workspace, all: &[(&Path, std::sync::Arc<Vec<HelperCall>>)]) -> Value {
+    let mut out = Vec::new();
+    for (path, calls) in all {
+        for h in calls.iter() {
+            let mut o = place_json(ws, path, h.span);
+            o["helper"] = json!(h.helper);
+            o["layers"] = h
+                .layers
+                .iter()
+                .map(|b| {
+                    let mut l = place_json(ws, &b.path, b.span);
+                    l["layer"] = json!(b.layer);
+                    l["qualified"] = json!(b.qualified);
+                    l["via"] = b
+                        .via
+                        .iter()
+                        .map(|(p, sp, n)| {
+                            let mut v = place_json(ws, p, *sp);
+                            v["helper"] = json!(n);
+                            v
+                        })
+                        .collect();
+                    l["built"] = if b.maybe.is_some() {
+                        Value::Null
+                    } else {
+                        json!(true)
+                    };
+                    if let Some(m) = &b.maybe {
+                        l["built_reason"] = json!(m);
+                    }
+                    l["looped"] = json!(b.looped);
+                    l["weights"] = b.weights.iter().map(weight_json).collect();
+                    if !b.notes.is_empty() {
+                        l["notes"] = json!(b.notes);
+                    }
+                    l
+                })
+                .collect();
+            if !h.notes.is_empty() {
+                o["notes"] = json!(h.notes);
+            }
+            out.push(o);
+        }
+    }
+    Value::Array(out)
+}
+
+/// The helper calls in the text output: one line per call with its hint label, then a line per
+/// layer it builds (`path:line:col: helper `conv_bn` builds 2 layers: LABEL`).
+fn write_helpers_text(
+    ws: &Workspace,
+    all: &[(&Path, std::sync::Arc<Vec<HelperCall>>)],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    for (path, calls) in all {
+        let file = ws.file(path).expect("file of a helper call");
+        for h in calls.iter() {
+            let lc = file
+                .line_index
+                .to_line_col(&file.text, h.span.start, ColumnUnit::Char);
+            let label: String = crate::ide::helper_label(ws, h)
+                .iter()
+                .map(|p| p.text.as_str())
+                .collect();
+            let n = h.layers.len();
+            writeln!(
+                out,
+                "{}:{}:{}: helper `{}` builds {n} layer{}: {label}",
+                display_path(path),
+                lc.line + 1,
+                lc.col + 1,
+                h.helper,
+                if n == 1 { "" } else { "s" },
+            )?;
+            for n in &h.notes {
+                writeln!(out, "    note: {n}")?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The documented JSON (see README, "JSON output").

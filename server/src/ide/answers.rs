@@ -1,11 +1,13 @@
-//! A file's answers computed ahead of the requests that read them: every layer call with its
-//! hover text (also the inlay-hint tooltip) and its inlay-hint label, kept in the snapshot they
+//! A file's answers computed ahead of the requests that read them: every layer call and every
+//! call of a helper that builds layers, with its hover text (also the inlay-hint tooltip) and its
+//! inlay-hint label, kept in the snapshot they
 //! were computed from. [`prepare`] computes them (the LSP layer calls it in the background after
 //! `didOpen` and changes); hover, inlay hints and tooltips read them when they are ready and
 //! compute only what they need otherwise. A snapshot is immutable and a changed workspace is a new
 //! snapshot with an empty cache, so answers prepared for one version are never read for another.
 
 use super::{call_markdown, format, LabelPart};
+use crate::analysis::helpers::HelperCall;
 use crate::analysis::{FileAnalysis, LayerCall, Workspace};
 use std::path::Path;
 use std::sync::Arc;
@@ -27,6 +29,12 @@ pub(crate) struct Answers {
     pub markdown: Vec<String>,
     /// The inlay-hint label of each call (empty: no hint).
     pub labels: Vec<Vec<LabelPart>>,
+    /// [`Workspace::helper_calls`] of the file.
+    pub helpers: Arc<Vec<HelperCall>>,
+    /// The hover text of each helper call (the same index as `helpers`).
+    pub helper_markdown: Vec<String>,
+    /// The inlay-hint label of each helper call (empty: no hint).
+    pub helper_labels: Vec<Vec<LabelPart>>,
 }
 
 impl std::ops::Deref for FileAnswers {
@@ -69,10 +77,18 @@ fn compute(ws: &Workspace, file: &Arc<FileAnalysis>) -> FileAnswers {
         calls.iter().map(one).collect()
     };
     let (markdown, labels) = pairs.into_iter().unzip();
+    let helpers = ws.helper_calls(&file.path);
+    let (helper_markdown, helper_labels) = helpers
+        .iter()
+        .map(|h| (format::helper_markdown(ws, file, h), format::helper_label(ws, h)))
+        .unzip();
     FileAnswers(Arc::new(Answers {
         calls,
         markdown,
         labels,
+        helpers,
+        helper_markdown,
+        helper_labels,
     }))
 }
 

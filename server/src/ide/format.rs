@@ -2,7 +2,8 @@
 
 use crate::analysis::layers::py;
 use crate::analysis::{
-    Candidate, Created, FileAnalysis, InitKind, InitVal, LayerCall, Step, WeightAnswer, Workspace,
+    BuiltLayer, Candidate, Created, FileAnalysis, HelperCall, InitKind, InitVal, LayerCall, Step,
+    WeightAnswer, Workspace,
 };
 use crate::knowledge;
 use crate::syntax::ir::Span;
@@ -229,6 +230,11 @@ fn elide_args(text: &str) -> String {
 /// 2 kinds` when they differ); otherwise arguments are elided (`he_normal(…)`) and the last
 /// weights cut (`+2 more`).
 pub fn label_parts(ws: &Workspace, call: &LayerCall) -> Vec<super::LabelPart> {
+    label_parts_within(ws, call, MAX_LABEL_CHARS)
+}
+
+/// [`label_parts`] in at most `limit` characters (a layer's part of a helper call's label).
+fn label_parts_within(ws: &Workspace, call: &LayerCall, limit: usize) -> Vec<super::LabelPart> {
     let show_defaults = ws.settings.show_defaults;
     let weights: Vec<&WeightAnswer> = call
         .weights
@@ -248,7 +254,7 @@ pub fn label_parts(ws: &Workspace, call: &LayerCall) -> Vec<super::LabelPart> {
         })
         .collect();
     let whole = join(&[], &flat, &vec![0; flat.len()], " ", None);
-    if chars(&whole) <= MAX_LABEL_CHARS {
+    if chars(&whole) <= limit {
         return merged(whole);
     }
     let roles = roles(&weights);
@@ -266,9 +272,9 @@ pub fn label_parts(ws: &Workspace, call: &LayerCall) -> Vec<super::LabelPart> {
             .iter()
             .map(|(role, members)| role_piece(role, members, &values))
             .collect();
-        return fit(&prefix, &items, ", ");
+        return fit(&prefix, &items, ", ", limit);
     }
-    fit(&[], &flat, " ")
+    fit(&[], &flat, " ", limit)
 }
 
 /// The value part of a weight's label (`he_normal`, `MyInit(scale=0.5)`, `he_normal|?`,
@@ -414,14 +420,19 @@ fn join(
 
 /// The longest label of at most [`MAX_LABEL_CHARS`] characters: every item, shortening the one
 /// that saves most first; then fewer items and `+N more`; at last the first item cut with `…`.
-fn fit(prefix: &[super::LabelPart], items: &[Piece], sep: &str) -> Vec<super::LabelPart> {
+fn fit(
+    prefix: &[super::LabelPart],
+    items: &[Piece],
+    sep: &str,
+    limit: usize,
+) -> Vec<super::LabelPart> {
     let n = items.len();
     for k in (1..=n).rev() {
         let more = (k < n).then(|| format!("+{} more", n - k));
         let mut form = vec![0; k];
         loop {
             let parts = join(prefix, &items[..k], &form, sep, more.clone());
-            if chars(&parts) <= MAX_LABEL_CHARS {
+            if chars(&parts) <= limit {
                 return merged(parts);
             }
             let saving = |i: usize, f: usize| {
@@ -447,7 +458,7 @@ fn fit(prefix: &[super::LabelPart], items: &[Piece], sep: &str) -> Vec<super::La
     } else {
         String::new()
     };
-    let mut left = MAX_LABEL_CHARS.saturating_sub(1 + more.chars().count());
+    let mut left = limit.saturating_sub(1 + more.chars().count());
     let mut out = Vec::new();
     let last = items[0].forms.len() - 1;
     for mut p in join(prefix, &items[..1], &[last], sep, None) {
@@ -869,6 +880,212 @@ pub fn value_markdown(ws: &Workspace, cands: &[Candidate]) -> String {
             Candidate::Unresolved { reason, .. } => {
                 s.push_str(&format!("- unresolved: {reason}\n"))
             }
+        }
+    }
+    s
+}
+
+/// A [`LayerCall`] standing for one layer a helper call builds (for its label and bullets).
+fn built_as_call(b: &BuiltLayer) -> LayerCall {
+    LayerCall {
+        span: b.span,
+        callee_span: b.span,
+        layer: b.layer.clone(),
+        qualified: b.qualified.clone(),
+        weights: b.weights.clone(),
+        notes: b.notes.clone(),
+        copyable: false,
+        builtin: false,
+    }
+}
+
+/// The label of a helper call's inlay hint: each layer the call builds with its weights,
+/// `Conv2D kernel=he_uniform bias=zeros · BatchNormalization gamma=ones …`, `maybe Dense …`
+/// for one the call may not build; consecutive layers with one label as `2× Conv2D …`. At most
+/// [`MAX_LABEL_CHARS`] characters: each layer's weights are shortened (then left out) where
+/// that saves most, then the last layers are counted (`+3 more`).
+pub fn helper_label(ws: &Workspace, hc: &HelperCall) -> Vec<super::LabelPart> {
+    let text = |p: &[super::LabelPart]| p.iter().map(|x| x.text.as_str()).collect::<String>();
+    let mut items: Vec<(usize, Piece, usize)> = Vec::new();
+    // Layers without weights (Add, Activation, Dropout) are in the hover, not in the label.
+    for b in hc.layers.iter().filter(|b| !b.weights.is_empty()) {
+        let call = built_as_call(b);
+        let name = if b.maybe.is_some() {
+            format!("maybe {}", b.layer)
+        } else {
+            b.layer.clone()
+        };
+        // Every weight; then only those given explicitly (the defaults left out, `…`); then the
+        // class alone.
+        let explicit = LayerCall {
+            weights: b
+                .weights
+                .iter()
+                .filter(|w| !w.is_default || !matches!(w.created, Created::Yes))
+                .cloned()
+                .collect(),
+            ..call.clone()
+        };
+        let mut forms: Vec<Vec<super::LabelPart>> = Vec::new();
+        let room = MAX_LABEL_CHARS.saturating_sub(name.chars().count() + 1);
+        let with = |parts: Vec<super::LabelPart>, cut: bool| {
+            let mut form = vec![plain(name.clone())];
+            if !parts.is_empty() {
+                form.push(plain(" "));
+                form.extend(parts);
+            }
+            if cut {
+                form.push(plain(" …"));
+            }
+            merged(form)
+        };
+        let mut tries = Vec::new();
+        for r in [room, room.min(32)] {
+            tries.push(with(label_parts_within(ws, &call, r), false));
+            if explicit.weights.len() < call.weights.len() {
+                tries.push(with(
+                    label_parts_within(ws, &explicit, r.saturating_sub(2)),
+                    true,
+                ));
+            }
+        }
+        for f in tries {
+            if forms.last().is_none_or(|l| chars(&f) < chars(l)) {
+                forms.push(f);
+            }
+        }
+        let bare = with(Vec::new(), true);
+        // Shortened down to the bare class name only when the call gives none of its weights.
+        let mut allowed = forms.len();
+        if chars(&bare) < chars(forms.last().unwrap_or(&bare)) {
+            forms.push(bare);
+            if explicit.weights.is_empty() {
+                allowed = forms.len();
+            }
+        }
+        let piece = Piece { forms };
+        match items.last_mut() {
+            Some((n, last, _)) if text(last.full()) == text(piece.full()) => *n += 1,
+            _ => items.push((1, piece, allowed)),
+        }
+    }
+    let allowed: Vec<usize> = items.iter().map(|i| i.2).collect();
+    let pieces: Vec<Piece> = items
+        .into_iter()
+        .map(|(n, p, _)| {
+            if n > 1 {
+                p.wrapped(vec![plain(format!("{n}× "))], Vec::new())
+            } else {
+                p
+            }
+        })
+        .collect();
+    if pieces.is_empty() {
+        return Vec::new();
+    }
+    // The first layers with their weights (shortened where that saves most) and a count of the
+    // others, rather than every layer's bare class name.
+    let n = pieces.len();
+    for k in (1..=n).rev() {
+        let more = (k < n).then(|| format!("+{} more", n - k));
+        let mut form = vec![0; k];
+        loop {
+            let parts = join(&[], &pieces[..k], &form, " · ", more.clone());
+            if chars(&parts) <= MAX_LABEL_CHARS {
+                return merged(parts);
+            }
+            let saving = |i: usize, f: usize| {
+                let forms = &pieces[i].forms;
+                if f + 1 < allowed[i] {
+                    chars(&forms[f]).saturating_sub(chars(&forms[f + 1]))
+                } else {
+                    0
+                }
+            };
+            match (0..k)
+                .filter(|&i| saving(i, form[i]) > 0)
+                .max_by_key(|&i| saving(i, form[i]))
+            {
+                Some(i) => form[i] += 1,
+                None => break,
+            }
+        }
+    }
+    fit(&[], &pieces, " · ", MAX_LABEL_CHARS)
+}
+
+/// The hover of a helper call (also its hint's tooltip): each layer the call builds, with a
+/// bullet per weight for this call only (its initializer, where the value came from), then
+/// notes (cuts of the evaluation, callees not followed).
+pub fn helper_markdown(ws: &Workspace, file: &FileAnalysis, hc: &HelperCall) -> String {
+    let data = knowledge::data(ws.settings.keras);
+    let mut s = format!(
+        "**{}(…)** — the layers this call builds, initializers for Keras {}\n\n",
+        hc.helper,
+        data.keras_version()
+    );
+    if hc.layers.is_empty() {
+        s.push_str("No layer construction is listed.\n");
+    }
+    let place = |path: &Path, span: Span| -> String {
+        let Some(f) = ws.file(path) else {
+            return String::new();
+        };
+        let line = f.line1(span.start);
+        if *f.path == *file.path {
+            format!("line {line}")
+        } else {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            format!("{name}:{line}")
+        }
+    };
+    for (k, b) in hc.layers.iter().enumerate() {
+        if k > 0 {
+            s.push('\n');
+        }
+        let mut head = format!("**{}. {}** at {}", k + 1, b.qualified, place(&b.path, b.span));
+        if !b.via.is_empty() {
+            let chain: Vec<String> = b
+                .via
+                .iter()
+                .map(|(p, sp, n)| format!("`{n}` at {}", place(p, *sp)))
+                .collect();
+            head.push_str(&format!(" (through {})", chain.join(" → ")));
+        }
+        s.push_str(&one_line(&head));
+        s.push('\n');
+        if let Some(m) = &b.maybe {
+            s.push_str(&format!("- *built {}*\n", one_line(m)));
+        }
+        if b.looped {
+            s.push_str("- *in a loop: built once per iteration*\n");
+        }
+        let call = built_as_call(b);
+        let bfile = ws.file(&b.path).map(|f| &**f).unwrap_or(file);
+        if b.weights.is_empty() {
+            s.push_str("- no weights\n");
+        }
+        for w in &b.weights {
+            s.push_str(&weight_bullets(
+                ws,
+                bfile,
+                &call,
+                std::slice::from_ref(&call),
+                w,
+                &w.weight,
+            ));
+        }
+        for n in &b.notes {
+            s.push_str(&format!("- note: {}\n", one_line(n)));
+        }
+    }
+    if !hc.notes.is_empty() {
+        s.push_str("\n**Notes**\n");
+        for n in &hc.notes {
+            s.push_str(&format!("- {}\n", one_line(n)));
         }
     }
     s

@@ -8,7 +8,7 @@ mod format;
 
 pub use answers::{is_prepared, prepare};
 
-pub use format::{compact_label, full_init, init_math, origin_text};
+pub use format::{compact_label, full_init, helper_label, helper_markdown, init_math, origin_text};
 
 use crate::analysis::eval::Evaluator;
 use crate::analysis::values::{Cand, Cx, InstanceVal, Val};
@@ -81,6 +81,18 @@ pub fn hover(ws: &Workspace, path: &Path, offset: u32) -> Option<Hover> {
             });
         }
     }
+    // A call of a helper that builds layers: the layers this call builds.
+    let helpers = ws.helper_calls_where(path, |c| c.callee_name_span().contains(offset));
+    if let Some(hc) = helpers
+        .iter()
+        .filter(|h| h.callee_span.contains(offset))
+        .min_by_key(|h| h.span.end - h.span.start)
+    {
+        return Some(Hover {
+            markdown: format::helper_markdown(ws, file, hc),
+            span: hc.callee_span,
+        });
+    }
     if let Some(h) = class_hover(ws, file, offset) {
         return Some(h);
     }
@@ -104,15 +116,28 @@ pub fn hover_if_prepared(ws: &Workspace, path: &Path, offset: u32) -> Option<Hov
     if near.is_empty() {
         return None;
     }
-    let (i, c) = ready
+    if let Some((i, c)) = ready
         .calls
         .iter()
         .enumerate()
         .filter(|(_, c)| near.contains(&c.span) && c.callee_span.contains(offset))
-        .min_by_key(|(_, c)| c.span.end - c.span.start)?;
+        .min_by_key(|(_, c)| c.span.end - c.span.start)
+    {
+        return Some(Hover {
+            markdown: ready.markdown[i].clone(),
+            span: c.callee_span,
+        });
+    }
+    // A call of a helper that builds layers (as `hover` finds it).
+    let (i, h) = ready
+        .helpers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| near.contains(&h.span) && h.callee_span.contains(offset))
+        .min_by_key(|(_, h)| h.span.end - h.span.start)?;
     Some(Hover {
-        markdown: ready.markdown[i].clone(),
-        span: c.callee_span,
+        markdown: ready.helper_markdown[i].clone(),
+        span: h.callee_span,
     })
 }
 
@@ -252,15 +277,28 @@ pub fn inlay_hints_with_tooltips(ws: &Workspace, path: &Path, range: Span) -> Ve
 pub fn inlay_hint_tooltip(ws: &Workspace, path: &Path, offset: u32) -> Option<String> {
     let file = ws.file(path)?;
     if let Some(ready) = answers::ready(ws, file) {
-        let i = (0..ready.calls.len())
-            .find(|&i| ready.calls[i].span.end == offset && !ready.labels[i].is_empty())?;
-        return Some(ready.markdown[i].clone());
+        if let Some(i) = (0..ready.calls.len())
+            .find(|&i| ready.calls[i].span.end == offset && !ready.labels[i].is_empty())
+        {
+            return Some(ready.markdown[i].clone());
+        }
+        let i = (0..ready.helpers.len()).find(|&i| {
+            ready.helpers[i].span.end == offset && !ready.helper_labels[i].is_empty()
+        })?;
+        return Some(ready.helper_markdown[i].clone());
     }
     let calls = ws.layer_calls_where(path, |c| c.span.end == offset);
-    let call = calls
+    if let Some(call) = calls
         .iter()
-        .find(|c| !format::label_parts(ws, c).is_empty())?;
-    Some(call_markdown(ws, file, call, &calls))
+        .find(|c| !format::label_parts(ws, c).is_empty())
+    {
+        return Some(call_markdown(ws, file, call, &calls));
+    }
+    let helpers = ws.helper_calls_where(path, |c| c.span.end == offset);
+    let hc = helpers
+        .iter()
+        .find(|h| !format::helper_label(ws, h).is_empty())?;
+    Some(format::helper_markdown(ws, file, hc))
 }
 
 /// The hover text of layer call `call` (also an inlay hint's tooltip). `computed` are the calls of
@@ -320,6 +358,20 @@ fn hints(ws: &Workspace, path: &Path, range: Span, tooltips: bool) -> Vec<InlayH
     } else {
         calls.iter().filter_map(hint).collect()
     };
+    // Calls of helpers that build layers: the layers each call builds.
+    let helpers = ws.helper_calls_where(path, |c| range.contains(c.span.end));
+    for hc in helpers.iter() {
+        let parts = format::helper_label(ws, hc);
+        if parts.is_empty() || out.iter().any(|h| h.offset == hc.span.end) {
+            continue;
+        }
+        out.push(InlayHint {
+            offset: hc.span.end,
+            parts,
+            tooltip: tooltips.then(|| format::helper_markdown(ws, file, hc)),
+            padding_right: code_follows(&file.text, hc.span.end),
+        });
+    }
     out.sort_by_key(|h| h.offset);
     out
 }
@@ -344,6 +396,22 @@ pub fn inlay_hints_if_prepared(
             padding_right: code_follows(&file.text, ready.calls[i].span.end),
         })
         .collect();
+    // Helper calls, where no layer call's hint is (as `hints` adds them).
+    for (i, h) in ready.helpers.iter().enumerate() {
+        let end = h.span.end;
+        if !range.contains(end)
+            || ready.helper_labels[i].is_empty()
+            || out.iter().any(|x| x.offset == end)
+        {
+            continue;
+        }
+        out.push(InlayHint {
+            offset: end,
+            parts: ready.helper_labels[i].clone(),
+            tooltip: tooltips.then(|| ready.helper_markdown[i].clone()),
+            padding_right: code_follows(&file.text, end),
+        });
+    }
     out.sort_by_key(|h| h.offset);
     Some(out)
 }
