@@ -240,7 +240,98 @@ def main(argv=None):
     if excepted:
         print(f"{excepted} disagreements covered by oracle-exception comments")
     print(f"{agree}/{total} weights agree")
+    if "helper_calls" in expected:
+        layer_sites = set(act_sites) | set(exp_sites) | set(weightless) | set(unbuilt)
+        failures += compare_helpers(
+            expected["helper_calls"], actual.get("helper_calls") or [], norm, layer_sites
+        )
     return 1 if failures else 0
+
+
+def compare_helpers(expected, actual, norm, layer_sites):
+    """Helper call lines (oracle `--helpers`): every user call around a layer construction at run
+    time must be a helper call of `check` with, per construction (site and chain of nested
+    helper calls), each weight exactly as Keras created it in that call (several runtime values:
+    check gives no single one). A layer `check` lists as surely built must be built. Prints the
+    disagreements and `N/N helper call weights agree`, `N/N helper call lines answered`;
+    returns the number of failures. A call that is itself a layer construction (a subclassed
+    layer or model whose `__init__` builds sublayers) is answered as a layer call, not here."""
+    def loc(o):
+        return (norm(o.get("file", "")), o.get("line"), o.get("column"))
+
+    act_calls = {loc(h): h for h in actual}
+    failures = agree = total = lines = answered = 0
+    for h in expected:
+        key = loc(h)
+        where = f"{key[0]}:{key[1]}:{key[2]}"
+        built = [l for l in h["layers"] if l["weights"]]
+        if not built or key in layer_sites:
+            continue
+        lines += 1
+        act = act_calls.get(key)
+        if act is None:
+            failures += 1
+            total += sum(len(l["weights"]) for l in built)
+            print(f"MISSING HELPER CALL {where} ({len(built)} layers with weights at run time)")
+            continue
+        answered += 1
+        act_layers = {}
+        for l in act.get("layers", []):
+            act_layers[(loc(l), tuple(loc(v) for v in l.get("via", [])))] = l
+        seen = set()
+        for l in h["layers"]:
+            lkey = (loc(l), tuple(loc(v) for v in l.get("via", [])))
+            seen.add(lkey)
+            lwhere = f"{where} -> {lkey[0][0]}:{lkey[0][1]}:{lkey[0][2]}" + "".join(
+                f" via {v[1]}:{v[2]}" for v in lkey[1]
+            )
+            al = act_layers.get(lkey)
+            if al is None:
+                if l["weights"]:
+                    failures += 1
+                    total += len(l["weights"])
+                    print(f"DISAGREE {lwhere} {l['layer']}: built at run time, not listed by check")
+                continue
+            aw = {w.get("weight"): w for w in al.get("weights", [])}
+            for w in l["weights"]:
+                total += 1
+                a = aw.get(w["weight"])
+                made = a is not None and a.get("created", True) is not False
+                if w.get("partial") and (not made or a.get("initializer") is None):
+                    agree += 1
+                    continue
+                if not made:
+                    failures += 1
+                    print(f"DISAGREE {lwhere} {w['weight']}: created at run time, check says not created")
+                    continue
+                got = a.get("initializer")
+                if w.get("initializer") is None:
+                    if got is None:
+                        agree += 1
+                    else:
+                        failures += 1
+                        print(f"DISAGREE {lwhere} {w['weight']}: several values at run time, check says {fmt_init(got)}")
+                    continue
+                if inits_equal(w["initializer"], got, w.get("ignore", [])):
+                    agree += 1
+                else:
+                    failures += 1
+                    print(f"DISAGREE {lwhere} {w['weight']}: expected {fmt_init(w['initializer'])}, check says {fmt_init(got)}")
+            names = {w["weight"] for w in l["weights"]}
+            for name, a in aw.items():
+                if name not in names and a.get("created", True) is True and l.get("built"):
+                    failures += 1
+                    total += 1
+                    print(f"DISAGREE {lwhere} {name}: check lists a weight not created at run time")
+        for lkey, al in act_layers.items():
+            if lkey not in seen and al.get("built") is True and any(
+                w.get("created", True) is True for w in al.get("weights", [])
+            ):
+                failures += 1
+                print(f"DISAGREE {where}: check says it surely builds {al.get('layer')} at {lkey[0][1]}:{lkey[0][2]}, not built at run time")
+    print(f"{agree}/{total} helper call weights agree")
+    print(f"{answered}/{lines} helper call lines answered")
+    return failures
 
 
 if __name__ == "__main__":

@@ -193,6 +193,31 @@ def instrument(flavor="keras3", digests=False):
     orig_add_weight = Layer.add_weight
     orig_get = k_initializers.get
 
+    def frame_position(frame):
+        """The call expression `frame` is executing: file (absolute and relative to the root),
+        line and column (1-based, in characters) of the start of the whole call."""
+        code = frame.f_code
+        positions = list(code.co_positions())
+        idx = frame.f_lasti // 2
+        lineno, _end, col, _endcol = positions[idx] if idx < len(positions) else (None,) * 4
+        if lineno is None:
+            lineno = frame.f_lineno
+        if col is None:
+            col = 0
+        start = call_starts(code.co_filename).get((_end, _endcol))
+        if start is not None:
+            # The AST start of the Call node.  CPython moves the bytecode location of a
+            # multi-line `obj.attr(...)` call to the attribute; the check schema wants
+            # the start of the whole call expression.
+            lineno, col = start
+        fn = os.path.realpath(code.co_filename)
+        return {
+            "abs": fn,
+            "file": os.path.relpath(fn, where["root"]).replace(os.sep, "/"),
+            "line": lineno,
+            "column": char_column(code.co_filename, lineno, col),
+        }
+
     def site_of(obj, frame=None):
         """The call site of obj's construction, walking outwards from `frame` (default: the
         caller of the caller of this function)."""
@@ -208,28 +233,28 @@ def instrument(flavor="keras3", digests=False):
                 continue
             if kind == "library":
                 return None
-            code = frame.f_code
-            positions = list(code.co_positions())
-            idx = frame.f_lasti // 2
-            lineno, _end, col, _endcol = positions[idx] if idx < len(positions) else (None,) * 4
-            if lineno is None:
-                lineno = frame.f_lineno
-            if col is None:
-                col = 0
-            start = call_starts(code.co_filename).get((_end, _endcol))
-            if start is not None:
-                # The AST start of the Call node.  CPython moves the bytecode location of a
-                # multi-line `obj.attr(...)` call to the attribute; the check schema wants
-                # the start of the whole call expression.
-                lineno, col = start
-            fn = os.path.realpath(code.co_filename)
-            return {
-                "abs": fn,
-                "file": os.path.relpath(fn, where["root"]).replace(os.sep, "/"),
-                "line": lineno,
-                "column": char_column(code.co_filename, lineno, col),
-            }
+            return frame_position(frame)
         return None
+
+    def helper_sites_of(obj):
+        """The user call sites around the construction of obj, innermost first: the calls of the
+        helpers that built it (walking outwards from its construction site until a library frame
+        or the end of the stack)."""
+        frame = sys._getframe(2)
+        while frame is not None and (is_own_init(frame, obj) or frame_kind(frame) == "transparent"):
+            frame = frame.f_back
+        if frame is None or frame_kind(frame) != "user":
+            return []
+        out = []
+        frame = frame.f_back
+        while frame is not None:
+            kind = frame_kind(frame)
+            if kind == "library":
+                break
+            if kind == "user":
+                out.append(frame_position(frame))
+            frame = frame.f_back
+        return out
 
     init_signature = inspect.signature(orig_init)
     add_weight_signature = inspect.signature(orig_add_weight)
@@ -250,6 +275,7 @@ def instrument(flavor="keras3", digests=False):
             rec = {
                 "layer": self,
                 "site": site_of(self),
+                "helpers": helper_sites_of(self),
                 "explicit_name": name_argument(init_signature, self, args, kwargs) is not None,
                 "weights": [],
             }
@@ -618,6 +644,11 @@ def instrument(flavor="keras3", digests=False):
                     # directly has its weights but built=False.
                     "built": bool(getattr(lyr, "built", False)) or (keras2 and bool(weights)),
                     "weights": weights,
+                    "helpers": [
+                        {k: h[k] for k in ("file", "line", "column")}
+                        for h in rec.get("helpers", [])
+                        if h["abs"] == root or h["abs"].startswith(root + os.sep)
+                    ],
                 }
             )
             if rec.get("raised"):
@@ -883,6 +914,66 @@ def forked_results(jobs, args):
     return results
 
 
+def merge_helpers(results):
+    """Helper call lines (`--helpers`): for each user call site around a layer construction (a
+    call of a helper that built it, see `helper_sites_of`), the layers built during that call,
+    one entry per construction site and chain of nested helper calls between (`via`, outermost
+    first), with the initializer of each weight over every built instance (`alternatives` when
+    they differ, `partial` when some instances lack it) and `instances`."""
+    by_call = {}
+    for res in results:
+        for s in res["sites"]:
+            helpers = s.get("helpers") or []
+            for k, h in enumerate(helpers):
+                call = (h["file"], h["line"], h["column"])
+                via = tuple((v["file"], v["line"], v["column"]) for v in reversed(helpers[:k]))
+                key = ((s["file"], s["line"], s["column"]), via)
+                entry = by_call.setdefault(call, {}).setdefault(
+                    key, {"layer": set(), "built": [], "unbuilt": 0}
+                )
+                entry["layer"].add(s["layer"])
+                if s["built"]:
+                    entry["built"].append(s["weights"])
+                else:
+                    entry["unbuilt"] += 1
+    out = []
+    for call in sorted(by_call):
+        layers = []
+        for (site, via), e in sorted(by_call[call].items()):
+            per_weight = {}
+            for inst in e["built"]:
+                for w in inst:
+                    slot = per_weight.setdefault(w["weight"], {"answers": {}, "count": 0, "ignore": set()})
+                    slot["count"] += 1
+                    slot["answers"][canon(w["initializer"])] = w["initializer"]
+                    slot["ignore"].update(w.get("ignore", []))
+            weights = []
+            for path in sorted(per_weight):
+                slot = per_weight[path]
+                answers = [slot["answers"][k] for k in sorted(slot["answers"])]
+                w = {"weight": path}
+                if len(answers) == 1:
+                    w["initializer"] = answers[0]
+                else:
+                    w["initializer"] = None
+                    w["alternatives"] = answers
+                if slot["count"] != len(e["built"]):
+                    w["partial"] = True
+                if slot["ignore"]:
+                    w["ignore"] = sorted(slot["ignore"])
+                weights.append(w)
+            layers.append({
+                "file": site[0], "line": site[1], "column": site[2],
+                "via": [{"file": v[0], "line": v[1], "column": v[2]} for v in via],
+                "layer": "|".join(sorted(e["layer"])),
+                "instances": len(e["built"]) + e["unbuilt"],
+                "built": len(e["built"]),
+                "weights": weights,
+            })
+        out.append({"file": call[0], "line": call[1], "column": call[2], "layers": layers})
+    return out
+
+
 def parent_main(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dirs", nargs="+", help="fixture roots; file paths in the output are relative to their root")
@@ -909,6 +1000,13 @@ def parent_main(argv):
         help="also record each weight's initial value digest (sha256, per instance) and, for a script "
         "that raised, the layer it raised in and where (for tests/diagnostics); off by default, so "
         "the committed oracle files do not change",
+    )
+    ap.add_argument(
+        "--helpers",
+        action="store_true",
+        help="also write `helper_calls`: per user call site around layer constructions (a helper "
+        "call line), the layers built during that call and their weights (off by default, so the "
+        "other committed oracle files do not change)",
     )
     ap.add_argument(
         "--fork",
@@ -986,6 +1084,8 @@ def parent_main(argv):
         "exceptions": sorted(exceptions, key=lambda e: (e["file"], e["line"], e["weight"])),
         "errors": sorted(errors, key=lambda e: e["script"]),
     })
+    if args.helpers:
+        out["helper_calls"] = merge_helpers(results)
     tmp = args.out + ".tmp"
     with open(tmp, "w") as f:
         json.dump(out, f, indent=1, sort_keys=False)

@@ -5,6 +5,7 @@
 # Suites:
 #   keras3     tests/fixtures/keras3    Keras 3, numpy backend (.venv-keras)
 #   examples   examples/                Keras 3, numpy backend (.venv-keras)
+#   helpers    tests/fixtures/helpers   Keras 3, numpy backend; also each helper call line (--helpers)
 #   tf-keras3  tests/fixtures/tf/keras3 tf.keras = Keras 3 on the TensorFlow backend (.venv-tf)
 #   tf-keras2  tests/fixtures/tf/keras2 tf_keras (Keras 2), TF_USE_LEGACY_KERAS=1 (.venv-tf)
 # Without .venv-tf (CI does not install the 2.3 GB TensorFlow venv) the two tf-* oracles are not
@@ -31,6 +32,7 @@ status=0
 suites=(
   "keras3 tests/fixtures/keras3 tests/fixtures/keras3.oracle.json 3 keras strict"
   "examples examples tests/fixtures/examples.oracle.json 3 keras strict"
+  "helpers tests/fixtures/helpers tests/fixtures/helpers.oracle.json 3 keras strict --helpers"
   "tf-keras3 tests/fixtures/tf/keras3 tests/fixtures/tf-keras3.oracle.json 3 tf lenient-tf --backend tensorflow"
   "tf-keras2 tests/fixtures/tf/keras2 tests/fixtures/tf-keras2.oracle.json 2 tf lenient-tf --flavor keras2"
 )
@@ -48,7 +50,7 @@ for suite in "${suites[@]}"; do
     regen="$python tests/oracle/oracle.py $root $opts --out $committed"
   else
     python="$PYTHON"
-    regen="KERAS_BACKEND=numpy $python tests/oracle/oracle.py $root --out $committed"
+    regen="KERAS_BACKEND=numpy $python tests/oracle/oracle.py $root $opts --out $committed"
   fi
   echo "== oracle: $root"
   # shellcheck disable=SC2086 # $opts is a list of options

@@ -241,14 +241,19 @@ pub fn helper_call(
         .iter()
         .filter_map(|c| target_of(&c.val).map(|t| (t.0, t.1)))
         .collect();
-    if !helpers.iter().any(|(f, id)| builds_layers(ws, f, *id)) {
+    // A parameter of the enclosing function called (`block(x)`): its calls decide.
+    let param_called = match (&site.call.func, enclosing_function(file, site.scope)) {
+        (Expr::Name { id: n, .. }, Enclosing::Function(g)) => {
+            file.ir.functions[g].params.iter().any(|p| *n == p.name)
+        }
+        _ => false,
+    };
+    if !param_called && !helpers.iter().any(|(f, id)| builds_layers(ws, f, *id)) {
         return None;
     }
     if construction_site(ev, file, i).is_some() {
         return None;
     }
-    let mut names: Vec<String> = helpers.iter().map(|(f, id)| helper_name(f, *id)).collect();
-    names.dedup();
     let mut state = State::default();
     let mut notes = Vec::new();
     let layers = match enclosing_function(file, site.scope) {
@@ -286,19 +291,23 @@ pub fn helper_call(
                     let n = lists.len();
                     let merged = merge(lists.into_iter().flatten().collect(), n);
                     state.notes = std::mem::take(&mut per.notes);
+                    state.names.append(&mut per.names);
                     finish(merged, &mut per)
                 }
             }
         }
     };
-    for n in state.notes {
+    for n in std::mem::take(&mut state.notes) {
         if !notes.contains(&n) {
             notes.push(n);
         }
     }
-    if layers.is_empty() && notes.is_empty() {
+    if layers.is_empty() {
         return None;
     }
+    let mut names = std::mem::take(&mut state.names);
+    names.sort();
+    names.dedup();
     Some(HelperCall {
         span: site.call.span,
         callee_span: site.call.callee_name_span(),
@@ -316,6 +325,8 @@ struct State {
     notes: Vec<String>,
     /// Layers a copying wrapper builds copies of (their own weights are never built).
     wrapped: Vec<Span>,
+    /// The names of the helpers the call itself may run.
+    names: Vec<String>,
 }
 
 impl State {
@@ -359,6 +370,9 @@ fn expand_call(
     let frames = frames_for(ev, ws, &site.call, &cx, st);
     let n = frames.len();
     let mut all = Vec::new();
+    for (ff, id, _) in &frames {
+        st.names.push(helper_name(ff, *id));
+    }
     for (ff, id, frame) in frames {
         let mut seen = Vec::new();
         all.extend(expand_body(ev, ws, &ff, id, frame, 1, &[], &mut seen, st));
