@@ -80,7 +80,12 @@ fn compute(ws: &Workspace, file: &Arc<FileAnalysis>) -> FileAnswers {
     let helpers = ws.helper_calls(&file.path);
     let (helper_markdown, helper_labels) = helpers
         .iter()
-        .map(|h| (format::helper_markdown(ws, file, h), format::helper_label(ws, h)))
+        .map(|h| {
+            (
+                format::helper_markdown(ws, file, h),
+                format::helper_label(ws, h),
+            )
+        })
         .unzip();
     FileAnswers(Arc::new(Answers {
         calls,

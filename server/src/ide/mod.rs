@@ -282,9 +282,8 @@ pub fn inlay_hint_tooltip(ws: &Workspace, path: &Path, offset: u32) -> Option<St
         {
             return Some(ready.markdown[i].clone());
         }
-        let i = (0..ready.helpers.len()).find(|&i| {
-            ready.helpers[i].span.end == offset && !ready.helper_labels[i].is_empty()
-        })?;
+        let i = (0..ready.helpers.len())
+            .find(|&i| ready.helpers[i].span.end == offset && !ready.helper_labels[i].is_empty())?;
         return Some(ready.helper_markdown[i].clone());
     }
     let calls = ws.layer_calls_where(path, |c| c.span.end == offset);

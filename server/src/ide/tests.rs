@@ -616,13 +616,16 @@ fn a_star_import_cycle_keeps_the_names_bound_in_its_modules() {
 
 /// The answers prepared in the background ([`prepare`]) are the answers computed on demand: the
 /// hover at every character of every call of the fixtures (and of a file with seeded shared
-/// initializers, whose hover reads the file's other calls), every hint with its tooltip, and the
-/// tooltip of each hint.
+/// initializers, whose hover reads the file's other calls; with the calls of helpers that build
+/// layers), every hint with its tooltip, and the tooltip of each hint.
 #[test]
 fn prepared_answers_are_the_answers_computed_on_demand() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/keras3");
+    // With the helper-call fixtures: their call lines' hints and hovers are prepared too.
+    let helpers = dir.join("../helpers");
     let mut texts: Vec<(String, String)> = std::fs::read_dir(&dir)
         .unwrap()
+        .chain(std::fs::read_dir(&helpers).unwrap())
         .filter_map(|e| {
             let p = e.ok()?.path();
             (p.extension()? == "py").then(|| {
