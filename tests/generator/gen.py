@@ -14,7 +14,9 @@ point `main.py`, built from a grammar of the ways initializer values reach layer
   dataclasses (attributes reassigned after the class body or on the instance), class hierarchies
   whose base `__init__` reads `self.X` / `self.make_init()` overridden by subclasses (also across
   modules), layer attributes reassigned before (or after) the layer is built, custom layers with
-  `add_weight` and sub-layers, `Sequential` lists, multi-file packages with relative imports;
+  `add_weight` and sub-layers, `Sequential` lists, multi-file packages with relative imports,
+  `setattr` with names from a loop over a dict or an f-string, the clone idiom behind `isinstance`,
+  `serialize`/`deserialize`/`from_config`, loops over `enumerate`/`zip`/`.items()`/tuples;
 - layers: Dense, Conv1D, Embedding, BatchNormalization, LayerNormalization, LSTM, GRU, SimpleRNN;
 - spellings: `import keras`, `from keras import layers`, `from keras.layers import Dense`, aliases;
   with `flavor="tf"` also `tf.keras` (Keras 3 through TensorFlow) and `flavor="keras2"` the same
@@ -1232,6 +1234,90 @@ class Gen:
         self.main.add(f"{lst} = [{self.L(self.main, cls)}({', '.join(self.pos_args(cls) + [f'{p}=v'])}) for v in [{vals}]]")
         self.main.add(f"for lay in {lst}:\n    lay({x})")
 
+    def f_setattr_dynamic(self):
+        """`setattr` with a name that is not a literal: a loop over a module dict of fields (its
+        items, keys, or the dict itself; sometimes a field is an initializer parameter, sometimes
+        the dict is changed elsewhere), and an f-string name with a constant suffix."""
+        cls = self.r.choice(["Dense", "Conv1D", "Embedding"])
+        params = self.LAYERS[cls][2]
+        st = self.fresh("STATE")
+        fields = {"active": "False", "layer_index": "0"}
+        if self.r.random() < 0.4:
+            p, rank2 = self.r.choice(list(params.items()))
+            fields[p] = self.init_value(self.main, rank2, simple=True)
+        body = ", ".join(f"{k!r}: {v}" for k, v in fields.items())
+        self.main.add(f"{st} = {{{body}}}")
+        if self.r.random() < 0.25:
+            p, rank2 = self.r.choice(list(params.items()))
+            self.main.add(f"{st}[{p!r}] = {self.init_value(self.main, rank2, simple=True)}")
+        fn = self.fresh("reset")
+        form = self.r.choice(["items", "keys", "plain"])
+        if form == "items":
+            loop = f"for name, value in {st}.items():\n        setattr(obj, name, value)"
+        elif form == "keys":
+            loop = f"for name in {st}.keys():\n        setattr(obj, name, {st}[name])"
+        else:
+            loop = f"for name in {st}:\n        setattr(obj, name, {st}[name])"
+        tag = "\n    setattr(obj, f\"{name}_id\", 0)" if self.r.random() < 0.5 else ""
+        self.main.add(f"def {fn}(obj):\n    {loop}{tag}")
+        lay = self.fresh("lay")
+        self.main.add(f"{lay} = {self.ctor(self.main, cls, self.some_kwargs(self.main, cls))}")
+        self.main.add(f"{fn}({lay})")
+        self.main.add(f"{self.fresh('y')} = {lay}({self.inp(self.LAYERS[cls][0])})")
+
+    def f_clone(self):
+        """The clone idiom behind an `isinstance` check (strings, dicts and None handed back,
+        initializer objects rebuilt from their config), `serialize`/`deserialize` round trips and
+        `from_config` with a literal config."""
+        cls = self.layer_kind()
+        p, rank2 = self.r.choice(list(self.LAYERS[cls][2].items()))
+        m = self.main
+        fn = self.fresh("clone")
+        m.add(f"def {fn}(initializer):\n"
+              f"    if not isinstance(initializer, {self.I(m, 'Initializer')}):\n"
+              f"        return initializer\n"
+              f"    config = initializer.get_config()\n"
+              f"    return initializer.__class__.from_config(config)")
+        vals = []
+        for _ in range(self.r.randint(1, 3)):
+            r = self.r.random()
+            if r < 0.5:
+                vals.append(f"{fn}({self.init_value(m, rank2)})")
+            elif r < 0.75:
+                vals.append(f"{self.I(m, 'deserialize')}({self.I(m, 'serialize')}({self.init_object(m, rank2)}))")
+            else:
+                c, _, kw = self.r.choice(CLASSES)
+                cfg = ", ".join(f"{k!r}: {self.num(v)}" for k, v in kw.items() if self.r.random() < 0.6)
+                vals.append(f"{self.I(m, c)}.from_config({{{cfg}}})")
+        if len(vals) > 1 and self.r.random() < 0.5:
+            h = self.fresh("block")
+            m.add(f"def {h}(init):\n    return {self.L(m, cls)}({', '.join(self.pos_args(cls) + [f'{p}=init'])})")
+            for v in vals:
+                self.use(f"{h}({v})", cls)
+        else:
+            for v in vals:
+                self.use(f"{self.L(m, cls)}({', '.join(self.pos_args(cls) + [f'{p}={v}'])})", cls)
+
+    def f_loop_pairs(self):
+        """Loops whose targets are unpacked: `enumerate`, `zip`, a dict's `.items()`, a list of
+        tuples."""
+        cls = self.layer_kind()
+        p, rank2 = self.r.choice(list(self.LAYERS[cls][2].items()))
+        m = self.main
+        vals = [self.init_value(m, rank2) for _ in range(self.r.randint(1, 3))]
+        form = self.r.choice(["enumerate", "zip", "items", "tuples"])
+        if form == "enumerate":
+            head = f"for i, v in enumerate([{', '.join(vals)}]):"
+        elif form == "zip":
+            head = f"for i, v in zip({list(range(len(vals)))!r}, [{', '.join(vals)}]):"
+        elif form == "items":
+            head = "for i, v in {" + ", ".join(f"'k{i}': {v}" for i, v in enumerate(vals)) + "}.items():"
+        else:
+            head = "for i, v in [" + ", ".join(f"({i}, {v})" for i, v in enumerate(vals)) + "]:"
+        x = self.inp(self.LAYERS[cls][0])
+        out = self.fresh("y")
+        m.add(f"{head}\n    {out} = {self.L(m, cls)}({', '.join(self.pos_args(cls) + [f'{p}=v'])})({x})")
+
     FEATURES = [
         ("f_direct", 2), ("f_constant", 3), ("f_kwargs_helper", 4), ("f_default_param", 3),
         ("f_dict_ops", 4), ("f_module_dict", 2), ("f_loop", 3), ("f_global_time", 2),
@@ -1243,7 +1329,7 @@ class Gen:
         ("f_break", 1), ("f_rebind_shared", 2), ("f_class_dict", 1), ("f_comprehension", 1),
         ("f_mutable_default", 1), ("f_list_change", 2), ("f_loop_changes", 1),
         ("f_init_object_changed", 1), ("f_layer_attr_elsewhere", 1), ("f_global_setter", 1),
-        ("f_recursion", 1),
+        ("f_recursion", 1), ("f_setattr_dynamic", 1), ("f_clone", 2), ("f_loop_pairs", 1),
     ]
 
     def program(self):

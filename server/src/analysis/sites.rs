@@ -971,11 +971,16 @@ fn after_construction(
                 .map(|s| (s.pred, s.looped));
             let unconditional = store_pred.is_some_and(|(p, looped)| p == site.pred && !looped);
             let built_surely_after = first_apply.is_some_and(|(_, p)| p == site.pred);
-            if before_build && before_escape && unconditional {
-                sure.retain(|(a, _)| *a != attr.as_str());
-                sure.push((attr.to_string(), v));
-            } else if before_build || !built_surely_after {
-                maybe.push((attr.to_string(), v));
+            let entries = ev.set_attr_entries(&attr, file, sp);
+            // A `setattr` that may set one of several names sets only one of them.
+            let surely = entries.len() == 1;
+            for attr in entries {
+                if before_build && before_escape && unconditional && surely {
+                    sure.retain(|(a, _)| *a != attr.as_str());
+                    sure.push((attr.to_string(), v.clone()));
+                } else if before_build || !built_surely_after {
+                    maybe.push((attr.to_string(), v.clone()));
+                }
             }
         }
     }

@@ -141,6 +141,9 @@ pub enum BoundArg {
     Args(Vec<(Expr, Cx)>, Option<String>),
     /// A value already known (`self` bound to the instance being analysed).
     Val(Val),
+    /// One of the values of the argument, with where it came from (the body evaluated once per
+    /// value, see `Evaluator::narrowed_frames`).
+    Narrowed(Box<Cand>),
     /// Not known (given through a `*`/`**` of a value not followed): the parameter's default or
     /// anything.
     Unknown(String),

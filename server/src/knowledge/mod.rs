@@ -94,6 +94,9 @@ pub struct LayerInfo {
     /// File that defines the class, relative to site-packages.
     #[serde(default)]
     pub source: String,
+    /// The names of the classes of its MRO after it (`object` excluded).
+    #[serde(default)]
+    pub bases: Vec<String>,
     #[serde(default)]
     pub spellings: Vec<String>,
     #[serde(default)]

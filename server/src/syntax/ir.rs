@@ -503,6 +503,19 @@ pub struct AttrStore {
     /// The base is the first parameter of the method the store is in (`self.x = ...`): a
     /// store on the instance itself (see [`Class::self_attrs`]).
     pub on_self: bool,
+    /// For `setattr(obj, name, value)` with a name that is not a literal (`attr` is `*`): what
+    /// the source says of the name.
+    pub dyn_name: Option<Box<DynName>>,
+}
+
+/// The name expression of a `setattr` whose name is not a string literal, and the constant
+/// text an f-string name starts and ends with (`f"{name}_id"`: suffix `_id`), which every name
+/// it makes has.
+#[derive(Clone, Debug)]
+pub struct DynName {
+    pub expr: Expr,
+    pub prefix: String,
+    pub suffix: String,
 }
 
 /// One entry of [`Scope::timeline`]: from offset `at` on, `name` has the live set `live`.

@@ -1519,6 +1519,7 @@ impl Lowerer {
                     pred: self.flow.path,
                     looped: !self.loops.is_empty(),
                     on_self: matches!(&base, Expr::Name { id, .. } if self.is_self(ctx, id)),
+                    dyn_name: None,
                 });
                 // `x.a.b = v` sets `b` on the object in `x.a` (the store above, found by what its
                 // base evaluates to); `x.a` itself is unchanged.
@@ -1618,6 +1619,7 @@ impl Lowerer {
                     pred: self.flow.path,
                     looped: !self.loops.is_empty(),
                     on_self: matches!(&base, Expr::Name { id, .. } if self.is_self(ctx, id)),
+                    dyn_name: None,
                 });
                 if let (Expr::Name { id, .. }, Some(cls)) = (base, ctx.class) {
                     if self.is_self(ctx, id) {
@@ -2389,9 +2391,17 @@ impl Lowerer {
         // `setattr(obj, "name", value)`.
         if let (Expr::Name { id, .. }, [obj, attr, value]) = (&call.func, call.args.as_slice()) {
             if id == "setattr" {
-                let (attr, value) = match attr {
-                    Expr::Str { value: a, .. } => (self.names.name(a), Some(value.clone())),
-                    _ => (self.names.name("*"), None),
+                let (attr, value, dyn_name) = match attr {
+                    Expr::Str { value: a, .. } => (self.names.name(a), Some(value.clone()), None),
+                    other => {
+                        let (prefix, suffix) = c.args.get(1).map(fstring_ends).unwrap_or_default();
+                        let dn = DynName {
+                            expr: other.clone(),
+                            prefix,
+                            suffix,
+                        };
+                        (self.names.name("*"), None, Some(Box::new(dn)))
+                    }
                 };
                 self.m.stores.push(AttrStore {
                     base: obj.clone(),
@@ -2402,6 +2412,7 @@ impl Lowerer {
                     pred: self.flow.path,
                     looped: !self.loops.is_empty(),
                     on_self: matches!(obj, Expr::Name { id, .. } if self.is_self(ctx, id)),
+                    dyn_name,
                 });
                 if let Expr::Name { id: o, .. } = obj {
                     let o = o.clone();
@@ -2695,6 +2706,28 @@ fn stmt_bound_names(s: &ast::Stmt, out: &mut Vec<String>, depth: usize, muts: bo
         }
         _ => {}
     }
+}
+
+/// The constant text an f-string starts and ends with (empty for any other expression).
+fn fstring_ends(e: &ast::Expr) -> (String, String) {
+    let ast::Expr::JoinedStr(j) = e else {
+        return Default::default();
+    };
+    let lit = |v: &ast::Expr| match v {
+        ast::Expr::Constant(c) => match &c.value {
+            ast::Constant::Str(s) => Some(s.clone()),
+            _ => None,
+        },
+        _ => None,
+    };
+    let prefix: String = j.values.iter().map_while(lit).collect();
+    if j.values.iter().all(|v| lit(v).is_some()) {
+        // No formatted part (a constant; the prefix alone is a sound description).
+        return (prefix, String::new());
+    }
+    let mut suffix: Vec<String> = j.values.iter().rev().map_while(lit).collect();
+    suffix.reverse();
+    (prefix, suffix.concat())
 }
 
 /// Walrus targets, and the names whose object a call changes in place (`d.update(...)`), in an

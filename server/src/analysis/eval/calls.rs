@@ -339,7 +339,11 @@ impl<'w> Evaluator<'w> {
             Val::Builtin("initializers.get") => match set.args.first() {
                 Some((a, acx)) => {
                     let (a, acx) = (a.clone(), acx.clone());
-                    self.eval(&a, &acx)
+                    let mut out = Vec::new();
+                    for c in self.eval(&a, &acx) {
+                        out.extend(self.initializer_get(c, call.span, cx));
+                    }
+                    out
                 }
                 None => vec![Cand::unknown("initializers.get without an argument")],
             },
@@ -352,6 +356,8 @@ impl<'w> Evaluator<'w> {
                     None => vec![Cand::unknown("a dataclass field without a literal default")],
                 }
             }
+            Val::Builtin(which @ ("enumerate" | "zip")) => self.iter_builtin(which, set),
+            Val::Builtin("isinstance") => self.isinstance(set),
             Val::Builtin("super") => self.super_value(cx),
             Val::Builtin("type") => match set.args.as_slice() {
                 [(a, acx)] => {
@@ -366,6 +372,13 @@ impl<'w> Evaluator<'w> {
                 }
                 _ => vec![Cand::unknown("`type()` with several arguments")],
             },
+            Val::Method { name, receiver }
+                if matches!(**receiver, Val::Init(_) | Val::InitClass(_)) =>
+            {
+                self.init_method(name, receiver, set, call.span, cx)
+                    .unwrap_or_else(|| vec![Cand::unknown(format!("`.{name}()` is not followed"))])
+            }
+            Val::Builtin("initializers.serialize") => self.serialize_init(set, call.span, cx),
             Val::Method { name, receiver } => self.builtin_method(name, receiver, set),
             Val::Partial {
                 func,
@@ -514,9 +527,9 @@ impl<'w> Evaluator<'w> {
                 }
                 out
             }
-            "keys" | "values" | "items" => vec![Cand::unknown(format!(
-                "`.{name}()` of a dict is not followed"
-            ))],
+            "keys" | "values" | "items" if set.args.is_empty() && set.kws.is_empty() => {
+                self.dict_view(d, name)
+            }
             _ => vec![Cand::unknown(format!("`.{name}()` is not followed"))],
         }
     }
@@ -543,25 +556,34 @@ impl<'w> Evaluator<'w> {
             return vec![Cand::unknown("calls nested too deeply to follow")];
         }
         let mut out = Vec::new();
-        for (r, pred) in func.returns.iter() {
-            if *pred != TRUE && self.pred_holds(file, *pred, Some(frame.clone())) == Some(false) {
-                continue;
+        let frames = self
+            .narrowed_frames(file, id, &frame)
+            .unwrap_or_else(|| vec![frame.clone()]);
+        for fr in frames {
+            for (r, pred) in func.returns.iter() {
+                if *pred != TRUE && self.pred_holds(file, *pred, Some(fr.clone())) == Some(false) {
+                    continue;
+                }
+                let rcx = Cx {
+                    file: file.clone(),
+                    scope: func.scope,
+                    at: r.span().start,
+                    frame: Some(fr.clone()),
+                };
+                let here = self.place(file, r.span());
+                let name = func.name.clone();
+                out.extend(self.eval(r, &rcx).into_iter().map(|c| {
+                    c.with_step(at(
+                        format!("returned by `{name}` at {here}"),
+                        file,
+                        r.span(),
+                    ))
+                }));
             }
-            let rcx = Cx {
-                file: file.clone(),
-                scope: func.scope,
-                at: r.span().start,
-                frame: Some(frame.clone()),
-            };
-            let here = self.place(file, r.span());
-            let name = func.name.clone();
-            out.extend(self.eval(r, &rcx).into_iter().map(|c| {
-                c.with_step(at(
-                    format!("returned by `{name}` at {here}"),
-                    file,
-                    r.span(),
-                ))
-            }));
+            if !Arc::ptr_eq(&fr, &frame) {
+                // What the narrowed frame read, the call's frame read.
+                frame.mark(fr.used.load(std::sync::atomic::Ordering::Relaxed));
+            }
         }
         if func.falls_off {
             out.push(Cand::new(Val::NoneV));

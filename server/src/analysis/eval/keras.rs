@@ -1023,6 +1023,7 @@ pub fn ns_attr(data: &KerasData, base: &Val, attr: &str) -> Val {
         },
         "keras.initializers" => match attr {
             "get" | "deserialize" => Val::Builtin("initializers.get"),
+            "serialize" => Val::Builtin("initializers.serialize"),
             _ => match data.initializers.module_names.get(attr) {
                 Some(c) => Val::InitClass(c.clone()),
                 None => Val::Unknown(format!(

@@ -20,8 +20,12 @@
 //! definitions under evaluation (a cycle gives `Unknown`, or nothing more for a loop's phi).
 
 mod calls;
+mod clone;
+mod dynattr;
 mod keras;
+mod loops;
 mod names;
+mod narrow;
 mod objects;
 
 pub use calls::{bind_values, enclosing_function, Context, Enclosing};

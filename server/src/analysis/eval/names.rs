@@ -815,13 +815,15 @@ impl<'w> Evaluator<'w> {
                 }
             }
             (Val::Instance(mut i), Mutation::SetAttr { attr, value }) => {
-                i.attrs
-                    .push((attr.to_string(), value.clone().map(|v| (v, cx.clone()))));
+                for a in self.set_attr_entries(attr, &cx.file, span) {
+                    i.attrs.push((a, value.clone().map(|v| (v, cx.clone()))));
+                }
                 vec![wrap(Val::Instance(i))]
             }
             (Val::Layer(mut l), Mutation::SetAttr { attr, value }) => {
-                l.attrs
-                    .push((attr.to_string(), value.clone().map(|v| (v, cx.clone()))));
+                for a in self.set_attr_entries(attr, &cx.file, span) {
+                    l.attrs.push((a, value.clone().map(|v| (v, cx.clone()))));
+                }
                 vec![wrap(Val::Layer(l))]
             }
             (Val::Instance(mut i), Mutation::Deep(_)) => {
@@ -1001,10 +1003,43 @@ impl<'w> Evaluator<'w> {
         }
         // Provisionally not shared (a cycle through aliases adds nothing).
         self.shared_memo.insert(key, None);
+        let out = self.shared_reason_of(file, def, depth, false);
+        self.shared_memo.insert(key, out.clone());
+        out
+    }
+
+    /// Why the keys of the container bound by `def` may be changed by code that is not followed:
+    /// [`Self::shared_reason`] without the names that hold only parts of it (a loop target over
+    /// its items, `inner = CFG["a"]`), which cannot add or remove its keys.
+    pub(crate) fn keys_shared_reason(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        def: DefId,
+    ) -> Option<String> {
+        self.shared_reason_of(file, def, 0, true)
+    }
+
+    fn shared_reason_of(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        def: DefId,
+        depth: usize,
+        parts_held: bool,
+    ) -> Option<String> {
         let d = file.ir.defs[def as usize].clone();
         let mut out = None;
         for e in file.ir.escapes_of(def).to_vec() {
             let where_ = self.place(file, e.span);
+            if let (true, EscapeKind::Alias(other)) = (parts_held, &e.kind) {
+                let part = match &file.ir.defs[*other as usize].kind {
+                    DefKind::Element { .. } => true,
+                    DefKind::Value(v) => !matches!(v, Expr::Name { .. }),
+                    _ => false,
+                };
+                if part {
+                    continue;
+                }
+            }
             let r = match &e.kind {
                 EscapeKind::Alias(other) => {
                     let o = &file.ir.defs[*other as usize];
@@ -1043,7 +1078,6 @@ impl<'w> Evaluator<'w> {
                 break;
             }
         }
-        self.shared_memo.insert(key, out.clone());
         out
     }
 
@@ -1187,6 +1221,7 @@ impl<'w> Evaluator<'w> {
                     vec![with_site(Cand::new(Val::List { items, open }))]
                 }
                 BoundArg::Val(v) => vec![Cand::new(v)],
+                BoundArg::Narrowed(c) => vec![*c],
                 BoundArg::Unknown(r) => {
                     let mut out = self.param_default(file, func, index);
                     out.push(Cand::unknown(format!(
@@ -1335,6 +1370,9 @@ fn builtin(name: &str) -> Vec<Cand> {
         "dict" => vec![Cand::new(Val::Builtin("dict"))],
         "super" => vec![Cand::new(Val::Builtin("super"))],
         "setattr" => vec![Cand::new(Val::Builtin("setattr"))],
+        "enumerate" => vec![Cand::new(Val::Builtin("enumerate"))],
+        "isinstance" => vec![Cand::new(Val::Builtin("isinstance"))],
+        "zip" => vec![Cand::new(Val::Builtin("zip"))],
         "type" => vec![Cand::new(Val::Builtin("type"))],
         "object" => vec![Cand::new(Val::Builtin("object"))],
         "staticmethod" | "classmethod" | "property" => vec![Cand::new(Val::Builtin("decorator"))],

@@ -157,6 +157,15 @@ impl<'w> Evaluator<'w> {
                     };
                 }
                 match l.kws.iter().rev().find(|(n, _, _)| n == attr) {
+                    // Keras layers keep `initializers.get(value)` of an initializer argument.
+                    Some((_, e, ecx)) if attr.ends_with("_initializer") => {
+                        let (e, ecx) = (e.clone(), ecx.clone());
+                        let mut out = Vec::new();
+                        for c in self.eval(&e, &ecx) {
+                            out.extend(self.initializer_get(c, e.span(), &ecx));
+                        }
+                        out
+                    }
                     Some((_, e, ecx)) => {
                         let (e, ecx) = (e.clone(), ecx.clone());
                         self.eval(&e, &ecx)
@@ -188,6 +197,14 @@ impl<'w> Evaluator<'w> {
                     describe(base)
                 ))],
             },
+            Val::Init(i) => {
+                let i = i.clone();
+                self.init_attr(&i, attr)
+            }
+            Val::InitClass(c) => {
+                let c = c.clone();
+                self.init_class_attr(&c, attr)
+            }
             Val::Unknown(r) => vec![Cand::unknown(r.clone())],
             _ => vec![Cand::unknown(format!(
                 "attribute `{attr}` of {} is not followed",
@@ -1023,8 +1040,15 @@ impl<'w> Evaluator<'w> {
         let many_dynamic = ws.attr_stores("*").len() > MAX_DYNAMIC_STORES;
         ws.cached_named("attr_targets", attr, || {
             let blocked = STORE_TARGETS_BLOCKED.with(|b| b.get());
-            let out: Arc<[(Arc<FileAnalysis>, u32, StoreTarget)]> = stores
+            // A `setattr` whose name the source shows cannot be `attr` does not count.
+            let may: Vec<&(Arc<FileAnalysis>, usize)> = stores
                 .iter()
+                .filter(|(sf, si)| {
+                    sf.ir.stores[*si].attr != "*" || self.store_names(sf, *si).may_set(attr)
+                })
+                .collect();
+            let out: Arc<[(Arc<FileAnalysis>, u32, StoreTarget)]> = may
+                .into_iter()
                 .map(|(sf, si)| {
                     let t = if many_dynamic && sf.ir.stores[*si].attr == "*" {
                         StoreTarget::Unknown
