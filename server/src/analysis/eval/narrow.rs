@@ -3,11 +3,12 @@
 //! return init`), the body is evaluated once per possible value of the parameter, so each value
 //! takes only the branches it can take (a string does not reach `init.__class__`).
 
-use super::{Evaluator, MAX_CANDIDATES};
+use super::objects::fptr;
+use super::{Evaluator, MroEntry, StoreTarget, CALLEE_FUEL, MAX_CANDIDATES};
 use crate::analysis::answer::InitKind;
-use crate::analysis::values::{ArgSet, BoundArg, Cand, Frame, Val};
+use crate::analysis::values::{ArgSet, BoundArg, Cand, Cx, Frame, Val};
 use crate::analysis::FileAnalysis;
-use crate::syntax::ir::{Expr, FuncId, PredId, TRUE};
+use crate::syntax::ir::{DefKind, Expr, FuncId, PredId, TRUE};
 use std::sync::Arc;
 
 impl<'w> Evaluator<'w> {
@@ -103,6 +104,103 @@ impl<'w> Evaluator<'w> {
             Val::Class(..) if plain => Some(false),
             _ => None,
         }
+    }
+
+    /// Whether a store on the object constructed at a known site (`t`) may reach `target`, an
+    /// instance of a class or of one of its subclasses that is not known (`self` of a method):
+    /// not when the class constructed there is a workspace class whose MRO does not hold it.
+    pub(crate) fn instance_store_may_hit(&mut self, t: &StoreTarget, target: &StoreTarget) -> bool {
+        let (StoreTarget::Instance(f, span), StoreTarget::InstanceOf(g, c)) = (t, target) else {
+            return true;
+        };
+        let Some(file) = self.ws.file_at(*f).cloned() else {
+            return true;
+        };
+        let Some(&i) = file.call_uses().by_span.get(span) else {
+            return true;
+        };
+        let site = file.ir.calls[i as usize].clone();
+        let cx = Cx::at_call(&file, &site);
+        let saved = self.fuel;
+        let budget = saved.min(CALLEE_FUEL);
+        self.fuel = budget;
+        let callees = self.eval(&site.call.func, &cx);
+        let cut = self.fuel == 0;
+        self.fuel = saved - (budget - self.fuel);
+        if cut || callees.is_empty() {
+            return true;
+        }
+        for v in callees {
+            let Val::Class(cf, cc) = &v.val else {
+                return true;
+            };
+            let mro = self.mro(cf, *cc);
+            let holds = mro.iter().any(|e| match e {
+                MroEntry::Class(mf, mc) => fptr(mf) == *g && *mc == *c,
+                // A base that is not followed may be anything.
+                MroEntry::Foreign(_) => false,
+            });
+            if holds || self.may_derive_from_unknown(&mro) {
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Whether a class with MRO `mro` may have a workspace class among its bases that the MRO
+    /// does not show: a base that is not known, unless it is written as an attribute of a module
+    /// imported from outside the workspace (a class there cannot derive from a workspace class)
+    /// or is a Keras class.
+    fn may_derive_from_unknown(&mut self, mro: &[MroEntry]) -> bool {
+        for e in mro {
+            let MroEntry::Class(f, c) = e else { continue };
+            let cls = &f.ir.classes[*c];
+            for b in cls.bases.clone() {
+                let bcx = Cx {
+                    file: f.clone(),
+                    scope: cls.parent_scope,
+                    at: cls.span.start,
+                    frame: None,
+                };
+                let known = self.eval(&b, &bcx).iter().all(|v| {
+                    matches!(
+                        v.val,
+                        Val::Class(..) | Val::LayerClass(_) | Val::InitClass(_) | Val::Builtin(_)
+                    )
+                });
+                if !known && !self.outside_workspace(f, &b) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Whether `e` (`mod.Name`, `mod.sub.Name`) is an attribute of a module-level `import mod`
+    /// of `f` whose module is not in the workspace.
+    fn outside_workspace(&self, f: &Arc<FileAnalysis>, e: &Expr) -> bool {
+        let mut cur = e;
+        let mut dotted = 0;
+        while let Expr::Attr { value, .. } = cur {
+            cur = value;
+            dotted += 1;
+        }
+        let Expr::Name { id, .. } = cur else {
+            return false;
+        };
+        if dotted == 0 {
+            return false;
+        }
+        let defs = f.ir.defs_of(0, id);
+        !defs.is_empty()
+            && f.ir.anytime_of(0, id).next().is_none()
+            && defs.iter().all(|d| match &f.ir.defs[*d as usize].kind {
+                DefKind::Import { module, full } => {
+                    !self.ws.modules.contains_key(module.as_str())
+                        && !self.ws.modules.contains_key(full.as_str())
+                }
+                _ => false,
+            })
     }
 
     /// Frames to evaluate the returns of `func` in instead of `frame`: one per possible value of

@@ -54,7 +54,7 @@ pub(crate) enum MroEntry {
     Foreign(Val),
 }
 
-fn fptr(f: &Arc<FileAnalysis>) -> usize {
+pub(crate) fn fptr(f: &Arc<FileAnalysis>) -> usize {
     Arc::as_ptr(f) as *const u8 as usize
 }
 
@@ -920,7 +920,7 @@ impl<'w> Evaluator<'w> {
                     continue;
                 }
             }
-            if !hits(t, target) {
+            if !hits(t, target) || !self.instance_store_may_hit(t, target) {
                 continue;
             }
             let applies = self.store_applies(sf, si, exact_target(t), &mut time, cx);
@@ -1002,7 +1002,7 @@ impl<'w> Evaluator<'w> {
                     continue;
                 }
             }
-            if !hits(t, target) {
+            if !hits(t, target) || !self.instance_store_may_hit(t, target) {
                 continue;
             }
             if self.store_applies(sf, si, exact_target(t), &mut time, cx) == Applies::No {
