@@ -926,14 +926,38 @@ fn after_construction(
         names.push(name.clone());
         let mut chain = vec![d];
         let mut stores: Vec<(u32, Mutation, Span)> = Vec::new();
-        for m in file.ir.defs_of(site.scope, &name).to_vec() {
-            if let DefKind::Mutation { op, prev } = &file.ir.defs[m as usize].kind {
-                if file.ir.live(*prev).iter().any(|r| chain.contains(&r.def)) {
-                    chain.push(m);
-                    stores.push((m, (**op).clone(), file.ir.defs[m as usize].span));
+        // The changes made to the object through this name, also inside loops (where the
+        // object reaches the change through the loop head's phi): to a fixpoint.
+        let defs = file.ir.defs_of(site.scope, &name).to_vec();
+        for _ in 0..defs.len().min(64) {
+            let before = chain.len();
+            for &m in &defs {
+                if chain.contains(&m) {
+                    continue;
+                }
+                match &file.ir.defs[m as usize].kind {
+                    DefKind::Mutation { op, prev } => {
+                        if file.ir.live(*prev).iter().any(|r| chain.contains(&r.def)) {
+                            chain.push(m);
+                            stores.push((m, (**op).clone(), file.ir.defs[m as usize].span));
+                        }
+                    }
+                    DefKind::Phi { sources } => {
+                        if sources
+                            .iter()
+                            .any(|l| file.ir.live(*l).iter().any(|r| chain.contains(&r.def)))
+                        {
+                            chain.push(m);
+                        }
+                    }
+                    _ => {}
                 }
             }
+            if chain.len() == before {
+                break;
+            }
         }
+        stores.sort_by_key(|(_, _, sp)| sp.start);
         // Where the object is first called (built), handed on, or may be built by other code.
         let first_apply = chain
             .iter()
