@@ -224,11 +224,7 @@ fn cheap_callee(
 
 /// The helper call at call site `i` of `file`, if its callee is a workspace function that
 /// builds layers (and the call is not itself a layer construction).
-pub fn helper_call(
-    ev: &mut Evaluator,
-    file: &Arc<FileAnalysis>,
-    i: usize,
-) -> Option<HelperCall> {
+pub fn helper_call(ev: &mut Evaluator, file: &Arc<FileAnalysis>, i: usize) -> Option<HelperCall> {
     let ws = ev.ws;
     let site = &file.ir.calls[i];
     let span = (site.call.span.start, site.call.span.end);
@@ -515,10 +511,7 @@ fn expand_body(
             }
             let qualified = built[0].qualified.clone();
             let weights = union_weights(built.into_iter().map(|b| b.weights).collect());
-            let maybe = via
-                .iter()
-                .find_map(|v| v.4.clone())
-                .or(cond);
+            let maybe = via.iter().find_map(|v| v.4.clone()).or(cond);
             out.push(Reached {
                 layer: BuiltLayer {
                     path: file.path.clone(),
@@ -544,9 +537,9 @@ fn expand_body(
         let framed_needed = matches!(site.call.func, Expr::Name { .. })
             && plain.iter().any(|c| matches!(c.val, Val::Unknown(_)));
         let builds = |cands: &[Cand]| {
-            cands.iter().any(|c| {
-                target_of(&c.val).is_some_and(|(ff, g, ..)| builds_layers(ws, &ff, g))
-            })
+            cands
+                .iter()
+                .any(|c| target_of(&c.val).is_some_and(|(ff, g, ..)| builds_layers(ws, &ff, g)))
         };
         let nested = builds(&plain)
             || (framed_needed && {

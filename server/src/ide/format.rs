@@ -1046,7 +1046,12 @@ pub fn helper_markdown(ws: &Workspace, file: &FileAnalysis, hc: &HelperCall) -> 
         if k > 0 {
             s.push('\n');
         }
-        let mut head = format!("**{}. {}** at {}", k + 1, b.qualified, place(&b.path, b.span));
+        let mut head = format!(
+            "**{}. {}** at {}",
+            k + 1,
+            b.qualified,
+            place(&b.path, b.span)
+        );
         if !b.via.is_empty() {
             let chain: Vec<String> = b
                 .via
