@@ -22,6 +22,7 @@
 mod calls;
 mod clone;
 mod dynattr;
+mod injected;
 mod keras;
 mod loops;
 mod names;

@@ -474,11 +474,18 @@ impl<'w> Evaluator<'w> {
                 })
                 .collect(),
             DefKind::Element { of, each, path } => {
-                let mut vals = self.eval(of, &cx);
+                let injected = match (each, &path[..]) {
+                    (false, [i]) => self.injected_submodule(of, *i, &cx),
+                    _ => None,
+                };
+                let mut vals = injected.clone().unwrap_or_default();
+                if injected.is_none() {
+                    vals = self.eval(of, &cx);
+                }
                 if *each {
                     vals = vals.into_iter().flat_map(|c| self.elements(c)).collect();
                 }
-                for i in path.iter() {
+                for i in path.iter().filter(|_| injected.is_none()) {
                     vals = vals
                         .into_iter()
                         .flat_map(|c| self.element_at(c, *i))
@@ -685,7 +692,7 @@ impl<'w> Evaluator<'w> {
     }
 
     /// Element `i` of a sequence value (unpacking).
-    fn element_at(&mut self, c: Cand, i: u32) -> Vec<Cand> {
+    pub(super) fn element_at(&mut self, c: Cand, i: u32) -> Vec<Cand> {
         match c.val {
             Val::List { items, open } => match items.get(i as usize) {
                 Some((e, ecx)) => {

@@ -206,6 +206,8 @@ impl<'w> Evaluator<'w> {
                 self.init_class_attr(&c, attr)
             }
             Val::Unknown(r) => vec![Cand::unknown(r.clone())],
+            // `None.Conv2D` raises AttributeError: that path builds nothing.
+            Val::NoneV if !attr.starts_with("__") => Vec::new(),
             _ => vec![Cand::unknown(format!(
                 "attribute `{attr}` of {} is not followed",
                 describe(base)
