@@ -19,6 +19,12 @@ pub struct Doc {
     pub previous: Option<Arc<str>>,
 }
 
+/// A snapshot, and the open files whose imported modules were found loaded in it, with when.
+pub type Ensured = (
+    std::sync::Weak<Workspace>,
+    Vec<(PathBuf, std::time::Instant)>,
+);
+
 #[derive(Default)]
 pub struct State {
     /// Open documents by path.
@@ -50,10 +56,7 @@ pub struct State {
     pub keras_setting: Mutex<String>,
     /// The snapshot whose imports were last found loaded (`imports::ensure`), and for which open
     /// files, when.
-    pub ensured: Mutex<(
-        std::sync::Weak<Workspace>,
-        Vec<(PathBuf, std::time::Instant)>,
-    )>,
+    pub ensured: Mutex<Ensured>,
 }
 
 impl State {
