@@ -242,6 +242,33 @@ class Gen:
     # ----- values ----------------------------------------------------------------------------
 
     def num(self, kind):
+        v = self.num_literal(kind)
+        if kind in ("SEED", "FLOAT", "POS", "NEG") and self.r.random() < 0.2:
+            return self.constant_expr(kind, v)
+        return v
+
+    def constant_expr(self, kind, v):
+        """An expression of built-ins, comparisons and `in` on constants whose value is `v` (a
+        literal of `kind`) or another value of that kind, as Python computes it (issue 13 item 3:
+        max/min/abs/round/float/int, ordering comparisons, `in`)."""
+        r = self.r
+        if kind == "SEED":
+            return r.choice([f"int({v}.9)", f"round({v}.5)", f"max({v}, 1)", f"abs(-{v})",
+                             f"min({v}, 200)", f"int('{v}')", f"round({v})"])
+        neg = v.startswith("-")
+        alt = "-0.75" if neg else "0.75"
+        choices = [f"float({v})", f"max({v}, {v})", f"min({v}, 3.5)" if not neg else f"min({v}, 0)",
+                   f"({v} if 1 < 2 else 9.0)" if not neg else f"({v} if 1 < 2 else -9.0)", f"({v} if 'a' in ('b', 'c') else {alt})",
+                   f"({alt} if 2.5 < 2 else {v})"]
+        if kind != "POS":
+            choices.append(f"round({v} * 4) / 4")
+        if neg:
+            choices += [f"-abs({v})"]
+        else:
+            choices += [f"abs({v})", f"abs(-{v})", f"max(0.0, {v})"]
+        return r.choice(choices)
+
+    def num_literal(self, kind):
         r = self.r
         if kind == "SEED":
             return str(r.choice([1, 2, 3, 7, 42, 123]))

@@ -359,6 +359,7 @@ impl<'w> Evaluator<'w> {
             Val::Builtin(which @ ("enumerate" | "zip")) => self.iter_builtin(which, set),
             Val::Builtin("isinstance") => self.isinstance(set),
             Val::Builtin("super") => self.super_value(cx),
+            Val::Builtin(b) if super::builtins::is_scalar_builtin(b) => self.scalar_builtin(b, set),
             Val::Builtin("type") => match set.args.as_slice() {
                 [(a, acx)] => {
                     let (a, acx) = (a.clone(), acx.clone());

@@ -1076,6 +1076,7 @@ pub fn ns_attr(data: &KerasData, base: &Val, attr: &str) -> Val {
                 "`tf.compat.v1.initializers.{attr}` is not followed"
             )),
         },
+        "math" | "numpy" => super::builtins::math_attr(ns, attr),
         "functools" => match attr {
             "partial" => Val::Builtin("functools.partial"),
             _ => Val::Unknown(format!("`functools.{attr}` is not followed")),

@@ -19,6 +19,7 @@
 //! possibilities per expression (beyond: an `Unknown` says the rest is not followed), a set of
 //! definitions under evaluation (a cycle gives `Unknown`, or nothing more for a loop's phi).
 
+mod builtins;
 mod calls;
 mod clone;
 mod dynattr;

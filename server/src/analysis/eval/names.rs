@@ -1385,6 +1385,9 @@ fn builtin(name: &str) -> Vec<Cand> {
         "staticmethod" | "classmethod" | "property" => vec![Cand::new(Val::Builtin("decorator"))],
         "list" | "tuple" => vec![Cand::new(Val::Builtin("list"))],
         "partial" => vec![Cand::unknown("`partial` is not imported from functools")],
+        other if super::builtins::builtin_value(other).is_some() => {
+            vec![Cand::new(super::builtins::builtin_value(other).unwrap_or(Val::NoneV))]
+        }
         _ => vec![Cand::unknown(format!("name `{name}` is not defined"))],
     }
 }

@@ -69,6 +69,7 @@ impl<'w> Evaluator<'w> {
                 "tensorflow" => Some(Val::Ns("tf".into())),
                 "functools" => Some(Val::Ns("functools".into())),
                 "dataclasses" => Some(Val::Ns("dataclasses".into())),
+                "math" | "numpy" if module == first => Some(Val::Ns(first.into())),
                 _ => None,
             };
             if let Some(mut v) = root {
