@@ -463,7 +463,15 @@ fn a_called_helper_is_not_shown_as_a_callable_initializer() {
     let text = "from keras import layers\n\ndef dense_block(units):\n    return layers.Dense(units)\n\ndef my_init(shape, dtype=None):\n    return None\n\nx = dense_block(8)(x)\ny = layers.Dense(4, kernel_initializer=my_init)(x)\n";
     let ws = workspace(&[("m.py", text)]);
     let path = std::path::Path::new("/ws/m.py");
-    assert!(hover(&ws, path, offset_of(text, "dense_block(8)") + 1).is_none());
+    // The call line of a helper that builds layers: the layers this call builds.
+    let call = hover(&ws, path, offset_of(text, "dense_block(8)") + 1).unwrap();
+    assert!(
+        call.markdown.contains("the layers this call builds")
+            && call.markdown.contains("keras.layers.Dense")
+            && !call.markdown.contains("Callable"),
+        "{}",
+        call.markdown
+    );
     let h = hover(&ws, path, offset_of(text, "my_init)") + 1).unwrap();
     assert!(h.markdown.contains("Callable"), "{}", h.markdown);
 }
