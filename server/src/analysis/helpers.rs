@@ -209,6 +209,13 @@ fn cheap_callee(
     frame: Option<Arc<Frame>>,
 ) -> Vec<Cand> {
     let site = &file.ir.calls[j];
+    if frame.is_none() {
+        // Kept for the evaluator's lifetime (see `sites::cheap_eval`); it refuels after.
+        let (saved, _) = ev.budget();
+        let out = super::sites::cheap_eval(ev, &site.call.func, &Cx::at_call(file, site));
+        ev.set_fuel(saved);
+        return out;
+    }
     let cx = Cx {
         frame,
         ..Cx::at_call(file, site)
@@ -229,6 +236,11 @@ pub fn helper_call(ev: &mut Evaluator, file: &Arc<FileAnalysis>, i: usize) -> Op
     let site = &file.ir.calls[i];
     let span = (site.call.span.start, site.call.span.end);
     if file.errors.iter().any(|e| e.effect.hides(span)) {
+        return None;
+    }
+    // A helper is called by its name (`conv_bn(...)`, `self.block(...)`); the result of a call
+    // called again (`make()(x)`) is not followed here.
+    if !matches!(site.call.func, Expr::Name { .. } | Expr::Attr { .. }) {
         return None;
     }
     ev.set_fuel(FUEL);

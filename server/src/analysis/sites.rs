@@ -259,7 +259,7 @@ fn callee_values(
 /// The values of `e` with the small budget of [`CALLEE_FUEL`]. Outside a frame, the values are
 /// kept for the evaluator's lifetime (the callee of `Layer(...)(x)` is asked again for the outer
 /// call): with a budget of its own, the answer does not depend on what was asked before.
-fn cheap_eval(ev: &mut Evaluator, e: &Expr, cx: &Cx) -> Vec<Cand> {
+pub(crate) fn cheap_eval(ev: &mut Evaluator, e: &Expr, cx: &Cx) -> Vec<Cand> {
     let span = e.span();
     let key = (
         Arc::as_ptr(&cx.file) as usize,
