@@ -37,7 +37,13 @@ fn helper_call_lines_get_their_own_hint_and_hover() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| format!("{}: {}", h["position"]["line"].as_u64().unwrap() + 1, label(h)))
+        .map(|h| {
+            format!(
+                "{}: {}",
+                h["position"]["line"].as_u64().unwrap() + 1,
+                label(h)
+            )
+        })
         .collect();
     expect![[r#"
         44: Conv2D kernel=he_uniform … · BatchNormalization gamma=ones …
@@ -50,7 +56,8 @@ fn helper_call_lines_get_their_own_hint_and_hover() {
         53: Dense kernel=he_normal no bias · Dense bias=he_normal …
         54: Dense kernel=truncated_normal(stddev=0.1) … · +1 more
         57: Dense kernel=variance_scaling(scale=0.5) bias=zeros
-        58: Dense kernel=lecun_uniform bias=zeros"#]].assert_eq(&shown.join("\n"));
+        58: Dense kernel=lecun_uniform bias=zeros"#]]
+    .assert_eq(&shown.join("\n"));
 
     // The same helper, three calls, three answers; a nested helper's layers through its call.
     let hover_on = |c: &mut Client, needle: &str, word: &str| {
@@ -133,10 +140,14 @@ fn helper_call_lines_get_their_own_hint_and_hover() {
           - ← argument `init` of `__init__` at line 58
           - U(-limit, limit), limit = sqrt(3 · 1 / n), n = fan_in
         - **bias** `Zeros()` — default of `Dense` (keras/src/layers/core/dense.py)
-    "#]].assert_eq(&hover_on(&mut c, "other = Builder(", "head"));
+    "#]]
+    .assert_eq(&hover_on(&mut c, "other = Builder(", "head"));
 
     // The tooltip of a helper call's hint, resolved lazily, is its hover.
-    let line = text.lines().position(|l| l.starts_with("a = conv_bn(")).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("a = conv_bn("))
+        .unwrap();
     let end = text.lines().nth(line).unwrap().len();
     let one = c.request(
         "textDocument/inlayHint",
@@ -144,7 +155,9 @@ fn helper_call_lines_get_their_own_hint_and_hover() {
     );
     let hint = one["result"][0].clone();
     let resolved = c.request("inlayHint/resolve", hint);
-    let tip = resolved["result"]["tooltip"]["value"].as_str().unwrap_or_default();
+    let tip = resolved["result"]["tooltip"]["value"]
+        .as_str()
+        .unwrap_or_default();
     assert!(tip.contains("HeUniform(seed=None)"), "{resolved:#?}");
     assert_eq!(c.shutdown(), 0);
 }

@@ -152,7 +152,9 @@ impl<'w> Evaluator<'w> {
         };
         let (obj, ocx, name, ncx) = (obj.clone(), ocx.clone(), name.clone(), ncx.clone());
         let Some(attr) = self.single_str(&name, &ncx) else {
-            return vec![Cand::unknown("`getattr()` with a name that is not a constant")];
+            return vec![Cand::unknown(
+                "`getattr()` with a name that is not a constant",
+            )];
         };
         let mut out = Vec::new();
         for b in self.eval(&obj, &ocx) {
@@ -172,9 +174,12 @@ fn scalar(b: &str, vals: &[Val]) -> Result<Option<Val>, String> {
     let not = || Err(format!("`{b}()` of these arguments is not followed"));
     match (b, vals) {
         ("abs", [v]) => match num(v) {
-            Some(Number::Int(i)) => Ok(i.checked_abs().map(|i| Val::Num(Number::Int(i)))).and_then(
-                |r| r.map(Some).ok_or_else(|| "an integer too large to follow".to_string()),
-            ),
+            Some(Number::Int(i)) => {
+                Ok(i.checked_abs().map(|i| Val::Num(Number::Int(i)))).and_then(|r| {
+                    r.map(Some)
+                        .ok_or_else(|| "an integer too large to follow".to_string())
+                })
+            }
             Some(Number::Float(f)) => Ok(Some(Val::Num(Number::Float(f.abs())))),
             None => not(),
         },
@@ -334,6 +339,9 @@ mod tests {
         assert_eq!(prior, -4.59511985013459);
         assert_eq!(show(scalar("math.log", &[i(0)])), "raises");
         assert_eq!(show(scalar("numpy.log", &[i(0)])), "unknown");
-        assert_eq!(show(scalar("math.sqrt", &[i(2)])), "float 1.4142135623730951");
+        assert_eq!(
+            show(scalar("math.sqrt", &[i(2)])),
+            "float 1.4142135623730951"
+        );
     }
 }

@@ -190,7 +190,11 @@ impl<'w> Evaluator<'w> {
 /// function is written as keras-applications writes it: `return a, b, ...` where the element is
 /// a name bound once in the function to `kwargs.get("key", D)`, `kwargs` being its parameter;
 /// with the scope `D` is evaluated in (the function's own: `D` is a global or a literal).
-fn default_of(file: &Arc<super::super::FileAnalysis>, id: FuncId, index: u32) -> Option<(Expr, ScopeId)> {
+fn default_of(
+    file: &Arc<super::super::FileAnalysis>,
+    id: FuncId,
+    index: u32,
+) -> Option<(Expr, ScopeId)> {
     let f = &file.ir.functions[id];
     let [(Expr::Tuple { elts, .. }, pred)] = f.returns.as_slice() else {
         return None;
@@ -233,4 +237,3 @@ fn assumed(ns: &str, key: &str, why: &str, here: &str) -> Cand {
         span: None,
     })
 }
-

@@ -1386,7 +1386,9 @@ fn builtin(name: &str) -> Vec<Cand> {
         "list" | "tuple" => vec![Cand::new(Val::Builtin("list"))],
         "partial" => vec![Cand::unknown("`partial` is not imported from functools")],
         other if super::builtins::builtin_value(other).is_some() => {
-            vec![Cand::new(super::builtins::builtin_value(other).unwrap_or(Val::NoneV))]
+            vec![Cand::new(
+                super::builtins::builtin_value(other).unwrap_or(Val::NoneV),
+            )]
         }
         _ => vec![Cand::unknown(format!("name `{name}` is not defined"))],
     }
