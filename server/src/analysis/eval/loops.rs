@@ -6,7 +6,6 @@
 use super::Evaluator;
 use crate::analysis::values::{describe, ArgSet, Cand, Cx, DictVal, Val};
 use crate::syntax::ir::{Expr, Number};
-use std::sync::Arc;
 
 /// A list value's items and why more may follow.
 type Items = (Vec<(Expr, Cx)>, Option<String>);
@@ -171,7 +170,7 @@ impl<'w> Evaluator<'w> {
             let parts: Vec<&(Expr, Cx)> = lists.iter().map(|(l, _)| &l[i]).collect();
             // A tuple is evaluated in one context: its parts must share theirs.
             let cx = parts[0].1.clone();
-            let same = parts.iter().all(|(_, c)| same_cx(c, &cx));
+            let same = parts.iter().all(|(_, c)| super::names::same_cx(c, &cx));
             if !same {
                 return vec![Cand::unknown(
                     "`zip()` of values written in different places, which is not followed",
@@ -191,15 +190,4 @@ impl<'w> Evaluator<'w> {
         }
         vec![Cand::new(Val::List { items, open })]
     }
-}
-
-/// Whether two contexts evaluate names the same way (same file, scope and frame).
-fn same_cx(a: &Cx, b: &Cx) -> bool {
-    Arc::ptr_eq(&a.file, &b.file)
-        && a.scope == b.scope
-        && match (&a.frame, &b.frame) {
-            (None, None) => true,
-            (Some(x), Some(y)) => Arc::ptr_eq(x, y),
-            _ => false,
-        }
 }

@@ -1458,26 +1458,17 @@ fn dedup(v: Vec<Cand>) -> Vec<Cand> {
 /// Whether two values are the same possibility (for a loop phi's fixpoint): literals by value,
 /// containers by the expressions and contexts they hold, objects by their construction.
 pub(crate) fn same_value(a: &Val, b: &Val) -> bool {
-    fn cx_eq(a: &Cx, b: &Cx) -> bool {
-        Arc::ptr_eq(&a.file, &b.file)
-            && a.scope == b.scope
-            && match (&a.frame, &b.frame) {
-                (None, None) => true,
-                (Some(x), Some(y)) => Arc::ptr_eq(x, y),
-                _ => false,
-            }
-    }
     fn exprs_eq(a: &[(Expr, Cx)], b: &[(Expr, Cx)]) -> bool {
         a.len() == b.len()
             && a.iter()
                 .zip(b)
-                .all(|((e, c), (f, d))| e.span() == f.span() && cx_eq(c, d))
+                .all(|((e, c), (f, d))| e.span() == f.span() && same_cx(c, d))
     }
     fn kws_eq(a: &[(String, Expr, Cx)], b: &[(String, Expr, Cx)]) -> bool {
         a.len() == b.len()
             && a.iter()
                 .zip(b)
-                .all(|((k, e, c), (l, f, d))| k == l && e.span() == f.span() && cx_eq(c, d))
+                .all(|((k, e, c), (l, f, d))| k == l && e.span() == f.span() && same_cx(c, d))
     }
     match (a, b) {
         (Val::Str(x), Val::Str(y)) => x == y,
@@ -1517,4 +1508,15 @@ pub(crate) fn same_value(a: &Val, b: &Val) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether two contexts evaluate names the same way (same file, scope and frame).
+pub(crate) fn same_cx(a: &Cx, b: &Cx) -> bool {
+    Arc::ptr_eq(&a.file, &b.file)
+        && a.scope == b.scope
+        && match (&a.frame, &b.frame) {
+            (None, None) => true,
+            (Some(x), Some(y)) => Arc::ptr_eq(x, y),
+            _ => false,
+        }
 }
