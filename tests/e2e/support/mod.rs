@@ -191,11 +191,6 @@ impl Client {
         self.stdin.flush().unwrap();
     }
 
-    /// The server's process id.
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
     /// Sends a request without waiting; returns its id.
     pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
         self.next_id += 1;
