@@ -418,14 +418,16 @@ fn join(
     out
 }
 
-/// The longest label of at most [`MAX_LABEL_CHARS`] characters: every item, shortening the one
-/// that saves most first; then fewer items and `+N more`; at last the first item cut with `…`.
-fn fit(
+/// The label of the most items that fits in `limit` characters, each item `i` in one of its first
+/// `allowed[i]` forms, shortening first the item whose next form saves most; the items left out
+/// are counted (`+N more`). `None` when even the first item in its shortest allowed form is too long.
+fn shorten(
     prefix: &[super::LabelPart],
     items: &[Piece],
+    allowed: &[usize],
     sep: &str,
     limit: usize,
-) -> Vec<super::LabelPart> {
+) -> Option<Vec<super::LabelPart>> {
     let n = items.len();
     for k in (1..=n).rev() {
         let more = (k < n).then(|| format!("+{} more", n - k));
@@ -433,11 +435,11 @@ fn fit(
         loop {
             let parts = join(prefix, &items[..k], &form, sep, more.clone());
             if chars(&parts) <= limit {
-                return merged(parts);
+                return Some(merged(parts));
             }
             let saving = |i: usize, f: usize| {
                 let forms = &items[i].forms;
-                if f + 1 < forms.len() {
+                if f + 1 < allowed[i].min(forms.len()) {
                     chars(&forms[f]).saturating_sub(chars(&forms[f + 1]))
                 } else {
                     0
@@ -451,6 +453,22 @@ fn fit(
                 None => break,
             }
         }
+    }
+    None
+}
+
+/// The longest label of at most [`MAX_LABEL_CHARS`] characters: every item, shortening the one
+/// that saves most first; then fewer items and `+N more`; at last the first item cut with `…`.
+fn fit(
+    prefix: &[super::LabelPart],
+    items: &[Piece],
+    sep: &str,
+    limit: usize,
+) -> Vec<super::LabelPart> {
+    let n = items.len();
+    let every: Vec<usize> = items.iter().map(|p| p.forms.len()).collect();
+    if let Some(parts) = shorten(prefix, items, &every, sep, limit) {
+        return parts;
     }
     // Even one item elided is too long (a one-of with many alternatives): cut it.
     let more = if n > 1 {
@@ -985,33 +1003,8 @@ pub fn helper_label(ws: &Workspace, hc: &HelperCall) -> Vec<super::LabelPart> {
     }
     // The first layers with their weights (shortened where that saves most) and a count of the
     // others, rather than every layer's bare class name.
-    let n = pieces.len();
-    for k in (1..=n).rev() {
-        let more = (k < n).then(|| format!("+{} more", n - k));
-        let mut form = vec![0; k];
-        loop {
-            let parts = join(&[], &pieces[..k], &form, " · ", more.clone());
-            if chars(&parts) <= MAX_LABEL_CHARS {
-                return merged(parts);
-            }
-            let saving = |i: usize, f: usize| {
-                let forms = &pieces[i].forms;
-                if f + 1 < allowed[i] {
-                    chars(&forms[f]).saturating_sub(chars(&forms[f + 1]))
-                } else {
-                    0
-                }
-            };
-            match (0..k)
-                .filter(|&i| saving(i, form[i]) > 0)
-                .max_by_key(|&i| saving(i, form[i]))
-            {
-                Some(i) => form[i] += 1,
-                None => break,
-            }
-        }
-    }
-    fit(&[], &pieces, " · ", MAX_LABEL_CHARS)
+    shorten(&[], &pieces, &allowed, " · ", MAX_LABEL_CHARS)
+        .unwrap_or_else(|| fit(&[], &pieces, " · ", MAX_LABEL_CHARS))
 }
 
 /// The hover of a helper call (also its hint's tooltip): each layer the call builds, with a

@@ -121,9 +121,12 @@ impl<R: AsyncRead + Unpin> Input<R> {
         }
         // Blank lines between frames are tolerated.
         loop {
-            while self.buf.first().is_some_and(|b| matches!(b, b'\r' | b'\n')) {
-                self.buf.remove(0);
-            }
+            let blank = self
+                .buf
+                .iter()
+                .take_while(|b| matches!(b, b'\r' | b'\n'))
+                .count();
+            self.buf.drain(..blank);
             if !self.buf.is_empty() || !self.fill().await? {
                 break;
             }
