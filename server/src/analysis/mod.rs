@@ -383,6 +383,8 @@ struct CalleeMap {
     stores: rustc_hash::FxHashMap<Box<str>, Vec<u32>>,
     /// Last name of a base class -> the classes deriving from it (index into `paths`, class).
     subclasses: rustc_hash::FxHashMap<Box<str>, Vec<(u32, usize)>>,
+    /// Name imported by `from m import name` (`*` for `from m import *`) -> the files that do.
+    from_imports: rustc_hash::FxHashMap<Box<str>, Vec<u32>>,
 }
 
 impl CalleeIndex {
@@ -400,14 +402,35 @@ impl CalleeIndex {
     /// The map, built from `files` on first use.
     fn map<'a>(&'a self, files: &HashMap<Arc<Path>, Arc<FileAnalysis>>) -> &'a CalleeMap {
         self.base.get_or_init(|| {
-            use crate::syntax::ir::Expr;
+            use crate::syntax::ir::{DefKind, Expr};
             let mut m = CalleeMap::default();
             for (p, f) in files {
-                if f.ir.calls.is_empty() && f.ir.stores.is_empty() && f.ir.classes.is_empty() {
+                let imports_from = f.ir.defs.iter().any(|d| {
+                    matches!(
+                        d.kind,
+                        DefKind::ImportFrom { .. } | DefKind::StarImport { .. }
+                    )
+                });
+                if f.ir.calls.is_empty()
+                    && f.ir.stores.is_empty()
+                    && f.ir.classes.is_empty()
+                    && !imports_from
+                {
                     continue;
                 }
                 let ix = m.paths.len() as u32;
                 m.paths.push(p.clone());
+                if imports_from {
+                    for d in f.ir.defs.iter() {
+                        match &d.kind {
+                            DefKind::ImportFrom { name, .. } => {
+                                push_once(&mut m.from_imports, name.as_str(), ix)
+                            }
+                            DefKind::StarImport { .. } => push_once(&mut m.from_imports, "*", ix),
+                            _ => {}
+                        }
+                    }
+                }
                 // The names are read from the calls directly: building each file's
                 // `CallUses` here would keep maps for files no question looks at.
                 for site in &f.ir.calls {
@@ -445,6 +468,23 @@ impl CalleeIndex {
     ) -> impl Iterator<Item = &'a Arc<Path>> + 'a {
         let base = self.map(files);
         base.by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&i| &base.paths[i as usize])
+            .filter(|p| !self.changed.contains(*p))
+            .chain(self.changed.iter())
+    }
+
+    /// The paths of `files` that may import `name` with `from m import name` (`*`: a star
+    /// import; a superset).
+    fn from_import_paths<'a>(
+        &'a self,
+        files: &'a HashMap<Arc<Path>, Arc<FileAnalysis>>,
+        name: &str,
+    ) -> impl Iterator<Item = &'a Arc<Path>> + 'a {
+        let base = self.map(files);
+        base.from_imports
             .get(name)
             .into_iter()
             .flatten()
@@ -630,6 +670,35 @@ impl Workspace {
             }
         }
         out
+    }
+
+    /// Every `from m import name` of the workspace (and every `from m import *`, which may bind
+    /// `name`): `(file, definition index into file.ir.defs)`, by path then source order, once
+    /// per snapshot. Which `m` each one reads is left to the caller.
+    pub fn from_imports_of(&self, name: &str) -> FileItems {
+        self.cached_named("from_imports", name, || {
+            use crate::syntax::ir::DefKind;
+            let mut paths: Vec<&Arc<Path>> =
+                self.callees.from_import_paths(&self.files, name).collect();
+            paths.extend(self.callees.from_import_paths(&self.files, "*"));
+            paths.sort_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+            paths.dedup();
+            let mut out: Vec<(Arc<FileAnalysis>, usize)> = Vec::new();
+            for p in paths {
+                let Some(f) = self.files.get(p) else { continue };
+                for (i, d) in f.ir.defs.iter().enumerate() {
+                    let hit = match &d.kind {
+                        DefKind::ImportFrom { name: n, .. } => n.as_str() == name,
+                        DefKind::StarImport { .. } => true,
+                        _ => false,
+                    };
+                    if hit {
+                        out.push((f.clone(), i));
+                    }
+                }
+            }
+            (out.into(), true)
+        })
     }
 
     /// The workspace classes that derive from a class named `name`, directly or not (by the last

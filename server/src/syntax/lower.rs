@@ -1584,6 +1584,9 @@ impl Lowerer {
     fn deep_store(&mut self, ctx: Ctx, target: &Expr, stmt: Span) {
         let mut cur = target;
         let mut first_attr: Option<(&Expr, &Name)> = None;
+        // The attribute nearest the change (`c` of `a.b.c[k] = v`): the object `a.b.c` changes,
+        // which is the attribute `c` of `a.b` (a module read elsewhere by `from a.b import c`).
+        let mut last_attr: Option<(&Expr, &Name)> = None;
         // Through a method's result (`CFG.setdefault("a", {})["k"] = v`): that may be a part of
         // the root's object.
         let mut through_call = false;
@@ -1591,6 +1594,9 @@ impl Lowerer {
             match cur {
                 Expr::Attr { value, attr, .. } => {
                     first_attr = Some((value, attr));
+                    if last_attr.is_none() && !through_call {
+                        last_attr = Some((value, attr));
+                    }
                     cur = value;
                 }
                 Expr::Subscript { value, .. } => cur = value,
@@ -1605,6 +1611,21 @@ impl Lowerer {
             if let Expr::Name { id, .. } = cur {
                 let id = id.clone();
                 self.mutate(ctx, &id, Mutation::Deep(stmt), stmt, stmt.end);
+            }
+        }
+        if let (Some((lb, la)), Some((fb, _))) = (last_attr, first_attr) {
+            if !std::ptr::eq(lb, fb) {
+                self.m.stores.push(AttrStore {
+                    base: lb.clone(),
+                    attr: la.clone(),
+                    value: None,
+                    scope: ctx.scope,
+                    span: stmt,
+                    pred: self.flow.path,
+                    looped: !self.loops.is_empty(),
+                    on_self: false,
+                    dyn_name: None,
+                });
             }
         }
         match first_attr {

@@ -120,6 +120,7 @@ impl<'w> Evaluator<'w> {
         cx: &Cx,
     ) -> (Vec<Cand>, bool) {
         let is_module = matches!(file.ir.scopes[scope].kind, ScopeKind::Module);
+        let at_call_time = pos.is_none();
         // A module's globals read at call time: the module-level time of the call chain.
         let pos = match (pos, is_module) {
             (Some(p), _) => Some(p),
@@ -158,6 +159,12 @@ impl<'w> Evaluator<'w> {
                 (v, false)
             }
         };
+        // A global read by a function, when it runs: other modules may have rebound or changed
+        // it by then (`mod.NAME = v`, `mod.NAME[k] = v`), as for a read of `mod.NAME` there.
+        if is_module && at_call_time && !self.ws.attr_stores(name).is_empty() {
+            let target = StoreTarget::Module(super::objects::fptr(file));
+            out = self.with_stores(out, &target, name, cx, None);
+        }
         // Rebound by other scopes (`global` / `nonlocal`), at times the flow does not order.
         {
             for d in file.ir.anytime_of(scope, name) {
@@ -358,6 +365,20 @@ impl<'w> Evaluator<'w> {
                 for c in &mut out {
                     if matches!(c.val, Val::Init(_)) {
                         c.val = Val::Unknown(why.clone());
+                    }
+                }
+            }
+        }
+        // Its attributes set elsewhere (`init.stddev = ...` in another module, or on a parameter
+        // it is passed to): stores through this name in this scope are the flow's (above).
+        if out
+            .iter()
+            .any(|c| matches!(&c.val, Val::Init(i) if i.instance.is_some()))
+        {
+            for c in &mut out {
+                if let Val::Init(i) = &c.val {
+                    if let Some(why) = self.init_set_elsewhere(i, file, d.scope as usize, name) {
+                        c.val = Val::Unknown(why);
                     }
                 }
             }
@@ -1010,7 +1031,7 @@ impl<'w> Evaluator<'w> {
         }
         // Provisionally not shared (a cycle through aliases adds nothing).
         self.shared_memo.insert(key, None);
-        let out = self.shared_reason_of(file, def, depth, false);
+        let out = self.shared_reason_of(file, def, depth, false, None);
         self.shared_memo.insert(key, out.clone());
         out
     }
@@ -1023,7 +1044,7 @@ impl<'w> Evaluator<'w> {
         file: &Arc<FileAnalysis>,
         def: DefId,
     ) -> Option<String> {
-        self.shared_reason_of(file, def, 0, true)
+        self.shared_reason_of(file, def, 0, true, None)
     }
 
     fn shared_reason_of(
@@ -1032,10 +1053,15 @@ impl<'w> Evaluator<'w> {
         def: DefId,
         depth: usize,
         parts_held: bool,
+        only: Option<&str>,
     ) -> Option<String> {
         let d = file.ir.defs[def as usize].clone();
         let mut out = None;
         for e in file.ir.escapes_of(def).to_vec() {
+            // A star import binds many names: only the uses of `only` count.
+            if only.is_some_and(|n| !escape_is_of(file, &e, n)) {
+                continue;
+            }
             let where_ = self.place(file, e.span);
             if let (true, EscapeKind::Alias(other)) = (parts_held, &e.kind) {
                 let part = match &file.ir.defs[*other as usize].kind {
@@ -1085,7 +1111,71 @@ impl<'w> Evaluator<'w> {
                 break;
             }
         }
+        // A name of the module may be imported elsewhere (`from m import NAME`) and its object
+        // changed there, at a time this module's flow does not order.
+        if out.is_none() && d.scope == 0 && d.name.as_str() != "*" {
+            out = self.changed_by_importers(file, &d.name, depth);
+        }
         out
+    }
+
+    /// Why the object the module-level name `name` of `file` holds may be changed in place by
+    /// another module that imports it (`from file import name` or `from file import *`, then
+    /// `name[k] = v`, `name.update(...)`, `name.attr = v`, or handed on to code that may change
+    /// it; also through a module that imports it again), or `None`. Every importer of the
+    /// workspace is looked at, at any time: whether it runs before a read is not ordered.
+    fn changed_by_importers(
+        &mut self,
+        file: &Arc<FileAnalysis>,
+        name: &str,
+        depth: usize,
+    ) -> Option<String> {
+        for (g, ix) in self.ws.from_imports_of(name).iter() {
+            let x = &g.ir.defs[*ix];
+            let (module, level, bound) = match &x.kind {
+                DefKind::ImportFrom { module, level, .. } => (module, *level, x.name.as_str()),
+                DefKind::StarImport { module, level, .. } => (module, *level, name),
+                _ => continue,
+            };
+            let m = self.import_module(g, module, level);
+            // A module that is not found may be this one under a name the roots do not give
+            // (a file checked on its own, a package root not opened).
+            let same = match &m {
+                Val::Module(mf) => Arc::ptr_eq(mf, file),
+                Val::Unknown(_) => true,
+                _ => false,
+            };
+            if !same
+                || (matches!(x.kind, DefKind::StarImport { .. }) && !module_exports(file, name))
+            {
+                continue;
+            }
+            let scope = x.scope as usize;
+            let where_ = self.place(g, x.span);
+            // Changed in place in the importing scope (any change of a name of that scope
+            // bound to it counts: a sound superset), or from a function of it.
+            let changed = g.ir.defs_of(scope, bound).iter().find_map(|m| {
+                matches!(g.ir.defs[*m as usize].kind, DefKind::Mutation { .. })
+                    .then(|| g.ir.defs[*m as usize].span)
+            });
+            let changed = changed.or_else(|| g.ir.mutated_elsewhere_of(scope, bound));
+            if let Some(sp) = changed {
+                return Some(format!(
+                    "`{name}` is imported at {where_} and changed there (at {})",
+                    self.place(g, sp)
+                ));
+            }
+            // Handed on there to code that may change it.
+            let handed = if matches!(x.kind, DefKind::StarImport { .. }) {
+                self.shared_reason_of(g, *ix as DefId, depth + 1, false, Some(name))
+            } else {
+                self.shared_reason(g, *ix as DefId, depth + 1)
+            };
+            if let Some(r) = handed {
+                return Some(format!("`{name}` is imported at {where_}: {r}"));
+            }
+        }
+        None
     }
 
     /// Whether passing an object as argument `arg` (or `keyword`) of call `call` of `file` may
@@ -1427,6 +1517,31 @@ fn later_change(file: &FileAnalysis, def: DefId) -> Option<Span> {
                     if matches!(&**op, Mutation::SetAttr { .. } | Mutation::Method(_) | Mutation::Deep(_)))
         })
         .map(|x| x.span)
+}
+
+/// Whether escape `e` may be a use of the name `name` (an argument or an alias that is that
+/// name; a use of another kind is not told apart: it may be).
+fn escape_is_of(file: &FileAnalysis, e: &crate::syntax::ir::Escape, name: &str) -> bool {
+    let is_name = |x: &Expr| matches!(x, Expr::Name { id, .. } if id.as_str() == name);
+    match &e.kind {
+        EscapeKind::Arg { call, slot } => {
+            let Some(site) = file.ir.calls.get(*call as usize) else {
+                return true;
+            };
+            let c = &site.call;
+            let arg = if slot & KEYWORD != 0 {
+                c.keywords.get((slot & !KEYWORD) as usize).map(|k| &k.value)
+            } else {
+                c.args.get(*slot as usize)
+            };
+            arg.is_none_or(|a| is_name(a) || !matches!(a, Expr::Name { .. }))
+        }
+        EscapeKind::Alias(other) => match &file.ir.defs[*other as usize].kind {
+            DefKind::Value(v @ Expr::Name { .. }) => is_name(v),
+            _ => true,
+        },
+        EscapeKind::Return | EscapeKind::Other => true,
+    }
 }
 
 fn mark_shared(v: &mut Val, reason: &str) {

@@ -31,6 +31,8 @@ pub(crate) enum StoreTarget {
     InstanceOf(usize, ClassId),
     /// A built-in layer object constructed at (path, span).
     Layer(Arc<std::path::Path>, Span),
+    /// An initializer object constructed at (path, span) (see [`crate::analysis::answer::InitVal::instance`]).
+    Init(Arc<std::path::Path>, Span),
     /// Not known: any object.
     Unknown,
     /// Not an object that matters (a literal, a namespace).
@@ -980,6 +982,45 @@ impl<'w> Evaluator<'w> {
         out
     }
 
+    /// Why initializer object `i` (bound by a name of `scope` of `file`) may have an attribute
+    /// set by a store the flow of that name does not apply (`init.stddev = 2.0` in another
+    /// module, `p.stddev = ...` on a parameter it may be passed to, `setattr`, `__dict__`), or
+    /// `None`. Any such store counts, whether it runs before the layer is built or not.
+    pub(crate) fn init_set_elsewhere(
+        &mut self,
+        i: &crate::analysis::answer::InitVal,
+        file: &Arc<FileAnalysis>,
+        scope: ScopeId,
+        name: &str,
+    ) -> Option<String> {
+        let (path, span) = i.instance.clone()?;
+        let target = StoreTarget::Init(path, span);
+        let attrs = i.config.keys().map(|k| k.as_str()).chain(["*", "__dict__"]);
+        for attr in attrs {
+            if self.ws.attr_stores(attr).is_empty() {
+                continue;
+            }
+            let stores = self.attr_targets(attr);
+            for (sf, si, t) in stores.iter() {
+                let st = &sf.ir.stores[*si as usize];
+                if Arc::ptr_eq(sf, file)
+                    && st.scope == scope
+                    && matches!(&st.base, Expr::Name { id, .. } if id == name)
+                {
+                    continue;
+                }
+                if hits(t, &target) {
+                    let attr = if attr == "*" { "an attribute" } else { attr };
+                    return Some(format!(
+                        "`{attr}` of the initializer object in `{name}` may be set at {}",
+                        self.place(sf, st.span)
+                    ));
+                }
+            }
+        }
+        None
+    }
+
     /// The values of stores made elsewhere that may set `attr` on `target` at the time of `cx`
     /// (each a possibility; `None`: changed in a way that is not followed); stores through the
     /// name `via` in `cx`'s scope are left to that name's flow.
@@ -1098,6 +1139,7 @@ fn hits(t: &StoreTarget, target: &StoreTarget) -> bool {
             (StoreTarget::Module(f), StoreTarget::Module(g)) => f == g,
             (StoreTarget::Instance(f, s), StoreTarget::Instance(g, t)) => f == g && s == t,
             (StoreTarget::Layer(p, s), StoreTarget::Layer(q, t)) => p == q && s == t,
+            (StoreTarget::Init(p, s), StoreTarget::Init(q, t)) => p == q && s == t,
             // `self.x = ...` of a class's methods is part of instance_attr; on an instance that is
             // not known it may be any.
             (StoreTarget::InstanceOf(..), _) => false,
@@ -1315,7 +1357,9 @@ impl<'w> Evaluator<'w> {
                     [v] => match &v.val {
                         Val::Class(..) => StoreTarget::Instance(fptr(f), c.span),
                         Val::LayerClass(_) => StoreTarget::Layer(f.path.clone(), c.span),
-                        Val::InitClass(_) | Val::TfInit(_) => StoreTarget::Other,
+                        Val::InitClass(_) | Val::TfInit(_) => {
+                            StoreTarget::Init(f.path.clone(), c.span)
+                        }
                         _ => StoreTarget::Unknown,
                     },
                     _ => StoreTarget::Unknown,
@@ -1431,6 +1475,7 @@ fn same_target(a: &StoreTarget, b: &StoreTarget) -> bool {
         (StoreTarget::Module(f), StoreTarget::Module(g)) => f == g,
         (StoreTarget::Instance(f, s), StoreTarget::Instance(g, t)) => f == g && s == t,
         (StoreTarget::Layer(p, s), StoreTarget::Layer(q, t)) => p == q && s == t,
+        (StoreTarget::Init(p, s), StoreTarget::Init(q, t)) => p == q && s == t,
         (StoreTarget::Other, StoreTarget::Other) => true,
         _ => false,
     }
