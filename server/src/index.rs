@@ -247,6 +247,27 @@ pub fn folder_of(p: &Path) -> PathBuf {
     }
 }
 
+/// The folder that holds the outermost package around `folder` (the first ancestor without an
+/// `__init__.py`, looking at most 32 levels up), or `None` when `folder` is not a package.
+pub fn package_parent(folder: &Path) -> Option<PathBuf> {
+    let folder = folder.canonicalize().ok()?;
+    let mut cur = folder.as_path();
+    let mut top = None;
+    for _ in 0..32 {
+        if !cur.join("__init__.py").is_file() {
+            break;
+        }
+        match cur.parent() {
+            Some(p) => {
+                top = Some(p.to_path_buf());
+                cur = p;
+            }
+            None => break,
+        }
+    }
+    top
+}
+
 /// Loads every Python file under `roots` into a workspace, in parallel. Files that cannot be read
 /// are skipped with a log line.
 pub fn load(roots: &[PathBuf], settings: Settings, opts: &WalkOptions) -> Workspace {
@@ -281,7 +302,10 @@ fn load_with(
     opts: &WalkOptions,
     analyse: fn(&Path, String, &[PathBuf]) -> Arc<FileAnalysis>,
 ) -> (Workspace, Vec<Skipped>) {
-    let files: Vec<PathBuf> = roots.iter().flat_map(|r| python_files(r, opts)).collect();
+    let mut files: Vec<PathBuf> = roots.iter().flat_map(|r| python_files(r, opts)).collect();
+    // Nested roots (a package's folder and the folder holding it) walk some files twice.
+    files.sort();
+    files.dedup();
     let dir_roots: Vec<PathBuf> = roots.iter().map(|r| folder_of(r)).collect();
     let (analysed, skipped) =
         analyse_files_with(&files, &dir_roots, opts.max_file_size, |_| false, analyse);

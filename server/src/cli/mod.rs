@@ -80,15 +80,22 @@ pub fn run(
         show_defaults: true,
     };
     // A file given alone is analysed with the other files of its folder, as Python would import
-    // them (`import config` next to `model.py`); only the files asked for are reported.
+    // them (`import config` next to `model.py`); a file of a package also with the folder that
+    // holds the package, so that `from pkg.mod import x` and relative imports resolve as when the
+    // program runs from there. Only the files asked for are reported.
     let mut roots: Vec<PathBuf> = paths
         .iter()
-        .map(|p| index::folder_of(p))
-        .map(|p| {
-            if p.as_os_str().is_empty() {
+        .flat_map(|p| {
+            let folder = index::folder_of(p);
+            let folder = if folder.as_os_str().is_empty() {
                 PathBuf::from(".")
             } else {
-                p
+                folder
+            };
+            match index::package_parent(&folder) {
+                // Both in one form, so that a file walked from either is the same path.
+                Some(top) if p.is_file() => vec![folder.canonicalize().unwrap_or(folder), top],
+                _ => vec![folder],
             }
         })
         .collect();
