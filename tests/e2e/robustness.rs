@@ -770,3 +770,44 @@ fn the_server_reads_a_closed_latin1_module() {
     assert!(logged.is_some(), "{}", c.log());
     assert_eq!(c.shutdown(), 0);
 }
+
+/// `check pkg/ctx.py` reads the package the file belongs to as the program does when run from
+/// the folder that holds `pkg`: `from pkg.inits import INIT` resolves (before, the folder `pkg`
+/// alone was the root and the import was not found), and `from pkg.ctx import D` in a sibling
+/// module is this file's `D`, so the change made there is seen (Keras uses `Zeros`, not the
+/// `Ones` written here). The file is reported once although two roots reach it.
+#[test]
+fn check_of_a_file_in_a_package_resolves_the_package_imports() {
+    let dir = scratch("check_package_file");
+    let pkg = dir.join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(pkg.join("__init__.py"), "").unwrap();
+    std::fs::write(
+        pkg.join("ctx.py"),
+        "from keras import layers\nfrom pkg.inits import INIT\nD = {\"bias_initializer\": \"ones\"}\n\
+         d = layers.Dense(3, kernel_initializer=INIT, **D)\n",
+    )
+    .unwrap();
+    std::fs::write(pkg.join("inits.py"), "INIT = \"he_uniform\"\n").unwrap();
+    std::fs::write(
+        pkg.join("tweak.py"),
+        "from pkg.ctx import D\nD[\"bias_initializer\"] = \"zeros\"\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_keras-lsp"))
+        .args(["check", "--format", "json"])
+        .arg(pkg.join("ctx.py"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let layers = v["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 1, "{layers:?}");
+    let kernel = &layers[0]["weights"][0];
+    assert_eq!(kernel["initializer"]["class"], "HeUniform", "{kernel}");
+    let bias = &layers[0]["weights"][1];
+    assert_eq!(bias["weight"], "bias", "{bias}");
+    assert!(bias["initializer"].is_null(), "{bias}");
+    let text = bias.to_string();
+    assert!(text.contains("tweak.py"), "{text}");
+}
