@@ -1345,6 +1345,79 @@ class Gen:
         out = self.fresh("y")
         m.add(f"{head}\n    {out} = {self.L(m, cls)}({', '.join(self.pos_args(cls) + [f'{p}=v'])})({x})")
 
+    def f_foreign_change(self):
+        """An object of one module (a dict of arguments, an initializer object) changed in place or
+        rebound by another module that imports it, which main imports before or after a use (the
+        use reads it directly, or through a function of the owning module that reads the global)."""
+        r = self.r
+        cls = self.layer_kind(0.8)
+        _, _, params, _ = self.LAYERS[cls]
+        k = r.choice(list(params))
+        owner = self.pkg_module()
+        cname = self.fresh("chg")
+        changer = self.module(f"pkg.{cname}", f"pkg/{cname}.py")
+        name = self.fresh("OBJ").upper()
+        is_init = r.random() < 0.35
+        if is_init:
+            owner.add(f"{name} = {self.I(owner, 'RandomNormal')}(stddev=0.05)")
+        else:
+            owner.add(f"{name} = {self.kw_dict(owner, cls)}")
+        style = r.random()
+        alias = None
+        if style < 0.5:
+            changer.need(f"from {owner.name} import {name}")
+            ref = name
+        elif style < 0.65:
+            changer.need(f"from {owner.name} import *")
+            ref = name
+        else:
+            alias = owner.name.replace(".", "_")
+            changer.need(f"import {owner.name} as {alias}")
+            ref = f"{alias}.{name}"
+        op = r.random()
+        if is_init:
+            v = self.num("POS")
+            if op < 0.6:
+                changer.add(f"{ref}.stddev = {v}")
+            else:
+                fn = self.fresh("set_stddev")
+                changer.add(f"def {fn}(o):\n    o.stddev = {v}\n\n{fn}({ref})")
+        else:
+            v = self.init_value(changer, params[k])
+            if op < 0.3:
+                changer.add(f"{ref}[{k!r}] = {v}")
+            elif op < 0.45:
+                changer.add(f"{ref}.update({k}={v})")
+            elif op < 0.55:
+                changer.add(f"{ref}.pop({k!r}, None)")
+            elif op < 0.65:
+                changer.add(f"{ref}.setdefault({k!r}, {v})")
+            elif op < 0.85 or alias is None:
+                fn = self.fresh("change")
+                changer.add(f"def {fn}(d):\n    d[{k!r}] = {v}\n\n{fn}({ref})")
+            else:
+                changer.add(f"{ref} = {{{k!r}: {v}}}")
+        if r.random() < 0.6:
+            self.main.need(f"import {changer.name}")
+            late = False
+        else:
+            late = True
+        arg = f"**{name}" if not is_init else f"{k}={name}"
+        if r.random() < 0.5:
+            fn = self.fresh("build")
+            owner.add(f"def {fn}():\n    return {self.L(owner, cls)}({', '.join(self.pos_args(cls) + [arg])})")
+            spell = self.import_from(self.main, owner, [fn])
+            expr = f"{spell[fn]}()"
+        else:
+            spell = self.import_from(self.main, owner, [name])
+            a = arg.replace(name, spell[name])
+            expr = f"{self.L(self.main, cls)}({', '.join(self.pos_args(cls) + [a])})"
+        if late:
+            if r.random() < 0.5:
+                self.use(expr, cls)
+            self.main.add(f"import {changer.name}")
+        self.use(expr, cls)
+
     FEATURES = [
         ("f_direct", 2), ("f_constant", 3), ("f_kwargs_helper", 4), ("f_default_param", 3),
         ("f_dict_ops", 4), ("f_module_dict", 2), ("f_loop", 3), ("f_global_time", 2),
@@ -1357,6 +1430,7 @@ class Gen:
         ("f_mutable_default", 1), ("f_list_change", 2), ("f_loop_changes", 1),
         ("f_init_object_changed", 1), ("f_layer_attr_elsewhere", 1), ("f_global_setter", 1),
         ("f_recursion", 1), ("f_setattr_dynamic", 1), ("f_clone", 2), ("f_loop_pairs", 1),
+        ("f_foreign_change", 2),
     ]
 
     def program(self):
