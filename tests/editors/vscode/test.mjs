@@ -454,6 +454,65 @@ async function run() {
     (statusText || '').includes('Keras LSP: ready') && statusText.includes('(environment)'),
     statusText,
   );
+
+  await diagnosticsAndQuickFix();
+}
+
+/**
+ * diagnostics.py: the error squiggle of `unknown-initializer` on the misspelt identifier, its message
+ * and code in the Problems panel, then the quick fix applied from the light bulb menu (Ctrl+.), which
+ * changes the text and clears the diagnostic; undo restores both.
+ */
+async function diagnosticsAndQuickFix() {
+  const lineKey = 'kernel_initializer="he_normall"';
+  const fixedKey = 'kernel_initializer="he_normal")';
+  const squiggles = () =>
+    page.evaluate(() => document.querySelectorAll('.editor-group-container.active .monaco-editor .squiggly-error').length);
+  await openFile('diagnostics.py');
+  const shown = await poll(async () => (await squiggles()) > 0, 20000);
+  check('diagnostics.py shows an error squiggle (a keras-lsp diagnostic)', shown, await editorLines());
+
+  await runCommand('View: Toggle Problems');
+  const problems = await poll(async () => {
+    const t = (await page.locator('.markers-panel').allInnerTexts().catch(() => [])).join('\n');
+    return t.includes('he_normall') ? t : '';
+  }, 10000);
+  check(
+    'the Problems panel lists the unknown-initializer error with its message',
+    /'he_normall' is not an initializer identifier[\s\S]*did you mean 'he_normal'/.test(problems || '') &&
+      (problems || '').includes('unknown-initializer'),
+    problems,
+  );
+  await page.locator('.part.panel .codicon-panel-close, .part.panel .codicon-close').first().click().catch(() => {});
+  await debugShot('problems');
+
+  const target = await textBox(lineKey, 'he_normall');
+  if (!check('found the misspelt identifier on screen', target !== null, await editorLines())) {
+    return;
+  }
+  await page.mouse.click(target.x + target.width / 2, target.y + target.height / 2);
+  await page.keyboard.press('Control+.');
+  const item = page.locator('.action-widget .monaco-list-row', { hasText: "Replace with 'he_normal'" }).first();
+  const offered = await item
+    .waitFor({ timeout: 10000 })
+    .then(() => true)
+    .catch(() => false);
+  await debugShot('quick-fix-menu');
+  check('Ctrl+. offers the quick fix "Replace with \'he_normal\'"', offered);
+  if (!offered) {
+    return;
+  }
+  await item.click();
+  const fixed = await poll(async () => (await editorLines()).some((l) => l.includes(fixedKey)), 10000);
+  check('applying the quick fix changes the text to "he_normal"', fixed, await editorLines());
+  const cleared = await poll(async () => (await squiggles()) === 0, 10000);
+  check('the diagnostic goes away after the fix', cleared, await squiggles());
+
+  // Leave the fixture as it is on disk: undo the fix (the diagnostic comes back).
+  await page.keyboard.press('Control+Z');
+  const undone = await poll(async () => (await editorLines()).some((l) => l.includes(lineKey)), 5000);
+  const back = undone && (await poll(async () => (await squiggles()) > 0, 10000));
+  check('undo restores the text and the diagnostic', back, await editorLines());
 }
 
 try {
