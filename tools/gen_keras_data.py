@@ -1398,6 +1398,111 @@ def effective_attributes(obj):
     return out
 
 
+# Numbers given to a numeric constructor argument to find whether the constructor rejects
+# non-positive (or negative) values, and strings appended to an accepted choice to confirm that a
+# string argument is compared exactly.
+NUMBER_PROBES = {"negative": [-1.0, -1, -1e-07], "zero": [0, 0.0], "positive": [1e-07, 0.5, 1, 2.0, 100.0]}
+STRING_PROBE = "keras_lsp_probe"
+
+
+def _quiet(f):
+    """f() with warnings and stderr suppressed: (value, None) or (None, exception)."""
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stderr(io.StringIO()):
+            warnings.simplefilter("ignore")
+            return f(), None
+    except Exception as exc:  # noqa: BLE001 -- the probe records what Keras raises
+        return None, exc
+
+
+def _module_strings(cls):
+    """The string constants of the source of `cls`'s module (candidate values of its choices)."""
+    import ast
+    try:
+        tree = ast.parse(inspect.getsource(sys.modules[cls.__module__]))
+    except Exception:  # noqa: BLE001
+        return set()
+    return {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+
+
+def argument_checks(cls):
+    """What the constructor of `cls` rejects, measured one argument at a time (the others default).
+
+    * a string argument (string default): when STRING_PROBE raises, `choices` are the string
+      constants of the class's module the constructor accepts; `ignore_case` when each choice upper-
+      cased and capitalized is accepted too; recorded only when each choice with a suffix is
+      rejected (the comparison is exact, up to case) and the error message quotes accepted values
+      only (it enumerates the valid ones);
+    * a numeric argument (int or float default, not bool): `positive` when every negative and zero
+      probe raises and every positive one does not, `non_negative` when the negatives raise and zero
+      and the positives do not.
+    `error` is the type of what the first rejected probe raised (its message may print a set, in
+    an order that changes from run to run)."""
+    out = {}
+    try:
+        sig = inspect.signature(cls.__init__)
+    except (TypeError, ValueError):
+        return out
+    for name, p in list(sig.parameters.items())[1:]:
+        d = p.default
+        if p.kind not in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) or d is inspect.Parameter.empty:
+            continue
+        if isinstance(d, str):
+            _, exc = _quiet(lambda: cls(**{name: STRING_PROBE}))
+            if exc is None:
+                continue
+            choices = sorted(v for v in _module_strings(cls) if _quiet(lambda v=v: cls(**{name: v}))[1] is None)
+            if not choices or d not in choices:
+                continue
+            if any(_quiet(lambda v=v: cls(**{name: v + "_x"}))[1] is None for v in choices):
+                continue
+            # The message must enumerate accepted values (and only those): a choice left out of
+            # the module's constants (scipy's window names for STFT's `window`) must not be
+            # reported as an error.
+            quoted = set(re.findall(r"'([^']*)'", str(exc)))
+            if not quoted or not quoted <= set(choices):
+                continue
+            variants = [f(v) for v in choices for f in (str.upper, str.capitalize)]
+            ignore_case = all(_quiet(lambda v=v: cls(**{name: v}))[1] is None for v in variants)
+            out[name] = {"choices": choices, "ignore_case": ignore_case, "error": type(exc).__name__}
+        elif isinstance(d, (int, float)) and not isinstance(d, bool):
+            raised = {k: [_quiet(lambda v=v: cls(**{name: v}))[1] for v in vs] for k, vs in NUMBER_PROBES.items()}
+            if any(raised["positive"]) or not all(raised["negative"]):
+                continue
+            if all(raised["zero"]):
+                out[name] = {"positive": True, "error": type(raised["negative"][0]).__name__}
+            elif not any(raised["zero"]):
+                out[name] = {"non_negative": True, "error": type(raised["negative"][0]).__name__}
+    return out
+
+
+# Weight shapes of each rank given to a default instance (each rank two shapes of other sizes).
+RANK_PROBES = {r: [tuple([3] * r), tuple(([2, 5] * 3)[:r])] for r in range(0, 6)}
+
+
+def rank_errors(obj):
+    """{rank: error} for the ranks at which calling the default instance `obj` on a float32 shape
+    raises, for both probe shapes, from the initializer's own code (the innermost frame of the
+    traceback in a module of the `initializers` package, not in a backend library): what
+    `add_weight` meets at build for a weight of that rank, whatever the backend."""
+    out = {}
+    for rank, shapes in RANK_PROBES.items():
+        errs = []
+        for shape in shapes:
+            _, exc = _quiet(lambda shape=shape: obj(shape, dtype="float32"))
+            if not isinstance(exc, ValueError):
+                break
+            tb = exc.__traceback__
+            while tb.tb_next is not None:
+                tb = tb.tb_next
+            if "initializers" not in tb.tb_frame.f_code.co_filename.replace("\\", "/").split("/")[-2:][0]:
+                break
+            errs.append(err_text(exc))
+        if len(errs) == len(shapes):
+            out[str(rank)] = errs[0]
+    return out
+
+
 def describe_initializer_class(fl, cls):
     info = {"source": source_of(cls), "module": cls.__module__,
             "bases": [b.__name__ for b in cls.__mro__[1:] if b is not object],
@@ -1413,6 +1518,12 @@ def describe_initializer_class(fl, cls):
     elif "config_error" in d:
         info["default_config_error"] = d["config_error"]
     info["effective"] = effective_attributes(obj)
+    checks = argument_checks(cls)
+    if checks:
+        info["argument_checks"] = checks
+    ranks = rank_errors(obj)
+    if ranks:
+        info["rank_errors"] = ranks
     return info
 
 

@@ -143,8 +143,62 @@ pub struct InitClassInfo {
     pub default_config: Map<String, Value>,
     #[serde(default)]
     pub effective: Map<String, Value>,
+    /// Constructor arguments the class rejects, measured one at a time (`tools/gen_keras_data.py`
+    /// `argument_checks`): by parameter name.
+    #[serde(default)]
+    pub argument_checks: BTreeMap<String, ArgumentCheck>,
+    /// Weight ranks at which a default instance raises when called (what `add_weight` meets at
+    /// build), with the error of the first probe shape: by rank as a decimal string.
+    #[serde(default)]
+    pub rank_errors: BTreeMap<String, String>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// What an initializer's constructor rejects for one argument (the others at their defaults).
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct ArgumentCheck {
+    /// A string argument: the only values accepted (the error message enumerates them).
+    #[serde(default)]
+    pub choices: Vec<String>,
+    /// The choices are compared after lower-casing the argument.
+    #[serde(default)]
+    pub ignore_case: bool,
+    /// A number argument: zero and negative values raise.
+    #[serde(default)]
+    pub positive: bool,
+    /// A number argument: negative values raise, zero does not.
+    #[serde(default)]
+    pub non_negative: bool,
+    /// The exception type raised (`ValueError`).
+    #[serde(default)]
+    pub error: String,
+}
+
+impl ArgumentCheck {
+    /// Whether the constructor raises for this JSON value (as the answer's config holds it):
+    /// `Some(true)` when it does, `Some(false)` when it does not, `None` when the value is of
+    /// a type this check does not decide (a string for a number argument, ...).
+    pub fn rejects(&self, v: &Value) -> Option<bool> {
+        match v {
+            Value::String(s) if !self.choices.is_empty() => {
+                let s = if self.ignore_case {
+                    s.to_lowercase()
+                } else {
+                    s.clone()
+                };
+                Some(!self.choices.contains(&s))
+            }
+            Value::Number(n) if self.positive || self.non_negative => {
+                let x = n.as_f64()?;
+                if x.is_nan() {
+                    return None;
+                }
+                Some(if self.positive { x <= 0.0 } else { x < 0.0 })
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
