@@ -302,3 +302,117 @@ fn pulled_diagnostics_and_codes_turned_off() {
     assert_eq!(c.shutdown(), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The shared-initializer quick fixes: a fresh construction for an unseeded object, a distinct
+/// seed for a seeded one (a copy with the same seed would draw the same values again), none
+/// equal to a seed already in the file. Applied through the protocol and re-analysed: no
+/// shared-initializer is left. The runtime facts (one seeded or unseeded object shared: identical
+/// values; objects with distinct seeds, or unseeded objects: distinct values) are checked by
+/// `tests/diagnostics/run.py` on `shared_module_level.py` and `fresh_initializers.py`.
+#[test]
+fn shared_initializer_fixes_fresh_construction_and_distinct_seeds() {
+    const SHARED: &str = "\
+import keras
+from keras import initializers, layers
+
+UNSEEDED = initializers.HeNormal()
+SEEDED = initializers.GlorotUniform(seed=7)
+OTHER = initializers.GlorotUniform(seed=8)
+
+inputs = keras.Input((8,))
+a = layers.Dense(4, kernel_initializer=UNSEEDED)(inputs)
+b = layers.Dense(4, kernel_initializer=UNSEEDED)(inputs)
+c = layers.Dense(4, kernel_initializer=SEEDED)(inputs)
+d = layers.Dense(4, kernel_initializer=SEEDED)(inputs)
+e = layers.Dense(4, kernel_initializer=OTHER)(inputs)
+";
+    let dir = std::env::temp_dir().join(format!("keras-lsp-diag-{}-seeds", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("model.py"), SHARED).unwrap();
+    let dir = dir.canonicalize().unwrap();
+    let uri = support::uri(&dir.join("model.py"));
+    let mut c = Client::spawn();
+    c.initialize(&[&dir], json!({}));
+    c.open(&uri, SHARED);
+    let diags = published(&mut c, &uri, 1);
+    assert_eq!(
+        codes(&diags),
+        (8..=11)
+            .map(|l| (l, "shared-initializer".to_string()))
+            .collect::<Vec<_>>(),
+        "{diags:#}"
+    );
+    let titles = |c: &mut Client, line: u64| -> Value {
+        c.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": {"start": {"line": line, "character": 41}, "end": {"line": line, "character": 41}},
+                   "context": {"diagnostics": [], "only": ["quickfix"]}}),
+        )["result"]
+            .clone()
+    };
+    let fixes: Vec<String> = [8u64, 9, 10, 11]
+        .into_iter()
+        .flat_map(|l| {
+            titles(&mut c, l)
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| format!("{l}: {}", a["title"].as_str().unwrap()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    expect_test::expect![[r#"
+        [
+            "8: Give this layer its own `initializers.HeNormal()`",
+            "9: Give this layer its own `initializers.HeNormal()`",
+            "10: Give this layer its own `initializers.GlorotUniform(seed=9)` (a distinct seed, 9)",
+            "11: Give this layer its own `initializers.GlorotUniform(seed=10)` (a distinct seed, 10)",
+        ]
+    "#]]
+    .assert_debug_eq(&fixes);
+
+    // Fix the first use of each object, one after the other (each fix computed on the text the
+    // previous one left).
+    let mut text = SHARED.to_string();
+    let mut version = 1;
+    for line in [8u64, 10] {
+        let actions = titles(&mut c, line);
+        let fix = &actions[0];
+        assert_eq!(fix["kind"], "quickfix");
+        assert_eq!(
+            fix["diagnostics"][0]["code"], "shared-initializer",
+            "{fix:#}"
+        );
+        text = apply(&text, &fix["edit"], &uri);
+        version += 1;
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
+    }
+    expect_test::expect![[r#"
+        import keras
+        from keras import initializers, layers
+
+        UNSEEDED = initializers.HeNormal()
+        SEEDED = initializers.GlorotUniform(seed=7)
+        OTHER = initializers.GlorotUniform(seed=8)
+
+        inputs = keras.Input((8,))
+        a = layers.Dense(4, kernel_initializer=initializers.HeNormal())(inputs)
+        b = layers.Dense(4, kernel_initializer=UNSEEDED)(inputs)
+        c = layers.Dense(4, kernel_initializer=initializers.GlorotUniform(seed=9))(inputs)
+        d = layers.Dense(4, kernel_initializer=SEEDED)(inputs)
+        e = layers.Dense(4, kernel_initializer=OTHER)(inputs)
+    "#]]
+    .assert_eq(&text);
+    let diags = published(&mut c, &uri, version);
+    assert_eq!(
+        codes(&diags),
+        vec![],
+        "no object is shared any more: {diags:#}"
+    );
+    assert_eq!(c.shutdown(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}

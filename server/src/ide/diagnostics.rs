@@ -419,6 +419,9 @@ fn per_file(
             }
         }
     }
+    if sel.enabled(Code::InvalidInitializer) {
+        out.extend(invalid_configs_and_ranks(ws, path, calls));
+    }
     if sel.enabled(Code::UnresolvedInitializer) {
         for lc in calls {
             for w in &lc.weights {
@@ -455,6 +458,152 @@ fn per_file(
         }
     }
     out
+}
+
+/// `invalid-initializer` from the answers of `calls` (layer calls of `path`), for weights with
+/// one possibility, a Keras initializer class:
+///
+/// * an argument its constructor rejects (generated `argument_checks`:
+///   `VarianceScaling(mode="fan_inn")`, `scale=-1.0`): reported once at the object's construction
+///   when it is in this file (Keras raises there, before any layer), or at the layer's argument for
+///   a config dict (`initializers.get` raises when the layer is constructed);
+/// * a weight of known shape whose rank a default instance of the class rejects when called
+///   (generated `rank_errors`: `"orthogonal"` on a bias), at the argument (Keras raises when the
+///   layer is built).
+fn invalid_configs_and_ranks(
+    ws: &Workspace,
+    path: &Arc<Path>,
+    calls: &[LayerCall],
+) -> Vec<Diagnostic> {
+    let data = ws.data();
+    let version = data.keras_version();
+    let mut out: Vec<Diagnostic> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for lc in calls {
+        for w in &lc.weights {
+            if !matches!(w.created, Created::Yes) || w.candidates.len() != 1 {
+                continue;
+            }
+            let Candidate::Resolved { init, origin } = &w.candidates[0] else {
+                continue;
+            };
+            if init.kind != crate::analysis::InitKind::Keras {
+                continue;
+            }
+            let Some(info) = data.initializers.classes.get(&init.class) else {
+                continue;
+            };
+            // The argument that passes it, when written in this layer call.
+            let arg = origin
+                .first()
+                .and_then(|s| s.span.filter(|_| s.file.as_deref() == Some(&**path)))
+                .filter(|s| lc.span.start <= s.start && s.end <= lc.span.end);
+            let class = &init.class;
+            // A constructor argument Keras rejects.
+            if let Some((p, check, v)) = rejected_argument(ws, init) {
+                let accepted = if check.choices.is_empty() {
+                    if check.positive {
+                        "a positive number"
+                    } else {
+                        "a number >= 0"
+                    }
+                    .to_string()
+                } else {
+                    check
+                        .choices
+                        .iter()
+                        .map(|c| format!("'{c}'"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let err = &check.error;
+                let place = match &init.instance {
+                    Some((ipath, ispan)) if ipath == path => Some((
+                        *ispan,
+                        format!("Keras {version} raises {err} when the `{class}` object is constructed with {p}={v}"),
+                    )),
+                    // Another file's object: reported there, when that file's layer calls reach it.
+                    Some(_) => None,
+                    None => arg.map(|a| {
+                        (
+                            a,
+                            format!(
+                                "Keras {version} raises {err} when `{}` is constructed: its `{class}` config has {p}={v}",
+                                lc.layer
+                            ),
+                        )
+                    }),
+                };
+                if let Some((span, msg)) = place {
+                    if seen.insert((span.start, span.end)) {
+                        out.push(Diagnostic {
+                            path: path.clone(),
+                            span,
+                            severity: Severity::Error,
+                            code: Code::InvalidInitializer,
+                            message: format!("{msg} (accepted: {accepted})"),
+                            related: Vec::new(),
+                            unnecessary: false,
+                            fixes: Vec::new(),
+                        });
+                    }
+                }
+                continue;
+            }
+            // A weight rank the initializer cannot fill.
+            let Some(shape) = &w.shape else { continue };
+            let Some(err) = info.rank_errors.get(&shape.len().to_string()) else {
+                continue;
+            };
+            let span = arg.unwrap_or(lc.callee_span);
+            if !seen.insert((span.start, span.end)) {
+                continue;
+            }
+            let kind = err.split(':').next().unwrap_or("ValueError");
+            out.push(Diagnostic {
+                path: path.clone(),
+                span,
+                severity: Severity::Error,
+                code: Code::InvalidInitializer,
+                message: format!(
+                    "Keras {version} raises {kind} when `{}` is built: `{class}` cannot initialize `{}` of shape {shape:?} (rank {}): \"{}\"",
+                    lc.layer,
+                    w.weight,
+                    shape.len(),
+                    // Keras's own words, without the probe's shape.
+                    err.split_once(": ")
+                        .map_or(err.as_str(), |x| x.1)
+                        .split(" Received")
+                        .next()
+                        .unwrap_or_default()
+                ),
+                related: Vec::new(),
+                unnecessary: false,
+                fixes: Vec::new(),
+            });
+        }
+    }
+    out
+}
+
+/// The first argument in the config of `init` (a Keras initializer class) that its constructor
+/// rejects, by the generated `argument_checks`: (parameter, check, value).
+fn rejected_argument<'a>(
+    ws: &'a Workspace,
+    init: &'a crate::analysis::InitVal,
+) -> Option<(
+    &'a String,
+    &'a crate::knowledge::ArgumentCheck,
+    &'a serde_json::Value,
+)> {
+    if init.kind != crate::analysis::InitKind::Keras {
+        return None;
+    }
+    let info = ws.data().initializers.classes.get(&init.class)?;
+    info.argument_checks.iter().find_map(|(p, check)| {
+        let v = init.config.get(p)?;
+        (check.rejects(v) == Some(true)).then_some((p, check, v))
+    })
 }
 
 /// Calls that make identifiers resolvable at run time beyond Keras's own: custom-object scopes
@@ -644,6 +793,10 @@ fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagn
                 if !init.config.contains_key("seed") || w.weight.contains('/') {
                     continue;
                 }
+                // An object Keras fails to construct (`invalid-initializer`) is never shared.
+                if rejected_argument(ws, init).is_some() {
+                    continue;
+                }
                 let arg = origin
                     .first()
                     .and_then(|s| s.span.filter(|_| s.file.as_deref() == Some(&**path)))
@@ -690,7 +843,7 @@ fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagn
         };
         let consequence =
             "they start from the same random draws (identical values for weights of one shape)";
-        for r in &reaches {
+        for (use_no, r) in reaches.iter().enumerate() {
             let mut related = vec![Related {
                 path: ipath.clone(),
                 span: ispan,
@@ -726,7 +879,7 @@ fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagn
                 unnecessary: false,
                 fixes: r
                     .arg
-                    .and_then(|arg| fresh_copy(ws, &r.path, arg, &ipath, ispan, seeded))
+                    .and_then(|arg| fresh_copy(ws, &r.path, arg, &ipath, ispan, seeded, use_no))
                     .into_iter()
                     .collect(),
             });
@@ -735,10 +888,11 @@ fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagn
     out
 }
 
-/// The fix of a shared initializer at argument `arg`: a fresh construction written as the
-/// object's own (`initializers.HeNormal()` for `init`), when both are in one file, the object is
-/// unseeded (a copy of a seeded one draws the same values again) and its construction reads only
-/// names bound once in the module (so the copy means the same at the argument).
+/// The fix of a shared initializer at argument `arg`, the `use_no`-th use of the object: a fresh
+/// construction written as the object's own (`initializers.HeNormal()` for `init`), when both are
+/// in one file and the object's construction reads only names bound once in the module (so the
+/// copy means the same at the argument). A copy of a seeded object would draw the same values
+/// again: its `seed=` literal is replaced by a distinct seed ([`distinct_seed`]).
 fn fresh_copy(
     ws: &Workspace,
     path: &Arc<Path>,
@@ -746,8 +900,9 @@ fn fresh_copy(
     ipath: &Arc<Path>,
     ispan: Span,
     seeded: bool,
+    use_no: usize,
 ) -> Option<Fix> {
-    if seeded || path != ipath {
+    if path != ipath {
         return None;
     }
     let file = ws.file(path)?;
@@ -770,6 +925,17 @@ fn fresh_copy(
     if names.iter().any(|n| file.ir.defs_of(module, n).len() != 1) {
         return None;
     }
+    if seeded {
+        let (copy, seed) = distinct_seed(file, &site.call, ctor, ispan, use_no)?;
+        return Some(Fix {
+            title: format!("Give this layer its own `{copy}` (a distinct seed, {seed})"),
+            edits: vec![Edit {
+                span: arg,
+                new_text: copy,
+            }],
+            preferred: false,
+        });
+    }
     Some(Fix {
         title: format!("Give this layer its own `{ctor}`"),
         edits: vec![Edit {
@@ -778,6 +944,53 @@ fn fresh_copy(
         }],
         preferred: false,
     })
+}
+
+/// For the `use_no`-th use of a seeded object constructed by `call` (text `ctor` at `ispan`): the
+/// construction with its `seed=` integer literal replaced by the `use_no + 1`-th integer above it
+/// that no `seed=` integer literal of the file uses, and that seed. Distinct uses get distinct
+/// seeds, none equal to the object's own or another object's of the file, so fixing any subset of
+/// the uses leaves no two of them drawing the same values. `None` unless the seed is a keyword
+/// integer literal.
+fn distinct_seed(
+    file: &crate::analysis::FileAnalysis,
+    call: &Call,
+    ctor: &str,
+    ispan: Span,
+    use_no: usize,
+) -> Option<(String, i64)> {
+    let kw = call.keyword("seed")?;
+    let Expr::Num {
+        value: crate::syntax::ir::Number::Int(seed),
+        span,
+    } = &kw.value
+    else {
+        return None;
+    };
+    let taken: std::collections::HashSet<i64> = file
+        .ir
+        .calls
+        .iter()
+        .filter_map(|c| match c.call.keyword("seed").map(|k| &k.value) {
+            Some(Expr::Num {
+                value: crate::syntax::ir::Number::Int(v),
+                ..
+            }) => Some(*v),
+            _ => None,
+        })
+        .collect();
+    let new = (seed.checked_add(1)?..)
+        .take(taken.len() + use_no + 1)
+        .filter(|s| !taken.contains(s))
+        .nth(use_no)?;
+    let (a, b) = (
+        span.start.checked_sub(ispan.start)? as usize,
+        span.end.checked_sub(ispan.start)? as usize,
+    );
+    let mut copy = ctor.to_string();
+    copy.get(a..b)?;
+    copy.replace_range(a..b, &new.to_string());
+    Some((copy, new))
 }
 
 /// The free names an expression reads (only names, dotted names, literals and calls of them;
