@@ -365,7 +365,9 @@ e = layers.Dense(4, kernel_initializer=OTHER)(inputs)
     expect_test::expect![[r#"
         [
             "8: Give this layer its own `initializers.HeNormal()`",
+            "8: Give this layer its own `HeNormal`: \"he_normal\"",
             "9: Give this layer its own `initializers.HeNormal()`",
+            "9: Give this layer its own `HeNormal`: \"he_normal\"",
             "10: Give this layer its own `initializers.GlorotUniform(seed=9)` (a distinct seed, 9)",
             "11: Give this layer its own `initializers.GlorotUniform(seed=10)` (a distinct seed, 10)",
         ]
@@ -413,6 +415,80 @@ e = layers.Dense(4, kernel_initializer=OTHER)(inputs)
         vec![],
         "no object is shared any more: {diags:#}"
     );
+    assert_eq!(c.shutdown(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The quick fixes that need no name of the object's file: the identifier string of a shared
+/// object from another module (Keras builds a fresh object from a string for each weight), and
+/// the parameter an unknown keyword abbreviates. Applied and re-analysed: no diagnostic is left.
+#[test]
+fn identifier_fix_across_files_and_unknown_keyword_fix() {
+    const USES: &str = "\
+import keras
+from keras import layers
+from config import INIT
+
+inputs = keras.Input((8,))
+a = layers.Dense(4, kernel_initializer=INIT)(inputs)
+b = layers.Dense(4, kernel_initializer=INIT)(inputs)
+c = layers.Dense(4, kernel_init=\"zeros\")(inputs)
+";
+    let dir = workspace("ident");
+    std::fs::write(dir.join("uses.py"), USES).unwrap();
+    let uri = support::uri(&dir.join("uses.py"));
+    let mut c = Client::spawn();
+    c.initialize(&[&dir], json!({}));
+    c.open(&uri, USES);
+    let diags = published(&mut c, &uri, 1);
+    assert_eq!(
+        codes(&diags),
+        vec![
+            (5, "shared-initializer".into()),
+            (6, "shared-initializer".into()),
+            (7, "unknown-keyword".into()),
+        ],
+        "{diags:#}"
+    );
+    let mut text = USES.to_string();
+    let mut version = 1;
+    let mut applied = Vec::new();
+    for (line, character) in [(5u64, 41u64), (7, 22)] {
+        let r = c.request(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri}, "range": {"start": {"line": line, "character": character}, "end": {"line": line, "character": character}},
+                   "context": {"diagnostics": [], "only": ["quickfix"]}}),
+        );
+        let actions = r["result"].as_array().unwrap();
+        assert_eq!(actions.len(), 1, "{r:#}");
+        applied.push(actions[0]["title"].as_str().unwrap().to_string());
+        text = apply(&text, &actions[0]["edit"], &uri);
+        version += 1;
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
+    }
+    expect_test::expect![[r#"
+        [
+            "Give this layer its own `HeNormal`: \"he_normal\"",
+            "Replace with `kernel_initializer`",
+        ]
+    "#]]
+    .assert_debug_eq(&applied);
+    expect_test::expect![[r#"
+        import keras
+        from keras import layers
+        from config import INIT
+
+        inputs = keras.Input((8,))
+        a = layers.Dense(4, kernel_initializer="he_normal")(inputs)
+        b = layers.Dense(4, kernel_initializer=INIT)(inputs)
+        c = layers.Dense(4, kernel_initializer="zeros")(inputs)
+    "#]]
+    .assert_eq(&text);
+    let diags = published(&mut c, &uri, version);
+    assert_eq!(codes(&diags), vec![], "nothing left: {diags:#}");
     assert_eq!(c.shutdown(), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -749,7 +749,7 @@ struct Reach {
 
 /// The weights one initializer object reaches: its class, whether it is seeded, and the weights,
 /// by where the object is constructed (file, span start, span end).
-type ByObject = BTreeMap<(Arc<Path>, u32, u32), (String, bool, Vec<Reach>)>;
+type ByObject = BTreeMap<(Arc<Path>, u32, u32), (crate::analysis::InitVal, bool, Vec<Reach>)>;
 
 /// Initializer objects constructed once (a module-level statement outside any loop) that reach
 /// more than one weight, each definitely (one possibility, that object): reported at each use,
@@ -805,7 +805,7 @@ fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagn
                     .entry((ipath.clone(), ispan.start, ispan.end))
                     .or_insert_with(|| {
                         let seeded = init.config.get("seed").is_some_and(|v| !v.is_null());
-                        (init.class.clone(), seeded, Vec::new())
+                        (init.clone(), seeded, Vec::new())
                     })
                     .2
                     .push(Reach {
@@ -821,7 +821,8 @@ fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagn
         }
     }
     let mut out = Vec::new();
-    for ((ipath, start, end), (class, seeded, reaches)) in by_object {
+    for ((ipath, start, end), (init, seeded, reaches)) in by_object {
+        let class = init.class.clone();
         let ispan = Span::new(start, end);
         let mut layer_calls: Vec<(&Arc<Path>, Span)> =
             reaches.iter().map(|r| (&r.path, r.layer_span)).collect();
@@ -843,7 +844,19 @@ fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagn
         };
         let consequence =
             "they start from the same random draws (identical values for weights of one shape)";
+        // The identifier string equal to the object, by file of the use (asked once per file).
+        let mut idents: BTreeMap<Arc<Path>, Option<String>> = BTreeMap::new();
         for (use_no, r) in reaches.iter().enumerate() {
+            let ident = match r.arg {
+                Some(_) => idents
+                    .entry(r.path.clone())
+                    .or_insert_with(|| {
+                        ws.file(&r.path)
+                            .and_then(|f| equal_identifier(ws, f, &init))
+                    })
+                    .clone(),
+                None => None,
+            };
             let mut related = vec![Related {
                 path: ipath.clone(),
                 span: ispan,
@@ -881,11 +894,48 @@ fn shared(ws: &Workspace, all: &[(Arc<Path>, Arc<Vec<LayerCall>>)]) -> Vec<Diagn
                     .arg
                     .and_then(|arg| fresh_copy(ws, &r.path, arg, &ipath, ispan, seeded, use_no))
                     .into_iter()
+                    .chain(r.arg.zip(ident).map(|(arg, id)| Fix {
+                        title: format!("Give this layer its own `{class}`: \"{id}\""),
+                        edits: vec![Edit {
+                            span: arg,
+                            new_text: format!("\"{id}\""),
+                        }],
+                        preferred: false,
+                    }))
                     .collect(),
             });
         }
     }
     out
+}
+
+/// The snake_case identifier string that builds, in `file`, an initializer equal to `init` (a Keras
+/// class's object with that identifier's config, unseeded): Keras builds a fresh object from it for
+/// each weight. The longest such identifier (`glorot_uniform`, not an alias).
+fn equal_identifier(
+    ws: &Workspace,
+    file: &crate::analysis::FileAnalysis,
+    init: &crate::analysis::InitVal,
+) -> Option<String> {
+    if init.kind != crate::analysis::InitKind::Keras
+        || init.note.is_some()
+        || init.config.get("seed").is_some_and(|v| !v.is_null())
+    {
+        return None;
+    }
+    let mut ev = Evaluator::for_file(ws, file);
+    ws.data()
+        .initializers
+        .identifiers
+        .iter()
+        .filter(|(k, v)| **v == init.class && k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .map(|(k, _)| k.as_str())
+        .filter(|k| {
+            ev.identifier(k)
+                .is_ok_and(|iv| iv.config == init.config && iv.class == init.class)
+        })
+        .max_by_key(|k| k.len())
+        .map(str::to_string)
 }
 
 /// The fix of a shared initializer at argument `arg`, the `use_no`-th use of the object: a fresh
