@@ -492,3 +492,46 @@ c = layers.Dense(4, kernel_init=\"zeros\")(inputs)
     assert_eq!(c.shutdown(), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A change in one open file re-publishes the diagnostics of another open file that depends on
+/// it: the shared object in `config.py` becomes a deterministic `Zeros()` (same values anyway, so
+/// not reported), and `model.py`'s shared-initializer warnings go away without `model.py` changing.
+#[test]
+fn a_change_in_an_imported_file_republishes_the_importer() {
+    let dir = workspace("dependent");
+    let model = support::uri(&dir.join("model.py"));
+    let config = support::uri(&dir.join("config.py"));
+    let mut c = Client::spawn();
+    c.initialize(&[&dir], json!({}));
+    c.open(&model, MODEL);
+    let before = codes(&published(&mut c, &model, 1));
+    assert_eq!(
+        before.iter().filter(|(_, code)| code == "shared-initializer").count(),
+        2,
+        "{before:?}"
+    );
+    c.open(&config, CONFIG);
+    let changed = CONFIG.replace("initializers.HeNormal()", "initializers.Zeros()");
+    c.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": config, "version": 2}, "contentChanges": [{"text": changed}]}),
+    );
+    let again = c
+        .wait_for(Duration::from_secs(60), |v| {
+            v["method"] == "textDocument/publishDiagnostics"
+                && v["params"]["uri"] == model
+                && v["params"]["diagnostics"]
+                    .as_array()
+                    .is_some_and(|d| !d.iter().any(|d| d["code"] == "shared-initializer"))
+        })
+        .unwrap_or_else(|| panic!("model.py was not re-published; log:\n{}", c.log()));
+    assert_eq!(
+        codes(&again["params"]["diagnostics"]),
+        vec![
+            (7, "unknown-initializer".into()),
+            (8, "ignored-initializer".into())
+        ]
+    );
+    assert_eq!(c.shutdown(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
+}
