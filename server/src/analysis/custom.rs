@@ -354,7 +354,9 @@ fn custom_weights_at(
                         *n += 1;
                         for mut w in union_weights(alternatives) {
                             w.weight = format!("{name}/{}", w.weight);
-                            if runs.is_none() {
+                            // A weight the sub-layer never creates is not created whether
+                            // or not the construction runs.
+                            if runs.is_none() && !matches!(w.created, Created::No(_)) {
                                 w.created = Created::Unknown(
                                     "made under a condition that is not decided".into(),
                                 );
@@ -365,7 +367,7 @@ fn custom_weights_at(
                     continue;
                 }
                 for mut w in made {
-                    if runs.is_none() {
+                    if runs.is_none() && !matches!(w.created, Created::No(_)) {
                         w.created =
                             Created::Unknown("made under a condition that is not decided".into());
                     }

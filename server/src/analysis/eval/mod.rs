@@ -29,6 +29,7 @@ mod loops;
 mod names;
 mod narrow;
 mod objects;
+mod superinit;
 
 pub use calls::{bind_values, enclosing_function, Context, Enclosing};
 pub use keras::{ns_attr, tf_spelling};

@@ -572,6 +572,9 @@ impl<'w> Evaluator<'w> {
             MroEntry::Foreign(_) => None,
         });
         let receiver = Val::Instance(Box::new(i.clone()));
+        // The `__init__` methods after the first that the construction surely runs (through
+        // `super().__init__(...)`), computed when a store in one of them is met.
+        let mut chain: Option<Vec<super::superinit::ChainedInit>> = None;
         for e in &mro {
             let MroEntry::Class(f, c) = e else { continue };
             let Some(stores) = f.ir.classes[*c].self_attrs.get(attr).cloned() else {
@@ -585,8 +588,19 @@ impl<'w> Evaluator<'w> {
                 let is_init = init
                     .as_ref()
                     .is_some_and(|(ff, m)| Arc::ptr_eq(ff, f) && *m == fid);
+                let chained = if !is_init && f.ir.functions[fid].name == "__init__" {
+                    let ch = chain.get_or_insert_with(|| self.init_chain(i));
+                    ch.iter()
+                        .skip(1)
+                        .find(|c| Arc::ptr_eq(&c.file, f) && c.func == fid)
+                        .map(|c| c.frame.clone())
+                } else {
+                    None
+                };
                 let frame = if is_init {
                     self.construction_frame(i, f, fid)
+                } else if let Some(fr) = &chained {
+                    fr.clone()
                 } else {
                     Arc::new(Frame {
                         file: f.clone(),
@@ -617,7 +631,7 @@ impl<'w> Evaluator<'w> {
                     at: st.span.start,
                     frame: Some(frame.clone()),
                 };
-                let runs = if is_init && st.scope == f.ir.functions[fid].scope {
+                let runs = if (is_init || chained.is_some()) && st.scope == f.ir.functions[fid].scope {
                     if st.pred == TRUE {
                         Some(true)
                     } else {
@@ -638,7 +652,13 @@ impl<'w> Evaluator<'w> {
                     .into_iter()
                     .map(|c| c.with_step(at(format!("`self.{attr}` set at {here}"), f, st.span)))
                     .collect();
-                if runs == Some(true) && !definite {
+                if runs == Some(true) && chained.is_some() {
+                    // Set on every path by an `__init__` that `super().__init__(...)` surely
+                    // reaches: the attribute exists once constructed. Its order against the
+                    // other stores is not modelled, so they all stay possible.
+                    out.extend(vals);
+                    definite = true;
+                } else if runs == Some(true) && !definite {
                     // Set by `__init__` on every path: what was found before is replaced.
                     out = vals;
                     definite = true;
