@@ -14,7 +14,9 @@ point `main.py`, built from a grammar of the ways initializer values reach layer
   dataclasses (attributes reassigned after the class body or on the instance), class hierarchies
   whose base `__init__` reads `self.X` / `self.make_init()` overridden by subclasses (also across
   modules), layer attributes reassigned before (or after) the layer is built, custom layers with
-  `add_weight` and sub-layers, `Sequential` lists, multi-file packages with relative imports,
+  `add_weight` and sub-layers, custom layers whose base `__init__` stores the initializer reached
+  through `super().__init__(...)` chains (passed on, set again before/after, under a condition),
+  `Sequential` lists, multi-file packages with relative imports,
   `setattr` with names from a loop over a dict or an f-string, the clone idiom behind `isinstance`,
   `serialize`/`deserialize`/`from_config`, loops over `enumerate`/`zip`/`.items()`/tuples;
 - layers: Dense, Conv1D, Embedding, BatchNormalization, LayerNormalization, LSTM, GRU, SimpleRNN;
@@ -897,6 +899,51 @@ class Gen:
             arg = f"init={self.init_value(self.main, False)}" if self.r.random() < 0.6 else ""
             self.main.add(f"{self.fresh('y')} = {spelled}({arg})({self.inp('2d')})")
 
+    def f_super_chain(self):
+        """A custom layer whose base `__init__` stores the initializer, reached from subclasses
+        through `super().__init__(...)` (their own value passed on, the attribute set again before
+        or after the call, or the call under a condition), read when the layer builds."""
+        m = self.main if self.r.random() < 0.6 else self.pkg_module()
+        base = self.fresh("ChainBase")
+        m.add(
+            f"class {base}({self.L(m, 'Layer')}):\n"
+            f"    def __init__(self, init={self.init_value(m, False)}, **kwargs):\n"
+            f"        super().__init__(**kwargs)\n"
+            f"        self.init = init\n\n"
+            f"    def build(self, input_shape):\n"
+            f"        self.w = self.add_weight(shape=(input_shape[-1],), initializer=self.init, name=\"w\")\n\n"
+            f"    def call(self, x):\n        return x * self.w\n"
+        )
+        classes = [(m, base)]
+        for _ in range(self.r.randint(1, 3)):
+            ms = self.main if self.r.random() < 0.6 else self.pkg_module()
+            parents = [c for c in classes if self.can_import(ms, c[0])]
+            if not parents:
+                continue
+            parent_m, parent = self.r.choice(parents)
+            pspelled = self.import_from(ms, parent_m, [parent])[parent] if parent_m is not ms else parent
+            sub = self.fresh("ChainSub")
+            kind = self.r.choice(["pass", "pass", "after", "before", "cond"])
+            v = self.init_value(ms, False)
+            if kind == "pass":
+                body = f"        super().__init__(init=init, **kwargs)\n"
+                head = f"    def __init__(self, init={v}, **kwargs):\n"
+            elif kind == "after":
+                head = "    def __init__(self, **kwargs):\n"
+                body = f"        super().__init__(**kwargs)\n        self.init = {v}\n"
+            elif kind == "before":
+                head = "    def __init__(self, **kwargs):\n"
+                body = f"        self.init = {v}\n        super().__init__(**kwargs)\n"
+            else:
+                head = f"    def __init__(self, init={v}, flag=len('ab') == 2, **kwargs):\n"
+                body = (f"        if flag:\n            super().__init__(init=init, **kwargs)\n"
+                        f"        else:\n            super().__init__(**kwargs)\n")
+            ms.add(f"class {sub}({pspelled}):\n{head}{body}")
+            classes.append((ms, sub))
+        for mc, c in self.r.sample(classes, self.r.randint(1, len(classes))):
+            spelled = self.import_from(self.main, mc, [c])[c] if mc is not self.main else c
+            self.main.add(f"{self.fresh('y')} = {spelled}()({self.inp('2d')})")
+
     def f_sequential(self):
         """A Sequential model of helpers and direct layers."""
         k = self.keras_mod(self.main)
@@ -1423,7 +1470,7 @@ class Gen:
         ("f_dict_ops", 4), ("f_module_dict", 2), ("f_loop", 3), ("f_global_time", 2),
         ("f_attr_reassign", 2), ("f_config_class", 2), ("f_class_override", 3), ("f_star_args", 2),
         ("f_partial", 2), ("f_star_import", 1), ("f_conditional", 2), ("f_init_factory", 2),
-        ("f_custom_layer", 2), ("f_sequential", 1), ("f_unregistered", 1),
+        ("f_custom_layer", 2), ("f_super_chain", 2), ("f_sequential", 1), ("f_unregistered", 1),
         ("f_alias_dict", 3), ("f_helper_chain", 3), ("f_closure", 2), ("f_early_return", 2),
         ("f_methods", 2), ("f_instance_config", 2), ("f_setattr_layer", 1), ("f_try", 1),
         ("f_break", 1), ("f_rebind_shared", 2), ("f_class_dict", 1), ("f_comprehension", 1),
