@@ -631,15 +631,16 @@ impl<'w> Evaluator<'w> {
                     at: st.span.start,
                     frame: Some(frame.clone()),
                 };
-                let runs = if (is_init || chained.is_some()) && st.scope == f.ir.functions[fid].scope {
-                    if st.pred == TRUE {
-                        Some(true)
+                let runs =
+                    if (is_init || chained.is_some()) && st.scope == f.ir.functions[fid].scope {
+                        if st.pred == TRUE {
+                            Some(true)
+                        } else {
+                            self.pred_holds(f, st.pred, Some(frame.clone()))
+                        }
                     } else {
-                        self.pred_holds(f, st.pred, Some(frame.clone()))
-                    }
-                } else {
-                    None
-                };
+                        None
+                    };
                 if runs == Some(false) {
                     continue;
                 }
