@@ -915,9 +915,9 @@ fn ir_breakdown(ws: &Workspace) -> Value {
         }
         n[0] += 1;
         let mut b = 16 + size_of::<Call>() + expr(&c.func, seen, n);
-        b += c.args.capacity() * size_of::<Expr>();
+        b += c.args.len() * size_of::<Expr>();
         b += c.args.iter().map(|a| expr(a, seen, n)).sum::<usize>();
-        b += c.keywords.capacity() * size_of::<Keyword>();
+        b += c.keywords.len() * size_of::<Keyword>();
         for k in &c.keywords {
             b += expr(&k.value, seen, n);
         }
@@ -930,29 +930,33 @@ fn ir_breakdown(ws: &Workspace) -> Value {
         n[1] += 1;
         match e {
             Expr::Name { .. } => 0, // interned names are not counted
-            Expr::Str { value, .. } => value.capacity(),
+            Expr::Str { value, .. } => value.len(),
             Expr::Attr { value, .. } => bx(value, seen, n),
             Expr::Call(c) => call(c, seen, n),
             Expr::Dict { items, .. } => {
-                items.capacity() * size_of::<(Option<Expr>, Expr)>()
+                items.len() * size_of::<(Option<Expr>, Expr)>()
                     + items
                         .iter()
                         .map(|(k, v)| k.as_ref().map_or(0, |k| expr(k, seen, n)) + expr(v, seen, n))
                         .sum::<usize>()
             }
             Expr::List { elts, .. } | Expr::Tuple { elts, .. } => {
-                elts.capacity() * size_of::<Expr>()
+                elts.len() * size_of::<Expr>()
                     + elts.iter().map(|x| expr(x, seen, n)).sum::<usize>()
             }
             Expr::Starred { value, .. } | Expr::Not { value, .. } => bx(value, seen, n),
-            Expr::IfExp {
-                test, body, orelse, ..
-            } => bx(test, seen, n) + bx(body, seen, n) + bx(orelse, seen, n),
+            Expr::IfExp(x) => {
+                size_of::<IfExp>()
+                    + expr(&x.test, seen, n)
+                    + expr(&x.body, seen, n)
+                    + expr(&x.orelse, seen, n)
+            }
             Expr::Compare { left, right, .. } => bx(left, seen, n) + bx(right, seen, n),
-            Expr::Lambda { params, body, .. } => {
-                params.capacity() * 24
-                    + params.iter().map(String::capacity).sum::<usize>()
-                    + bx(body, seen, n)
+            Expr::Lambda(l) => {
+                size_of::<Lambda>()
+                    + l.params.capacity() * 24
+                    + l.params.iter().map(String::capacity).sum::<usize>()
+                    + expr(&l.body, seen, n)
             }
             Expr::Subscript { value, index, .. } => bx(value, seen, n) + bx(index, seen, n),
             _ => 0,

@@ -203,7 +203,7 @@ fn custom_weights_at(
                 let explicit_self = !matches!(&cl.func, Expr::Attr { value, .. } if matches!(&**value, Expr::Call(_)));
                 let mut stripped = (*cl).clone();
                 if explicit_self && !stripped.args.is_empty() {
-                    stripped.args.remove(0);
+                    stripped.args = stripped.args[1..].into();
                 }
                 ev.call_args(&stripped, &cx, Vec::new(), Vec::new())
             }

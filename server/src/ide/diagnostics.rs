@@ -342,7 +342,7 @@ fn per_file(
             let Some(Some(measured)) = info.unknown_identifier_errors.get(name) else {
                 continue;
             };
-            if info.interpreted_strings.contains(value) {
+            if info.interpreted_strings.iter().any(|s| **s == **value) {
                 continue;
             }
             let measured_kind = measured.split(':').next().unwrap_or("ValueError");
@@ -370,7 +370,7 @@ fn per_file(
                 continue;
             }
             let ids = &data.initializers;
-            if let Some(err) = ids.broken_identifiers.get(value.as_str()) {
+            if let Some(err) = ids.broken_identifiers.get(&**value) {
                 if sel.enabled(Code::InvalidInitializer) {
                     out.push(Diagnostic {
                         path: path.clone(),
@@ -385,7 +385,7 @@ fn per_file(
                         fixes: Vec::new(),
                     });
                 }
-            } else if !ids.identifiers.contains_key(value.as_str())
+            } else if !ids.identifiers.contains_key(&**value)
                 && sel.enabled(Code::UnknownInitializer)
             {
                 let suggestion = closest(value, ids.identifiers.keys().map(String::as_str));

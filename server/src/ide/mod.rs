@@ -454,10 +454,8 @@ fn exprs_at(ws: &Workspace, path: &Path, offset: u32) -> Vec<(Expr, usize)> {
         }
         match e {
             Expr::Name { .. } | Expr::Str { .. } => found.push((e.clone(), scope)),
-            Expr::Attr {
-                value, attr_span, ..
-            } => {
-                if attr_span.contains(off) {
+            Expr::Attr { value, .. } => {
+                if e.attr_span().is_some_and(|s| s.contains(off)) {
                     found.push((e.clone(), scope));
                 } else {
                     walk(value, scope, off, found, depth + 1);
@@ -485,16 +483,16 @@ fn exprs_at(ws: &Workspace, path: &Path, offset: u32) -> Vec<(Expr, usize)> {
                     walk(x, scope, off, found, depth + 1);
                 }
             }
-            Expr::IfExp { body, orelse, .. } => {
-                walk(body, scope, off, found, depth + 1);
-                walk(orelse, scope, off, found, depth + 1);
+            Expr::IfExp(x) => {
+                walk(&x.body, scope, off, found, depth + 1);
+                walk(&x.orelse, scope, off, found, depth + 1);
             }
             Expr::Starred { value, .. } => walk(value, scope, off, found, depth + 1),
             Expr::Subscript { value, index, .. } => {
                 walk(value, scope, off, found, depth + 1);
                 walk(index, scope, off, found, depth + 1);
             }
-            Expr::Lambda { body, .. } => walk(body, scope, off, found, depth + 1),
+            Expr::Lambda(l) => walk(&l.body, scope, off, found, depth + 1),
             _ => {}
         }
     }

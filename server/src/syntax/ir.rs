@@ -9,10 +9,19 @@ use std::sync::Arc;
 pub type NameMap<V> = rustc_hash::FxHashMap<Name, V>;
 
 /// An identifier in the IR (a name, an attribute, a keyword): shared text, one allocation per
-/// distinct identifier of a file ([`Interner`]), 16 bytes where a `String` took 24 plus its own
-/// allocation. Compares and hashes as its text.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Name(Arc<str>);
+/// distinct identifier of a file ([`Interner`]). A thin pointer (8 bytes, where `Arc<str>` took
+/// 16 and a `String` 24 plus its own allocation), so that an [`Expr`] fits in 32 bytes. Compares
+/// and hashes as its text (names of one file are compared by address first).
+#[derive(Clone, Hash, PartialOrd, Ord)]
+pub struct Name(Arc<Box<str>>);
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Name) -> bool {
+        Arc::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
+    }
+}
+
+impl Eq for Name {}
 
 /// The order of names in a scope's sorted tables (timeline, definitions, `anytime`, mutated
 /// names): by length, then bytes. A binary search then compares lengths, which a `&str` carries,
@@ -50,7 +59,7 @@ impl AsRef<str> for Name {
 
 impl std::fmt::Debug for Name {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        std::fmt::Debug::fmt(&*self.0, f)
+        std::fmt::Debug::fmt(&**self.0, f)
     }
 }
 
@@ -62,31 +71,31 @@ impl std::fmt::Display for Name {
 
 impl PartialEq<str> for Name {
     fn eq(&self, other: &str) -> bool {
-        &*self.0 == other
+        &**self.0 == other
     }
 }
 
 impl PartialEq<&str> for Name {
     fn eq(&self, other: &&str) -> bool {
-        &*self.0 == *other
+        &**self.0 == *other
     }
 }
 
 impl PartialEq<String> for Name {
     fn eq(&self, other: &String) -> bool {
-        *self.0 == **other
+        **self.0 == **other
     }
 }
 
 impl From<&str> for Name {
     fn from(s: &str) -> Self {
-        Name(Arc::from(s))
+        Name(Arc::new(Box::from(s)))
     }
 }
 
 impl From<String> for Name {
     fn from(s: String) -> Self {
-        Name(Arc::from(s))
+        Name(Arc::new(s.into_boxed_str()))
     }
 }
 
@@ -142,15 +151,15 @@ pub enum Expr {
         id: Name,
         span: Span,
     },
+    /// `value.attr`; the attribute name ends the expression (see [`Expr::attr_span`]).
     Attr {
         value: Box<Expr>,
         attr: Name,
-        attr_span: Span,
         span: Span,
     },
     Call(Arc<Call>),
     Str {
-        value: String,
+        value: Box<str>,
         span: Span,
     },
     Num {
@@ -166,15 +175,15 @@ pub enum Expr {
     },
     /// `{k: v, **spread}`; a `None` key is a `**` spread.
     Dict {
-        items: Vec<(Option<Expr>, Expr)>,
+        items: Box<[(Option<Expr>, Expr)]>,
         span: Span,
     },
     List {
-        elts: Vec<Expr>,
+        elts: Box<[Expr]>,
         span: Span,
     },
     Tuple {
-        elts: Vec<Expr>,
+        elts: Box<[Expr]>,
         span: Span,
     },
     Starred {
@@ -183,12 +192,7 @@ pub enum Expr {
     },
     /// `body if test else orelse`; also `x or y` (test and body `x`) and `x and y` (test `x`,
     /// body `y`, orelse `x`).
-    IfExp {
-        test: Box<Expr>,
-        body: Box<Expr>,
-        orelse: Box<Expr>,
-        span: Span,
-    },
+    IfExp(Box<IfExp>),
     /// `left op right` for one comparison operator.
     Compare {
         left: Box<Expr>,
@@ -209,11 +213,7 @@ pub enum Expr {
         value: Box<Expr>,
         span: Span,
     },
-    Lambda {
-        params: Vec<String>,
-        body: Box<Expr>,
-        span: Span,
-    },
+    Lambda(Box<Lambda>),
     Subscript {
         value: Box<Expr>,
         index: Box<Expr>,
@@ -239,14 +239,25 @@ impl Expr {
             | Expr::List { span, .. }
             | Expr::Tuple { span, .. }
             | Expr::Starred { span, .. }
-            | Expr::IfExp { span, .. }
             | Expr::Compare { span, .. }
             | Expr::Not { span, .. }
             | Expr::BinOp { span, .. }
-            | Expr::Lambda { span, .. }
             | Expr::Subscript { span, .. }
             | Expr::Other { span, .. } => *span,
             Expr::Call(c) => c.span,
+            Expr::IfExp(x) => x.span,
+            Expr::Lambda(x) => x.span,
+        }
+    }
+
+    /// The span of the attribute name of `value.attr` (it ends the expression).
+    pub fn attr_span(&self) -> Option<Span> {
+        match self {
+            Expr::Attr { attr, span, .. } => Some(Span::new(
+                span.end.saturating_sub(attr.len() as u32),
+                span.end,
+            )),
+            _ => None,
         }
     }
 
@@ -259,6 +270,28 @@ impl Expr {
         }
     }
 }
+
+/// `body if test else orelse`; also `x or y` (test and body `x`) and `x and y` (test `x`, body
+/// `y`, orelse `x`). Boxed in [`Expr::IfExp`] to keep [`Expr`] at 32 bytes.
+#[derive(Clone, Debug)]
+pub struct IfExp {
+    pub test: Expr,
+    pub body: Expr,
+    pub orelse: Expr,
+    pub span: Span,
+}
+
+/// `lambda params: body`. Boxed in [`Expr::Lambda`] to keep [`Expr`] at 32 bytes.
+#[derive(Clone, Debug)]
+pub struct Lambda {
+    pub params: Vec<String>,
+    pub body: Expr,
+    pub span: Span,
+}
+
+// The IR holds millions of expressions on a large workspace: keep them small.
+const _: () = assert!(std::mem::size_of::<Expr>() == 32);
+const _: () = assert!(std::mem::size_of::<Name>() == 8);
 
 /// A comparison operator the resolver can decide on literals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -287,8 +320,8 @@ pub struct Keyword {
 #[derive(Clone, Debug)]
 pub struct Call {
     pub func: Expr,
-    pub args: Vec<Expr>,
-    pub keywords: Vec<Keyword>,
+    pub args: Box<[Expr]>,
+    pub keywords: Box<[Keyword]>,
     /// The whole call, from the start of `func` to the closing parenthesis.
     pub span: Span,
 }
@@ -302,10 +335,7 @@ impl Call {
     /// The span to hover on: the last name of the callee (`Dense` in `layers.Dense(...)`) or the
     /// whole callee for other forms.
     pub fn callee_name_span(&self) -> Span {
-        match &self.func {
-            Expr::Attr { attr_span, .. } => *attr_span,
-            f => f.span(),
-        }
+        self.func.attr_span().unwrap_or_else(|| self.func.span())
     }
 }
 

@@ -1941,18 +1941,16 @@ impl Lowerer {
             }
             ast::Expr::Attribute(a) => {
                 let value = self.expr(&a.value, ctx, d, Role::Read);
-                let attr_len = a.attr.as_str().len() as u32;
                 Expr::Attr {
                     value: Box::new(value),
                     attr: self.names.name(&a.attr),
-                    attr_span: Span::new(sp.end.saturating_sub(attr_len), sp.end),
                     span: sp,
                 }
             }
             ast::Expr::Call(c) => self.call(c, ctx, d, sp, role),
             ast::Expr::Constant(c) => match &c.value {
                 ast::Constant::Str(s) => Expr::Str {
-                    value: s.clone(),
+                    value: s.as_str().into(),
                     span: sp,
                 },
                 ast::Constant::Int(i) => match i.to_string().parse::<i64>() {
@@ -2025,7 +2023,10 @@ impl Lowerer {
                     let v = self.expr(v, ctx, d, role);
                     items.push((k, v));
                 }
-                Expr::Dict { items, span: sp }
+                Expr::Dict {
+                    items: items.into(),
+                    span: sp,
+                }
             }
             ast::Expr::List(l) => Expr::List {
                 elts: l
@@ -2055,12 +2056,12 @@ impl Lowerer {
             },
             ast::Expr::IfExp(i) => {
                 let test = self.expr(&i.test, ctx, d, Role::Read);
-                Expr::IfExp {
-                    test: Box::new(test),
-                    body: Box::new(self.expr(&i.body, ctx, d, role)),
-                    orelse: Box::new(self.expr(&i.orelse, ctx, d, role)),
+                Expr::IfExp(Box::new(IfExp {
+                    test,
+                    body: self.expr(&i.body, ctx, d, role),
+                    orelse: self.expr(&i.orelse, ctx, d, role),
                     span: sp,
-                }
+                }))
             }
             ast::Expr::BoolOp(b) => {
                 // `x or y` is `x if x else y`; `x and y` is `y if x else x`.
@@ -2077,19 +2078,19 @@ impl Lowerer {
                 });
                 for v in it {
                     acc = if is_or {
-                        Expr::IfExp {
-                            test: Box::new(v.clone()),
-                            body: Box::new(v),
-                            orelse: Box::new(acc),
+                        Expr::IfExp(Box::new(IfExp {
+                            test: v.clone(),
+                            body: v,
+                            orelse: acc,
                             span: sp,
-                        }
+                        }))
                     } else {
-                        Expr::IfExp {
-                            test: Box::new(v.clone()),
-                            body: Box::new(acc),
-                            orelse: Box::new(v),
+                        Expr::IfExp(Box::new(IfExp {
+                            test: v.clone(),
+                            body: acc,
+                            orelse: v,
                             span: sp,
-                        }
+                        }))
                     };
                 }
                 acc
@@ -2144,11 +2145,11 @@ impl Lowerer {
                         span: sp,
                     })
                 };
-                Expr::Lambda {
+                Expr::Lambda(Box::new(Lambda {
                     params,
-                    body: Box::new(body),
+                    body,
                     span: sp,
-                }
+                }))
             }
             ast::Expr::Subscript(s) => Expr::Subscript {
                 value: Box::new(self.expr(&s.value, ctx, d, Role::Read)),
@@ -2355,8 +2356,8 @@ impl Lowerer {
         let call_idx = self.m.calls.len() as u32;
         let placeholder = Arc::new(Call {
             func: func.clone(),
-            args: Vec::new(),
-            keywords: Vec::new(),
+            args: Box::default(),
+            keywords: Box::default(),
             span: sp,
         });
         let value_use = match role {
@@ -2385,7 +2386,7 @@ impl Lowerer {
             };
             args.push(self.expr(a, ctx, d, role));
         }
-        let keywords = c
+        let keywords: Vec<Keyword> = c
             .keywords
             .iter()
             .enumerate()
@@ -2393,8 +2394,8 @@ impl Lowerer {
             .collect();
         let call = Arc::new(Call {
             func,
-            args,
-            keywords,
+            args: args.into(),
+            keywords: keywords.into(),
             span: sp,
         });
         self.m.calls[call_idx as usize].call = call.clone();
@@ -2410,7 +2411,7 @@ impl Lowerer {
             }
         }
         // `setattr(obj, "name", value)`.
-        if let (Expr::Name { id, .. }, [obj, attr, value]) = (&call.func, call.args.as_slice()) {
+        if let (Expr::Name { id, .. }, [obj, attr, value]) = (&call.func, &*call.args) {
             if id == "setattr" {
                 let (attr, value, dyn_name) = match attr {
                     Expr::Str { value: a, .. } => (self.names.name(a), Some(value.clone()), None),
@@ -3131,7 +3132,7 @@ fn string_list(v: &Expr) -> Option<Vec<String>> {
         Expr::List { elts, .. } | Expr::Tuple { elts, .. } => elts
             .iter()
             .map(|e| match e {
-                Expr::Str { value, .. } => Some(value.clone()),
+                Expr::Str { value, .. } => Some(value.to_string()),
                 _ => None,
             })
             .collect(),

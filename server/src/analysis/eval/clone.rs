@@ -160,7 +160,7 @@ impl<'w> Evaluator<'w> {
                         (
                             "class_name".into(),
                             Expr::Str {
-                                value: i.class.clone(),
+                                value: i.class.as_str().into(),
                                 span,
                             },
                             cx.clone(),
@@ -249,7 +249,7 @@ fn dict_expr(d: &DictVal, span: Span) -> Expr {
             .map(|(k, e, _)| {
                 (
                     Some(Expr::Str {
-                        value: k.clone(),
+                        value: k.as_str().into(),
                         span,
                     }),
                     e.clone(),
@@ -266,7 +266,7 @@ fn json_expr(v: &Value, span: Span, depth: usize) -> Option<Expr> {
         Value::Null => Expr::NoneLit { span },
         Value::Bool(b) => Expr::Bool { value: *b, span },
         Value::String(s) => Expr::Str {
-            value: s.clone(),
+            value: s.as_str().into(),
             span,
         },
         Value::Number(n) => Expr::Num {
@@ -280,7 +280,7 @@ fn json_expr(v: &Value, span: Span, depth: usize) -> Option<Expr> {
             elts: a
                 .iter()
                 .map(|x| json_expr(x, span, depth + 1))
-                .collect::<Option<Vec<_>>>()?,
+                .collect::<Option<Box<[_]>>>()?,
             span,
         },
         _ => return None,

@@ -165,7 +165,7 @@ impl<'w> Evaluator<'w> {
         let empty = ArgSet {
             args: vec![(
                 Expr::Dict {
-                    items: Vec::new(),
+                    items: Box::default(),
                     span: call.span,
                 },
                 cx.clone(),
@@ -219,7 +219,7 @@ fn default_of(
     if attr.as_str() != "get" || !reads_param || !call.keywords.is_empty() {
         return None;
     }
-    let [Expr::Str { .. }, default] = call.args.as_slice() else {
+    let [Expr::Str { .. }, default] = &*call.args else {
         return None;
     };
     Some((default.clone(), f.scope))

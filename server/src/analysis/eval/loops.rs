@@ -29,14 +29,14 @@ impl<'w> Evaluator<'w> {
                 continue;
             };
             let key = Expr::Str {
-                value: k.to_string(),
+                value: (*k).into(),
                 span: e.span(),
             };
             let item = match name {
                 "keys" => key,
                 "values" => e.clone(),
                 _ => Expr::Tuple {
-                    elts: vec![key, e.clone()],
+                    elts: Box::new([key, e.clone()]),
                     span: e.span(),
                 },
             };
@@ -104,7 +104,7 @@ impl<'w> Evaluator<'w> {
                             let span = e.span();
                             (
                                 Expr::Tuple {
-                                    elts: vec![n, e],
+                                    elts: Box::new([n, e]),
                                     span,
                                 },
                                 ecx,

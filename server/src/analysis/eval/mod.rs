@@ -262,7 +262,7 @@ impl<'w> Evaluator<'w> {
 
     fn eval_inner(&mut self, e: &Expr, cx: &Cx) -> Vec<Cand> {
         match e {
-            Expr::Str { value, .. } => vec![Cand::new(Val::Str(value.clone()))],
+            Expr::Str { value, .. } => vec![Cand::new(Val::Str(value.to_string()))],
             Expr::Num { value, .. } => vec![Cand::new(Val::Num(*value))],
             Expr::Bool { value, .. } => vec![Cand::new(Val::Bool(*value))],
             Expr::NoneLit { .. } => vec![Cand::new(Val::NoneV)],
@@ -283,14 +283,12 @@ impl<'w> Evaluator<'w> {
             Expr::Call(call) => self.call(call, cx),
             Expr::Dict { items, .. } => self.dict_literal(items, cx),
             Expr::List { elts, .. } | Expr::Tuple { elts, .. } => self.list_literal(elts, cx),
-            Expr::IfExp {
-                test, body, orelse, ..
-            } => match self.truth(test, cx) {
-                Some(true) => self.eval(body, cx),
-                Some(false) => self.eval(orelse, cx),
+            Expr::IfExp(x) => match self.truth(&x.test, cx) {
+                Some(true) => self.eval(&x.body, cx),
+                Some(false) => self.eval(&x.orelse, cx),
                 None => {
-                    let mut v = self.eval(body, cx);
-                    v.extend(self.eval(orelse, cx));
+                    let mut v = self.eval(&x.body, cx);
+                    v.extend(self.eval(&x.orelse, cx));
                     v
                 }
             },
@@ -303,9 +301,9 @@ impl<'w> Evaluator<'w> {
                     "a condition whose operands are not known statically",
                 )],
             },
-            Expr::Lambda { span, .. } => vec![Cand::new(Val::Lambda {
+            Expr::Lambda(l) => vec![Cand::new(Val::Lambda {
                 file: cx.file.clone(),
-                span: *span,
+                span: l.span,
             })],
             Expr::Subscript { value, index, .. } => {
                 let base = self.eval(value, cx);

@@ -811,7 +811,7 @@ impl<'w> Evaluator<'w> {
                     Expr::Attr { attr, .. } => attr.as_str(),
                     _ => "",
                 };
-                match (method, call.args.as_slice()) {
+                match (method, &*call.args) {
                     ("append", [v]) if open.is_none() => {
                         items.push((v.clone(), cx.clone()));
                         vec![wrap(Val::List { items, open })]

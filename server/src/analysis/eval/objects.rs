@@ -765,8 +765,8 @@ impl<'w> Evaluator<'w> {
                     func: Expr::NoneLit {
                         span: file.ir.functions[id].span,
                     },
-                    args: Vec::new(),
-                    keywords: Vec::new(),
+                    args: Box::default(),
+                    keywords: Box::default(),
                     span: file.ir.functions[id].span,
                 });
                 let cx = Cx {
