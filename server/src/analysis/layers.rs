@@ -136,14 +136,10 @@ pub fn param_literal(
     bound: &Bound,
     name: &str,
 ) -> Result<Value, String> {
-    match bound
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, a)| a.clone())
-    {
+    match bound.iter().find(|(n, _)| n == name).map(|(_, a)| a) {
         Some(Arg::Unknown(r)) => return Err(format!("`{name}` is not resolved: {r}")),
         Some(Arg::Expr(e, c)) => {
-            let vals = ev.eval(&e, &c);
+            let vals = ev.eval(e, c);
             let lits: Vec<Option<Value>> = vals.iter().map(|v| literal_json(&v.val)).collect();
             return match lits.as_slice() {
                 [Some(v)] => Ok(v.clone()),
@@ -295,10 +291,19 @@ pub fn with_variants<'a>(
     };
     let mut out = std::borrow::Cow::Borrowed(w);
     for v in variants {
-        let Some(when) = v
-            .get("when")
-            .and_then(|x| <Requirement as serde::Deserialize>::deserialize(x).ok())
-        else {
+        // Parsed once per evaluator (the Keras data is static: its address is the key).
+        let key = v as *const Value as usize;
+        let when = match ev.variant_memo.get(&key) {
+            Some(w) => w.clone(),
+            None => {
+                let w = v
+                    .get("when")
+                    .and_then(|x| <Requirement as serde::Deserialize>::deserialize(x).ok());
+                ev.variant_memo.insert(key, w.clone());
+                w
+            }
+        };
+        let Some(when) = when else {
             continue;
         };
         if check_requires(ev, info, bound, std::slice::from_ref(&when)) != Created::Yes {
@@ -388,8 +393,8 @@ pub fn resolve_weight(
     }
     match (&w.parameter, &w.fixed) {
         (Some(p), _) => {
-            let given = bound.iter().find(|(n, _)| n == p).map(|(_, a)| a.clone());
-            if let Some(Arg::Expr(e, ecx)) = &given {
+            let given = bound.iter().find(|(n, _)| n == p).map(|(_, a)| a);
+            if let Some(Arg::Expr(e, ecx)) = given {
                 let step = arg_step(ev, p, e, ecx);
                 for c in ev.eval(e, ecx) {
                     let c = Cand {
@@ -403,7 +408,7 @@ pub fn resolve_weight(
                     }
                 }
             } else {
-                if let Some(Arg::Unknown(r)) = &given {
+                if let Some(Arg::Unknown(r)) = given {
                     candidates.push(Candidate::Unresolved {
                         reason: format!("`{p}` may be given otherwise: {r}"),
                         origin: vec![],

@@ -714,13 +714,13 @@ pub(crate) fn construct(
     let site = file.ir.calls[i].clone();
     let mut out = Vec::new();
     for v in ev.call(&site.call, cx) {
-        match &v.val {
+        match v.val {
             Val::Instance(inst) => {
                 let (cf, cid) = (inst.file.clone(), inst.class);
                 let Some((_, builtin)) = super::custom::layer_ancestry(ev, &cf, cid) else {
                     continue;
                 };
-                let weights = super::custom::custom_weights(ev, inst, 0, layer_value_weights);
+                let weights = super::custom::custom_weights(ev, &inst, 0, layer_value_weights);
                 let cls = &cf.ir.classes[cid];
                 let module = cf.module_names.first().cloned().unwrap_or_default();
                 let mut notes = vec![format!(
@@ -758,7 +758,7 @@ pub(crate) fn construct(
                     continue;
                 };
                 let mut notes = Vec::new();
-                let mut l = (**l).clone();
+                let mut l = *l;
                 // `layer.enable_lora(rank, a_initializer=..., b_initializer=...)` on the name this
                 // call is bound to adds the LoRA weights after construction (Keras 3 Dense,
                 // EinsumDense, Embedding `enable_lora`).
@@ -778,12 +778,14 @@ pub(crate) fn construct(
                     }
                 }
                 // Attributes set on the object before it is built: one layer value per possibility.
+                // (The object's own attributes are set aside meanwhile: no clone per possibility.)
                 let mut alternatives = Vec::new();
+                let own_attrs = std::mem::take(&mut l.attrs);
                 for attrs in after_construction(ev, file, i, cx, info) {
-                    let mut la = l.clone();
-                    la.attrs = attrs;
-                    alternatives.push(builtin_weights(ev, &la, cx, wrapped, &mut notes, 0));
+                    l.attrs = attrs;
+                    alternatives.push(builtin_weights(ev, &l, cx, wrapped, &mut notes, 0));
                 }
+                l.attrs = own_attrs;
                 let mut weights = union_weights(alternatives);
                 undeclared_kwargs(ev, &l, info, &mut notes);
                 let weights_used = cx.frame.as_ref().map_or(0, |f| f.used());

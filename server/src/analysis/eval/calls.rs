@@ -133,9 +133,11 @@ impl<'w> Evaluator<'w> {
             let constructs = matches!(c.val, Val::InitClass(_) | Val::TfInit(_));
             for set in &sets {
                 for mut r in self.apply(&c.val, call, cx, set) {
-                    let mut o = c.origin.clone();
-                    o.append(&mut r.origin);
-                    r.origin = o;
+                    if !c.origin.is_empty() {
+                        let mut o = c.origin.clone();
+                        o.append(&mut r.origin);
+                        r.origin = o;
+                    }
                     if let (true, Val::Init(i)) = (constructs, &mut r.val) {
                         i.instance.get_or_insert((cx.file.path.clone(), call.span));
                     }

@@ -128,6 +128,9 @@ pub struct Evaluator<'w> {
     /// Defaults of layer initializer parameters, per weight of the Keras data (its address) ->
     /// candidates (see `layers::parameter_default`).
     pub(crate) default_memo: rustc_hash::FxHashMap<usize, Vec<crate::analysis::answer::Candidate>>,
+    /// Conditions of the probed variants of weights of the Keras data, parsed (the address of a
+    /// variant -> its `when`, see `layers::with_variants`).
+    pub(crate) variant_memo: rustc_hash::FxHashMap<usize, Option<crate::knowledge::Requirement>>,
     /// [`Evaluator::identifier`] answers.
     identifier_memo: rustc_hash::FxHashMap<String, Result<super::InitVal, String>>,
     /// How many `custom_weights` are in progress (sub-layers of sub-layers), bounded by
@@ -169,6 +172,7 @@ impl<'w> Evaluator<'w> {
             callee_memo: Default::default(),
             default_memo: Default::default(),
             identifier_memo: Default::default(),
+            variant_memo: Default::default(),
             layer_nesting: 0,
             shared_memo: Default::default(),
             imports_memo: Default::default(),
@@ -271,8 +275,16 @@ impl<'w> Evaluator<'w> {
                 let base = self.eval(value, cx);
                 let mut out = Vec::new();
                 for b in base {
-                    for mut c in self.attr(&b.val, attr, cx) {
-                        let mut o = b.origin.clone();
+                    let got = self.attr(&b.val, attr, cx);
+                    // The base's origin is moved into the last value (cloned for the others).
+                    let last = got.len().saturating_sub(1);
+                    let mut base_origin = b.origin;
+                    for (k, mut c) in got.into_iter().enumerate() {
+                        let mut o = if k == last {
+                            std::mem::take(&mut base_origin)
+                        } else {
+                            base_origin.clone()
+                        };
                         o.append(&mut c.origin);
                         c.origin = o;
                         out.push(c);

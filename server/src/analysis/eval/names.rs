@@ -46,7 +46,11 @@ impl<'w> Evaluator<'w> {
                 }
                 let (vals, maybe_unbound) =
                     self.lookup_in(&file, scope, name, pos, frame.clone(), cx);
-                out.extend(vals);
+                if out.is_empty() {
+                    out = vals;
+                } else {
+                    out.extend(vals);
+                }
                 // Unbound in a function: UnboundLocalError on that path. In a module or class
                 // body Python goes on to the enclosing scope and the builtins.
                 if !maybe_unbound || matches!(sc.kind, ScopeKind::Function(_) | ScopeKind::Lambda) {
@@ -217,7 +221,12 @@ impl<'w> Evaluator<'w> {
                 unbound = true;
                 continue;
             }
-            out.extend(self.eval_def(file, r.def, name, frame.clone()));
+            let vals = self.eval_def(file, r.def, name, frame.clone());
+            if out.is_empty() {
+                out = vals;
+            } else {
+                out.extend(vals);
+            }
         }
         (super::cap(out), unbound)
     }
