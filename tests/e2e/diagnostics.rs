@@ -506,7 +506,10 @@ fn a_change_in_an_imported_file_republishes_the_importer() {
     c.open(&model, MODEL);
     let before = codes(&published(&mut c, &model, 1));
     assert_eq!(
-        before.iter().filter(|(_, code)| code == "shared-initializer").count(),
+        before
+            .iter()
+            .filter(|(_, code)| code == "shared-initializer")
+            .count(),
         2,
         "{before:?}"
     );
