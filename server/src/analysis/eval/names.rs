@@ -165,7 +165,10 @@ impl<'w> Evaluator<'w> {
         };
         // A global read by a function, when it runs: other modules may have rebound or changed
         // it by then (`mod.NAME = v`, `mod.NAME[k] = v`), as for a read of `mod.NAME` there.
-        if is_module && at_call_time && !self.ws.attr_stores(name).is_empty() {
+        // Only when a store names this module (`import m; m.NAME = v`): a store through an
+        // object that is not known (`obj.layers = v`) is taken to reach `mod.NAME` reads, not
+        // every global of that name.
+        if is_module && at_call_time && self.module_store_exists(file, name) {
             let target = StoreTarget::Module(super::objects::fptr(file));
             out = self.with_stores(out, &target, name, cx, None);
         }
@@ -357,7 +360,15 @@ impl<'w> Evaluator<'w> {
         }
         let (fuel_before, cuts_before) = (self.fuel, self.cuts);
         let mut out = self.def_values(file, def, name, frame);
-        if let Some(reason) = self.shared_reason(file, def, 0) {
+        // Only a dict's or a list's contents are marked (see `mark_shared`); other objects
+        // changed elsewhere are their attribute stores'.
+        let container = out
+            .iter()
+            .any(|c| matches!(c.val, Val::Dict(_) | Val::List { .. }));
+        if let Some(reason) = container
+            .then(|| self.shared_reason(file, def, 0))
+            .flatten()
+        {
             for c in &mut out {
                 mark_shared(&mut c.val, &reason);
             }

@@ -1003,6 +1003,18 @@ impl<'w> Evaluator<'w> {
         out
     }
 
+    /// Whether some store of the workspace sets attribute `attr` of module `file` itself (its
+    /// base is known to be that module).
+    pub(crate) fn module_store_exists(&mut self, file: &Arc<FileAnalysis>, attr: &str) -> bool {
+        if self.ws.attr_stores(attr).is_empty() {
+            return false;
+        }
+        let target = StoreTarget::Module(fptr(file));
+        self.attr_targets(attr)
+            .iter()
+            .any(|(_, _, t)| same_target(t, &target))
+    }
+
     /// Why initializer object `i` (bound by a name of `scope` of `file`) may have an attribute
     /// set by a store the flow of that name does not apply (`init.stddev = 2.0` in another
     /// module, `p.stddev = ...` on a parameter it may be passed to, `setattr`, `__dict__`), or
