@@ -701,6 +701,28 @@ impl Workspace {
         })
     }
 
+    /// Every use `base.name` of the workspace that lets that object reach other code (see
+    /// [`crate::syntax::ir::ModuleIr::attr_escapes`]): `(file, index into file.ir.attr_escapes)`,
+    /// by path then source order; the map of all of them is built once per snapshot.
+    pub fn attr_escapes_of(&self, name: &str) -> FileItems {
+        type Map = rustc_hash::FxHashMap<Box<str>, Vec<(Arc<FileAnalysis>, usize)>>;
+        let map: Arc<Map> = self.cached_named("attr_escapes", "", || {
+            let mut paths: Vec<&Arc<Path>> = self.files.keys().collect();
+            paths.sort_by(|a, b| a.as_os_str().cmp(b.as_os_str()));
+            let mut m = Map::default();
+            for p in paths {
+                let f = &self.files[p];
+                for (i, e) in f.ir.attr_escapes.iter().enumerate() {
+                    m.entry((*e.attr).into()).or_default().push((f.clone(), i));
+                }
+            }
+            (Arc::new(m), true)
+        });
+        map.get(name)
+            .map(|v| v.clone().into())
+            .unwrap_or_else(|| Vec::new().into())
+    }
+
     /// The workspace classes that derive from a class named `name`, directly or not (by the last
     /// name of their bases: a superset, each use checks the class itself), once per snapshot.
     pub fn subclasses(&self, name: &str) -> Arc<[(Arc<FileAnalysis>, usize)]> {

@@ -504,6 +504,19 @@ pub enum EscapeKind {
     Other,
 }
 
+/// A use of `base.attr` that lets the object reach other code (see [`ModuleIr::attr_escapes`]).
+#[derive(Clone, Debug)]
+pub struct AttrEscape {
+    /// The name read (`mod` of `mod.CFG`).
+    pub base: Name,
+    pub attr: Name,
+    /// The scope of the use.
+    pub scope: ScopeId32,
+    /// The span of `base.attr`.
+    pub span: Span,
+    pub kind: EscapeKind,
+}
+
 /// See [`EscapeKind::Arg`].
 pub const KEYWORD: u32 = 1 << 31;
 
@@ -704,6 +717,10 @@ pub struct ModuleIr {
     pub conds: Vec<Cond>,
     /// Uses that let a definition's object be reached elsewhere, sorted by definition.
     pub escapes: Vec<Escape>,
+    /// Uses of `name.attr` (a name's attribute, such as a module's global read from another
+    /// module) that let that object be reached elsewhere (`change(mod.CFG)`, `x = mod.CFG`),
+    /// in source order. An alias is [`EscapeKind::Other`].
+    pub attr_escapes: Vec<AttrEscape>,
     /// Calls of a name's object (`layer(x)`), sorted by definition.
     pub applies: Vec<Apply>,
     /// Attribute stores, in source order.
@@ -744,6 +761,7 @@ impl ModuleIr {
         self.preds.shrink_to_fit();
         self.conds.shrink_to_fit();
         self.escapes.shrink_to_fit();
+        self.attr_escapes.shrink_to_fit();
         self.applies.shrink_to_fit();
         self.stores.shrink_to_fit();
         self.star_imports.shrink_to_fit();

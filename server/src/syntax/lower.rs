@@ -1941,6 +1941,24 @@ impl Lowerer {
             }
             ast::Expr::Attribute(a) => {
                 let value = self.expr(&a.value, ctx, d, Role::Read);
+                // `f(mod.CFG)`, `x = mod.CFG`: the object of the attribute may be changed there.
+                if let (ast::Expr::Name(b), Role::Escape(_) | Role::Bind) = (&*a.value, role) {
+                    let kind = match role {
+                        Role::Escape(EscapeKindRef::Arg { call, slot }) => EscapeKind::Arg {
+                            call: *call,
+                            slot: *slot,
+                        },
+                        Role::Escape(EscapeKindRef::Return) => EscapeKind::Return,
+                        _ => EscapeKind::Other,
+                    };
+                    self.m.attr_escapes.push(AttrEscape {
+                        base: self.names.name(&b.id),
+                        attr: self.names.name(&a.attr),
+                        scope: ctx.scope as ScopeId32,
+                        span: sp,
+                        kind,
+                    });
+                }
                 Expr::Attr {
                     value: Box::new(value),
                     attr: self.names.name(&a.attr),

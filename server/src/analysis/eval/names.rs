@@ -1195,6 +1195,33 @@ impl<'w> Evaluator<'w> {
                 return Some(format!("`{name}` is imported at {where_}: {r}"));
             }
         }
+        // Read as an attribute of this module elsewhere and handed on there
+        // (`change(mod.NAME)`, `x = mod.NAME`).
+        let target = StoreTarget::Module(super::objects::fptr(file));
+        for (g, ix) in self.ws.attr_escapes_of(name).iter() {
+            let e = g.ir.attr_escapes[*ix].clone();
+            let base = Expr::Name {
+                id: e.base.clone(),
+                span: e.span,
+            };
+            let t = self.base_target(g, e.scope as usize, &base, 0);
+            if !super::objects::same_target(&t, &target) {
+                continue;
+            }
+            let where_ = self.place(g, e.span);
+            let r = match e.kind {
+                EscapeKind::Arg { call, slot } => self
+                    .arg_may_change(g, call, slot, depth + 1)
+                    .map(|r| format!("`{name}` is passed on at {where_} ({r})")),
+                EscapeKind::Return => Some(format!("`{name}` is returned at {where_}")),
+                _ => Some(format!(
+                    "`{name}` is stored or bound at {where_}, where it may be changed"
+                )),
+            };
+            if r.is_some() {
+                return r;
+            }
+        }
         None
     }
 

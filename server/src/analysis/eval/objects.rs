@@ -1240,7 +1240,7 @@ impl<'w> Evaluator<'w> {
     /// What object `e` (the base of a store, in `scope` of `f`) may be, read from the flow of
     /// the names in it without following calls, parameters or attributes of objects (those give
     /// [`StoreTarget::Unknown`]: any object).
-    fn base_target(
+    pub(crate) fn base_target(
         &mut self,
         f: &Arc<FileAnalysis>,
         scope: ScopeId,
@@ -1502,7 +1502,7 @@ impl<'w> Evaluator<'w> {
     }
 }
 
-fn same_target(a: &StoreTarget, b: &StoreTarget) -> bool {
+pub(crate) fn same_target(a: &StoreTarget, b: &StoreTarget) -> bool {
     match (a, b) {
         (StoreTarget::Class(f, c), StoreTarget::Class(g, d)) => f == g && c == d,
         (StoreTarget::Module(f), StoreTarget::Module(g)) => f == g,
