@@ -140,6 +140,12 @@ impl<'w> Evaluator<'w> {
                     }
                     if let (true, Val::Init(i)) = (constructs, &mut r.val) {
                         i.instance.get_or_insert((cx.file.path.clone(), call.span));
+                        // An attribute of the new object set by a store anywhere, whatever
+                        // holds it (`CFG["init"].scale = 2.0`).
+                        let i = i.clone();
+                        if let Some(why) = self.init_set_elsewhere(&i, &cx.file, usize::MAX, "") {
+                            r.val = Val::Unknown(why);
+                        }
                     }
                     out.push(r);
                 }

@@ -144,6 +144,10 @@ pub struct Evaluator<'w> {
     /// may change give an unknown instead of following those stores (no recursion through
     /// stores, and sound).
     pub(crate) no_stores: bool,
+    /// Reading a module's name for `from m import name`: the name is copied when the import
+    /// runs, which may be before a store that has run by the time of the read, so a store
+    /// adds its value rather than replacing (see `with_stores`).
+    pub(crate) stores_maybe_only: bool,
 }
 
 impl<'w> Evaluator<'w> {
@@ -177,6 +181,7 @@ impl<'w> Evaluator<'w> {
             shared_memo: Default::default(),
             imports_memo: Default::default(),
             no_stores: false,
+            stores_maybe_only: false,
         }
     }
 

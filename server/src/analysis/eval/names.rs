@@ -669,7 +669,9 @@ impl<'w> Evaluator<'w> {
         cx: &Cx,
     ) -> Vec<Cand> {
         let m = self.import_module(file, module, level);
+        let outer = std::mem::replace(&mut self.stores_maybe_only, true);
         let mut r = self.attr(&m, imported, cx);
+        self.stores_maybe_only = outer;
         if r.iter().all(|c| matches!(c.val, Val::Unknown(_))) {
             let full: String = if module.is_empty() {
                 imported.to_string()

@@ -994,7 +994,7 @@ impl<'w> Evaluator<'w> {
                     ))
                 })
                 .collect();
-            if applies == Applies::Yes && exact {
+            if applies == Applies::Yes && exact && !self.stores_maybe_only {
                 out = vals;
             } else {
                 out.extend(vals);
@@ -1028,7 +1028,17 @@ impl<'w> Evaluator<'w> {
     ) -> Option<String> {
         let (path, span) = i.instance.clone()?;
         let target = StoreTarget::Init(path, span);
-        let attrs = i.config.keys().map(|k| k.as_str()).chain(["*", "__dict__"]);
+        // The attributes an initializer object may use when called: its config, and (for a
+        // subclass such as `HeUniform`, whose `scale` and `mode` are its base's) any constructor
+        // parameter of any initializer class of the Keras data.
+        let data = self.data;
+        let mut attrs: Vec<&str> = i.config.keys().map(|k| k.as_str()).collect();
+        for c in data.initializers.classes.values() {
+            attrs.extend(c.signature.iter().map(|p| p.name.as_str()));
+        }
+        attrs.extend(["*", "__dict__"]);
+        attrs.sort_unstable();
+        attrs.dedup();
         for attr in attrs {
             if self.ws.attr_stores(attr).is_empty() {
                 continue;
@@ -1038,14 +1048,20 @@ impl<'w> Evaluator<'w> {
                 let st = &sf.ir.stores[*si as usize];
                 if Arc::ptr_eq(sf, file)
                     && st.scope == scope
+                    && !name.is_empty()
                     && matches!(&st.base, Expr::Name { id, .. } if id == name)
                 {
                     continue;
                 }
                 if hits(t, &target) {
                     let attr = if attr == "*" { "an attribute" } else { attr };
+                    let held = if name.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" in `{name}`")
+                    };
                     return Some(format!(
-                        "`{attr}` of the initializer object in `{name}` may be set at {}",
+                        "`{attr}` of the initializer object{held} may be set at {}",
                         self.place(sf, st.span)
                     ));
                 }
