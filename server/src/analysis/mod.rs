@@ -459,54 +459,50 @@ impl CalleeIndex {
         })
     }
 
-    /// The paths of `files` that may call `name` (a superset; each file's own
-    /// [`CallUses::by_callee`] decides).
+    /// The paths of `files` listed under `name` in the table `table` picks from the map, plus
+    /// the files changed since it was built (a superset: each file's own tables decide).
+    fn paths_in<'a>(
+        &'a self,
+        files: &'a HashMap<Arc<Path>, Arc<FileAnalysis>>,
+        name: &str,
+        table: fn(&CalleeMap) -> &rustc_hash::FxHashMap<Box<str>, Vec<u32>>,
+    ) -> impl Iterator<Item = &'a Arc<Path>> + 'a {
+        let base = self.map(files);
+        table(base)
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&i| &base.paths[i as usize])
+            .filter(|p| !self.changed.contains(*p))
+            .chain(self.changed.iter())
+    }
+
+    /// The paths of `files` that may call `name` (see [`CallUses::by_callee`]).
     fn paths<'a>(
         &'a self,
         files: &'a HashMap<Arc<Path>, Arc<FileAnalysis>>,
         name: &str,
     ) -> impl Iterator<Item = &'a Arc<Path>> + 'a {
-        let base = self.map(files);
-        base.by_name
-            .get(name)
-            .into_iter()
-            .flatten()
-            .map(|&i| &base.paths[i as usize])
-            .filter(|p| !self.changed.contains(*p))
-            .chain(self.changed.iter())
+        self.paths_in(files, name, |m| &m.by_name)
     }
 
     /// The paths of `files` that may import `name` with `from m import name` (`*`: a star
-    /// import; a superset).
+    /// import).
     fn from_import_paths<'a>(
         &'a self,
         files: &'a HashMap<Arc<Path>, Arc<FileAnalysis>>,
         name: &str,
     ) -> impl Iterator<Item = &'a Arc<Path>> + 'a {
-        let base = self.map(files);
-        base.from_imports
-            .get(name)
-            .into_iter()
-            .flatten()
-            .map(|&i| &base.paths[i as usize])
-            .filter(|p| !self.changed.contains(*p))
-            .chain(self.changed.iter())
+        self.paths_in(files, name, |m| &m.from_imports)
     }
 
-    /// The paths of `files` that may store attribute `attr` (a superset).
+    /// The paths of `files` that may store attribute `attr`.
     fn store_paths<'a>(
         &'a self,
         files: &'a HashMap<Arc<Path>, Arc<FileAnalysis>>,
         attr: &str,
     ) -> impl Iterator<Item = &'a Arc<Path>> + 'a {
-        let base = self.map(files);
-        base.stores
-            .get(attr)
-            .into_iter()
-            .flatten()
-            .map(|&i| &base.paths[i as usize])
-            .filter(|p| !self.changed.contains(*p))
-            .chain(self.changed.iter())
+        self.paths_in(files, attr, |m| &m.stores)
     }
 }
 
