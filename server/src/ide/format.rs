@@ -939,7 +939,11 @@ pub fn helper_label(ws: &Workspace, hc: &HelperCall) -> Vec<super::LabelPart> {
             weights: b
                 .weights
                 .iter()
-                .filter(|w| !w.is_default || !matches!(w.created, Created::Yes))
+                // A default that is one of several answers (`?|glorot_uniform`: the argument
+                // may be given otherwise) is not left out: `…` says "defaults".
+                .filter(|w| {
+                    !w.is_default || w.candidates.len() != 1 || !matches!(w.created, Created::Yes)
+                })
                 .cloned()
                 .collect(),
             ..call.clone()
