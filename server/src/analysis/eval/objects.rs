@@ -1511,8 +1511,13 @@ impl<'w> Evaluator<'w> {
                     Applies::No
                 }
             }
-            // Another module that has run to its end.
-            Some(_) => sure(self),
+            // Another module: whether the store's module has run by then depends on the order
+            // of imports, which is not followed (`main` may import it after the call); a store
+            // that runs adds its value, it never replaces.
+            Some(_) => match sure(self) {
+                Applies::Yes => Applies::Maybe,
+                other => other,
+            },
             None => Applies::Maybe,
         }
     }
