@@ -148,6 +148,10 @@ pub struct Evaluator<'w> {
     /// runs, which may be before a store that has run by the time of the read, so a store
     /// adds its value rather than replacing (see `with_stores`).
     pub(crate) stores_maybe_only: bool,
+    /// The constructor parameters of every initializer class of the Keras data, sorted, with
+    /// `*` and `__dict__`: the attributes a store may change on an initializer object (computed
+    /// once per evaluator, see `init_set_elsewhere`).
+    pub(crate) init_attr_names: Option<Arc<[&'static str]>>,
 }
 
 impl<'w> Evaluator<'w> {
@@ -182,6 +186,7 @@ impl<'w> Evaluator<'w> {
             imports_memo: Default::default(),
             no_stores: false,
             stores_maybe_only: false,
+            init_attr_names: None,
         }
     }
 

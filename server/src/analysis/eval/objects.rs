@@ -1031,14 +1031,27 @@ impl<'w> Evaluator<'w> {
         // The attributes an initializer object may use when called: its config, and (for a
         // subclass such as `HeUniform`, whose `scale` and `mode` are its base's) any constructor
         // parameter of any initializer class of the Keras data.
-        let data = self.data;
-        let mut attrs: Vec<&str> = i.config.keys().map(|k| k.as_str()).collect();
-        for c in data.initializers.classes.values() {
-            attrs.extend(c.signature.iter().map(|p| p.name.as_str()));
-        }
-        attrs.extend(["*", "__dict__"]);
-        attrs.sort_unstable();
-        attrs.dedup();
+        let data: &'static KerasData = self.data;
+        let known = self
+            .init_attr_names
+            .get_or_insert_with(|| {
+                let mut v: Vec<&'static str> = data
+                    .initializers
+                    .classes
+                    .values()
+                    .flat_map(|c| c.signature.iter().map(|p| p.name.as_str()))
+                    .chain(["*", "__dict__"])
+                    .collect();
+                v.sort_unstable();
+                v.dedup();
+                v.into()
+            })
+            .clone();
+        let extra = i.config.keys().map(|k| k.as_str());
+        let attrs = known
+            .iter()
+            .copied()
+            .chain(extra.filter(|k| known.binary_search(k).is_err()));
         for attr in attrs {
             if self.ws.attr_stores(attr).is_empty() {
                 continue;
